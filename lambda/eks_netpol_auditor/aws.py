@@ -1,0 +1,87 @@
+"""Shared boto3 clients: one Session, one client per (service, region), created once.
+
+boto3 Sessions are not thread-safe but clients are (boto3 docs, "Multithreading or
+multiprocessing with resources"), so clients are created under a lock and then shared by
+every worker thread. Retries are botocore's `standard` mode (exponential backoff with
+jitter, throttling-aware) rather than hand-written loops.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+    from mypy_boto3_eks import EKSClient
+    from mypy_boto3_securityhub import SecurityHubClient
+    from mypy_boto3_sts import STSClient
+
+# Enough attempts to ride out sustained throttling: standard mode backs off up to 20 s.
+MAX_ATTEMPTS = 10
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 30
+
+
+class AwsClients:
+    """Client factory and API call counter shared by one audit run."""
+
+    def __init__(
+        self,
+        session: boto3.session.Session | None = None,
+        *,
+        max_pool_connections: int = 32,
+        max_attempts: int = MAX_ATTEMPTS,
+    ) -> None:
+        self._session = session or boto3.session.Session()
+        self._config = Config(
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            read_timeout=READ_TIMEOUT_SECONDS,
+            max_pool_connections=max_pool_connections,
+            user_agent_extra="eks-netpol-auditor",
+        )
+        self._clients: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+        self._counts_lock = threading.Lock()
+
+    def _client(self, service: str, region: str) -> Any:
+        key = (service, region)
+        client = self._clients.get(key)
+        if client is not None:
+            return client
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                # endpoint_url is left to botocore so AWS_ENDPOINT_URL and config files apply.
+                client = self._session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+                client.meta.events.register("before-call", self._count)
+                self._clients[key] = client
+        return client
+
+    def _count(self, model: Any, **_: Any) -> None:
+        """Counts logical API calls (retries excluded) per service:operation."""
+        name = f"{model.service_model.service_name}:{model.name}"
+        with self._counts_lock:
+            self._counts[name] += 1
+
+    def api_calls(self) -> dict[str, int]:
+        with self._counts_lock:
+            return dict(sorted(self._counts.items()))
+
+    def eks(self, region: str) -> EKSClient:
+        return self._client("eks", region)  # type: ignore[no-any-return]
+
+    def ec2(self, region: str) -> EC2Client:
+        return self._client("ec2", region)  # type: ignore[no-any-return]
+
+    def sts(self, region: str) -> STSClient:
+        return self._client("sts", region)  # type: ignore[no-any-return]
+
+    def securityhub(self, region: str) -> SecurityHubClient:
+        return self._client("securityhub", region)  # type: ignore[no-any-return]

@@ -1,0 +1,117 @@
+"""Run settings from the environment, overridable by CLI flags or a manual Lambda event.
+
+One contract for every front end, so the CLI in CI and the scheduled Lambda behave alike.
+Every invalid value becomes a one-line ConfigError naming the variable or flag.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from functools import cache
+
+import boto3
+
+DEFAULT_MAX_REMEDIATIONS = 5
+DEFAULT_HOME_REGION = "us-east-1"
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message names it and is safe to show as one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    regions: tuple[str, ...] | None = None  # None means every enabled region
+    publish: bool = False
+    findings_region: str | None = None
+    auto_remediate: bool = False
+    dry_run: bool = False
+    max_remediations: int = DEFAULT_MAX_REMEDIATIONS
+    require_tag: bool = False
+    home_region: str = DEFAULT_HOME_REGION
+    cluster_names: frozenset[str] | None = None  # narrows a manual run; disables archiving
+    max_workers: int = 32
+
+
+@cache
+def known_regions() -> frozenset[str]:
+    """Every region botocore knows EKS in, across partitions (offline endpoint data)."""
+    session = boto3.session.Session()
+    return frozenset(
+        region
+        for partition in session.get_available_partitions()
+        for region in session.get_available_regions("eks", partition_name=partition)
+    )
+
+
+def parse_bool(name: str, value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    raise ConfigError(f"{name} must be true or false, got {value!r}")
+
+
+def parse_count(name: str, value: str) -> int:
+    try:
+        number = int(value.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {value!r}") from None
+    if number < 0:
+        raise ConfigError(f"{name} must not be negative, got {number}")
+    return number
+
+
+def parse_region(name: str, value: str) -> str:
+    region = value.strip()
+    if region not in known_regions():
+        raise ConfigError(f"{name}: unknown region {region!r}")
+    return region
+
+
+def parse_regions(name: str, value: str) -> tuple[str, ...] | None:
+    """`all` (or empty) means every enabled region; otherwise a comma list of known regions."""
+    text = value.strip()
+    if text.lower() in {"", "all"}:
+        return None
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise ConfigError(f"{name} must be 'all' or a comma-separated list of regions")
+    return tuple(dict.fromkeys(parse_region(name, region) for region in names))
+
+
+def home_region_from(environ: Mapping[str, str]) -> str:
+    """Where the auditor runs: the Lambda's region, or the caller's configured region."""
+    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
+    if region is None:
+        region = boto3.session.Session().region_name or DEFAULT_HOME_REGION
+    return parse_region("AWS_REGION", region)
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value if value is not None and value.strip() != "" else None
+
+    settings = Settings(home_region=home_region_from(env))
+    changes: dict[str, object] = {}
+    if (value := get("AUDIT_REGIONS")) is not None:
+        changes["regions"] = parse_regions("AUDIT_REGIONS", value)
+    for variable, attribute in (
+        ("PUBLISH_FINDINGS", "publish"),
+        ("AUTO_REMEDIATE", "auto_remediate"),
+        ("REMEDIATION_DRY_RUN", "dry_run"),
+        ("REMEDIATION_REQUIRE_TAG", "require_tag"),
+    ):
+        if (value := get(variable)) is not None:
+            changes[attribute] = parse_bool(variable, value)
+    if (value := get("FINDINGS_REGION")) is not None:
+        changes["findings_region"] = parse_region("FINDINGS_REGION", value)
+    if (value := get("MAX_REMEDIATIONS_PER_RUN")) is not None:
+        changes["max_remediations"] = parse_count("MAX_REMEDIATIONS_PER_RUN", value)
+    return replace(settings, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,140 @@
+"""Finding the account, its regions and its clusters, and gathering each cluster's facts.
+
+At most two EKS calls per cluster (DescribeCluster, DescribeAddon) plus ListClusters pages.
+Errors are returned as data so one failing cluster or region never stops the others.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from .model import VPC_CNI_ADDON, AddonFacts, ClusterFacts
+
+if TYPE_CHECKING:
+    from .aws import AwsClients
+
+# ListClusters maxResults is 1-100 (EKS API reference, ListClusters); fewer pages, fewer calls.
+LIST_PAGE_SIZE = 100
+NOT_READY = frozenset({"CREATING", "PENDING"})
+
+
+class RegionError(Exception):
+    """A whole region could not be listed (SCP denial, region not enabled, outage)."""
+
+
+def describe_error(error: Exception) -> str:
+    """One line naming the AWS error code and message, never a traceback or credentials."""
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        code = info.get("Code", "Unknown")
+        message = info.get("Message", "")
+        return f"{code}: {message}" if message else code
+    return f"{type(error).__name__}: {error}"
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def account_identity(clients: AwsClients, region: str) -> tuple[str, str]:
+    """(account id, partition) of the caller, from STS GetCallerIdentity."""
+    identity = clients.sts(region).get_caller_identity()
+    partition = identity["Arn"].split(":")[1]
+    return identity["Account"], partition
+
+
+def enabled_regions(clients: AwsClients, region: str, eks_regions: frozenset[str]) -> list[str]:
+    """Regions that are enabled for the account (EC2 DescribeRegions default AllRegions=False
+    returns only opt-in-not-required and opted-in regions) and where EKS exists."""
+    response = clients.ec2(region).describe_regions()
+    names = {r["RegionName"] for r in response.get("Regions", []) if "RegionName" in r}
+    return sorted(names & eks_regions)
+
+
+def list_clusters(clients: AwsClients, region: str) -> list[str]:
+    paginator = clients.eks(region).get_paginator("list_clusters")
+    names: list[str] = []
+    try:
+        for page in paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
+            names.extend(page.get("clusters", []))
+    except (ClientError, BotoCoreError) as error:
+        raise RegionError(describe_error(error)) from error
+    return names
+
+
+def describe_cluster(
+    clients: AwsClients, account: str, partition: str, region: str, name: str
+) -> ClusterFacts | None:
+    """Facts for one cluster; None when it no longer exists or is being deleted."""
+    eks = clients.eks(region)
+    arn = f"arn:{partition}:eks:{region}:{account}:cluster/{name}"
+    base: dict[str, Any] = {
+        "account": account,
+        "partition": partition,
+        "region": region,
+        "name": name,
+    }
+    try:
+        cluster: Any = eks.describe_cluster(name=name)["cluster"]
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return None  # deleted between ListClusters and DescribeCluster
+        return ClusterFacts(**base, arn=arn, status="UNKNOWN", error=describe_error(error))
+    except BotoCoreError as error:
+        return ClusterFacts(**base, arn=arn, status="UNKNOWN", error=describe_error(error))
+
+    status = cluster.get("status", "UNKNOWN")
+    if status == "DELETING":
+        return None
+    facts: dict[str, Any] = {
+        **base,
+        "arn": cluster.get("arn", arn),
+        "status": status,
+        "kubernetes_version": cluster.get("version"),
+        "platform_version": cluster.get("platformVersion"),
+        "auto_mode": bool(cluster.get("computeConfig", {}).get("enabled", False)),
+        "tags": dict(cluster.get("tags", {})),
+        "details": _finding_details(cluster),
+    }
+    if status in NOT_READY or facts["auto_mode"]:
+        return ClusterFacts(**facts)  # the add-on would not change the verdict: save a call
+    try:
+        addon: Any = eks.describe_addon(clusterName=name, addonName=VPC_CNI_ADDON)["addon"]
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            return ClusterFacts(**facts, addon=None)
+        return ClusterFacts(**facts, error=describe_error(error))
+    except BotoCoreError as error:
+        return ClusterFacts(**facts, error=describe_error(error))
+    return ClusterFacts(
+        **facts,
+        addon=AddonFacts(
+            version=addon.get("addonVersion", ""),
+            status=addon.get("status", "UNKNOWN"),
+            configuration_values=addon.get("configurationValues"),
+            arn=addon.get("addonArn"),
+            health_issues=tuple(
+                issue.get("code", "") for issue in addon.get("health", {}).get("issues", [])
+            ),
+        ),
+    )
+
+
+def _finding_details(cluster: dict[str, Any]) -> dict[str, Any]:
+    """The DescribeCluster fields ASFF's AwsEksClusterDetails can carry."""
+    vpc = cluster.get("resourcesVpcConfig", {})
+    return {
+        "Arn": cluster.get("arn"),
+        "ClusterStatus": cluster.get("status"),
+        "Endpoint": cluster.get("endpoint"),
+        "Name": cluster.get("name"),
+        "RoleArn": cluster.get("roleArn"),
+        "Version": cluster.get("version"),
+        "ResourcesVpcConfig": {
+            "SecurityGroupIds": vpc.get("securityGroupIds", []),
+            "SubnetIds": vpc.get("subnetIds", []),
+            "EndpointPublicAccess": vpc.get("endpointPublicAccess"),
+        },
+    }

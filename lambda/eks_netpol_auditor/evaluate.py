@@ -1,0 +1,138 @@
+"""The product's promise: one cluster's facts in, one verdict out (pure, no AWS calls).
+
+Rules follow the EKS user guide, "Limit pod traffic with Kubernetes network policies"
+(https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html) and the CIS
+Amazon EKS Benchmark control 5.4.4. The first rule that applies wins; the order below is
+deliberate: what we cannot see comes first, then what the owner told us, then facts.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from .addon_config import (
+    ConfigurationError,
+    merge_enable_network_policy,
+    network_policy_enabled,
+    parse_configuration,
+    to_json,
+)
+from .model import (
+    EXEMPT_TAG,
+    VPC_CNI_ADDON,
+    ClusterFacts,
+    ComplianceStatus,
+    Reason,
+    Verdict,
+)
+from .versions import addon_supports_network_policy, kubernetes_supports_network_policy
+
+# EKS API reference, Cluster.status: CREATING and PENDING clusters cannot be described yet.
+NOT_READY_CLUSTER_STATUSES = frozenset({"CREATING", "PENDING"})
+# Addon.status (EKS API reference, Addon): healthy states in which the configuration applies.
+HEALTHY_ADDON_STATUSES = frozenset({"ACTIVE", "UPDATING"})
+
+USER_GUIDE_URL = "https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html"
+
+
+def evaluate(facts: ClusterFacts) -> Verdict:
+    """Decide PASSED/FAILED/WARNING/NOT_AVAILABLE for one cluster."""
+    if facts.error is not None:
+        return Verdict(
+            ComplianceStatus.NOT_AVAILABLE,
+            Reason.EVALUATION_ERROR,
+            f"Could not read the cluster after retries: {facts.error}. "
+            "Check the auditor's IAM permissions and retry.",
+        )
+    if facts.status in NOT_READY_CLUSTER_STATUSES:
+        return Verdict(
+            ComplianceStatus.NOT_AVAILABLE,
+            Reason.CLUSTER_NOT_READY,
+            f"Cluster is {facts.status}; it will be evaluated once it is ACTIVE.",
+        )
+    exemption = facts.tags.get(EXEMPT_TAG)
+    if exemption is not None:
+        return Verdict(
+            ComplianceStatus.WARNING,
+            Reason.EXEMPTED,
+            f"Exempted by tag {EXEMPT_TAG}={exemption!r}; network policy enforcement is "
+            "not verified by this auditor. Remove the tag to audit the cluster.",
+        )
+    if facts.auto_mode:
+        # EKS Auto Mode has no vpc-cni add-on; network policy lives in-cluster (ConfigMap
+        # amazon-vpc-cni and NodeClass spec.networkPolicy), which the EKS API cannot show.
+        return Verdict(
+            ComplianceStatus.WARNING,
+            Reason.AUTO_MODE_NOT_VERIFIABLE,
+            "EKS Auto Mode cluster: enforcement is configured in-cluster (ConfigMap "
+            "amazon-vpc-cni enable-network-policy-controller and NodeClass "
+            "spec.networkPolicy), which the EKS API cannot show. Verify it with kubectl.",
+        )
+    addon = facts.addon
+    if addon is None:
+        return Verdict(
+            ComplianceStatus.FAILED,
+            Reason.ADDON_NOT_INSTALLED,
+            f"No managed {VPC_CNI_ADDON} add-on. If the cluster uses the Amazon VPC CNI, "
+            f"install it as a managed add-on with network policy enabled ({USER_GUIDE_URL}); "
+            "if another CNI enforces NetworkPolicy (Calico, Cilium), tag the cluster "
+            f"{EXEMPT_TAG}=<cni name>.",
+        )
+    if not kubernetes_supports_network_policy(facts.kubernetes_version, facts.platform_version):
+        return Verdict(
+            ComplianceStatus.FAILED,
+            Reason.KUBERNETES_VERSION_UNSUPPORTED,
+            f"Kubernetes {facts.kubernetes_version} ({facts.platform_version}) cannot enforce "
+            "network policy with the VPC CNI: upgrade the cluster to 1.25 or later "
+            "(platform 1.25 eks.7, 1.26 eks.6, 1.27 eks.5 or later) first.",
+        )
+    if not addon_supports_network_policy(addon.version):
+        return Verdict(
+            ComplianceStatus.FAILED,
+            Reason.ADDON_VERSION_UNSUPPORTED,
+            f"{VPC_CNI_ADDON} {addon.version} cannot enforce network policy: upgrade the "
+            "add-on to v1.14.0-eksbuild.3 or later first, then enable enableNetworkPolicy.",
+        )
+    try:
+        document = parse_configuration(addon.configuration_values)
+    except ConfigurationError as error:
+        return Verdict(
+            ComplianceStatus.FAILED,
+            Reason.NETWORK_POLICY_DISABLED,
+            f"{error}; network policy cannot be confirmed. Fix the add-on configuration.",
+        )
+    if not network_policy_enabled(document):
+        return Verdict(
+            ComplianceStatus.FAILED,
+            Reason.NETWORK_POLICY_DISABLED,
+            'enableNetworkPolicy is not "true" in the vpc-cni configuration, so pods can '
+            f"reach every other pod. Enable it, keeping the existing settings: "
+            f"{enable_command(facts, document)}",
+        )
+    if addon.status not in HEALTHY_ADDON_STATUSES:
+        issues = f" ({', '.join(addon.health_issues)})" if addon.health_issues else ""
+        return Verdict(
+            ComplianceStatus.WARNING,
+            Reason.ADDON_UNHEALTHY,
+            f'enableNetworkPolicy is "true" but the {VPC_CNI_ADDON} add-on is '
+            f"{addon.status}{issues}: enforcement may not be running. Check the add-on's "
+            "health issues and the aws-node pods.",
+        )
+    return Verdict(
+        ComplianceStatus.PASSED,
+        Reason.NETWORK_POLICY_ENABLED,
+        f"Network policy enforcement is enabled in {VPC_CNI_ADDON} {addon.version}.",
+    )
+
+
+def enable_command(facts: ClusterFacts, document: dict[str, object] | None = None) -> str:
+    """The exact, copy-pasteable command that enables enforcement without losing settings."""
+    try:
+        merged = to_json(merge_enable_network_policy(dict(document or {})))
+    except ConfigurationError:
+        merged = '{"enableNetworkPolicy":"true"}'
+    return (
+        f"aws eks update-addon --region {facts.region} --cluster-name "
+        f"{shlex.quote(facts.name)} --addon-name {VPC_CNI_ADDON} --resolve-conflicts "
+        f"PRESERVE --configuration-values {shlex.quote(merged)}"
+    )

@@ -1,0 +1,159 @@
+"""Plain data passed between the pure core and the I/O shell.
+
+Everything here is immutable and boto3-free so the rules can be tested without AWS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+CONTROL_ID = "CIS-EKS-5.4.4"
+EXEMPT_TAG = "eks-netpol-auditor:exempt"
+AUTO_REMEDIATE_TAG = "eks-netpol-auditor:auto-remediate"
+VPC_CNI_ADDON = "vpc-cni"
+
+
+class ComplianceStatus(StrEnum):
+    """Security Hub's Compliance.Status vocabulary (ASFF)."""
+
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    WARNING = "WARNING"
+    NOT_AVAILABLE = "NOT_AVAILABLE"
+
+
+class Reason(StrEnum):
+    """Stable machine codes; users filter and alert on these, never rename one."""
+
+    NETWORK_POLICY_ENABLED = "NETWORK_POLICY_ENABLED"
+    ADDON_UNHEALTHY = "ADDON_UNHEALTHY"
+    NETWORK_POLICY_DISABLED = "NETWORK_POLICY_DISABLED"
+    ADDON_VERSION_UNSUPPORTED = "ADDON_VERSION_UNSUPPORTED"
+    KUBERNETES_VERSION_UNSUPPORTED = "KUBERNETES_VERSION_UNSUPPORTED"
+    ADDON_NOT_INSTALLED = "ADDON_NOT_INSTALLED"
+    AUTO_MODE_NOT_VERIFIABLE = "AUTO_MODE_NOT_VERIFIABLE"
+    EXEMPTED = "EXEMPTED"
+    CLUSTER_NOT_READY = "CLUSTER_NOT_READY"
+    EVALUATION_ERROR = "EVALUATION_ERROR"
+
+
+@dataclass(frozen=True)
+class AddonFacts:
+    """What DescribeAddon told us about the cluster's managed vpc-cni add-on."""
+
+    version: str
+    status: str
+    configuration_values: str | None = None
+    arn: str | None = None
+    health_issues: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """Everything the rules need about one cluster, gathered by discovery.
+
+    `addon` is None when the cluster has no managed vpc-cni add-on
+    (DescribeAddon answered ResourceNotFoundException). `error` is set instead of
+    the other facts when describing the cluster failed after retries.
+    """
+
+    account: str
+    partition: str
+    region: str
+    name: str
+    arn: str
+    status: str = "ACTIVE"
+    kubernetes_version: str | None = None
+    platform_version: str | None = None
+    auto_mode: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+    addon: AddonFacts | None = None
+    error: str | None = None
+    # Raw DescribeCluster fields the finding's Details.AwsEksCluster needs.
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: ComplianceStatus
+    reason: Reason
+    message: str
+
+
+@dataclass
+class ClusterResult:
+    """One cluster's outcome; later stages (publish, remediate) fill their fields in."""
+
+    facts: ClusterFacts
+    verdict: Verdict
+    remediation: dict[str, Any] | None = None
+    finding_region: str | None = None
+    publish_error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        addon = self.facts.addon
+        return {
+            "cluster": self.facts.name,
+            "region": self.facts.region,
+            "arn": self.facts.arn,
+            "status": self.verdict.status.value,
+            "reason": self.verdict.reason.value,
+            "message": self.verdict.message,
+            "addon_version": addon.version if addon else None,
+            "kubernetes_version": self.facts.kubernetes_version,
+            "remediation": self.remediation,
+            "finding_region": self.finding_region,
+            "publish_error": self.publish_error,
+        }
+
+
+@dataclass(frozen=True)
+class AuditError:
+    """A region or cluster the run could not account for; `cluster` None means whole region."""
+
+    region: str
+    cluster: str | None
+    error: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"region": self.region, "cluster": self.cluster, "error": self.error}
+
+
+@dataclass
+class AuditResult:
+    account: str
+    partition: str
+    regions: list[str]
+    results: list[ClusterResult] = field(default_factory=list)
+    errors: list[AuditError] = field(default_factory=list)
+    # Regions whose ListClusters completed: only these may have stale findings archived.
+    listed_regions: list[str] = field(default_factory=list)
+    api_calls: dict[str, int] = field(default_factory=dict)
+    duration_seconds: float = 0.0
+
+    def summary(self) -> dict[str, int]:
+        counts = {status.value: 0 for status in ComplianceStatus}
+        for result in self.results:
+            counts[result.verdict.status.value] += 1
+        return counts
+
+    def exit_code(self) -> int:
+        """0 all PASSED/WARNING; 1 any FAILED; 3 something not evaluated and none FAILED."""
+        summary = self.summary()
+        if summary[ComplianceStatus.FAILED]:
+            return 1
+        if self.errors or summary[ComplianceStatus.NOT_AVAILABLE]:
+            return 3
+        return 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "account": self.account,
+            "regions": self.regions,
+            "results": [r.to_json() for r in self.results],
+            "errors": [e.to_json() for e in self.errors],
+            "summary": self.summary(),
+        }

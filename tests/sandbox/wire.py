@@ -1,0 +1,51 @@
+"""The seam between the sandbox's HTTP front end and its per-service emulators.
+
+Every emulator implements `ServiceEmulator.handle`; the front end decodes SigV4 (region,
+service), resolves the botocore operation name, applies injected faults and latency,
+then calls the emulator. Keeping this contract tiny lets each service live in its own file.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class SandboxRequest:
+    operation: str  # botocore operation name, e.g. "DescribeAddon"
+    method: str  # HTTP method
+    path: str  # URL path without query string
+    query: dict[str, list[str]]
+    account: str
+    region: str
+    body: dict[str, Any]  # decoded JSON body ({} when empty)
+
+
+@dataclass(frozen=True)
+class SandboxResponse:
+    status: int
+    body: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def encode(self) -> bytes:
+        return json.dumps(self.body).encode()
+
+
+def aws_error(status: int, code: str, message: str) -> SandboxResponse:
+    """A restJson1 error as botocore parses it: X-Amzn-ErrorType header plus message body.
+
+    See the Smithy AWS restJson1 protocol, "Operation error serialization".
+    """
+    return SandboxResponse(
+        status=status,
+        body={"message": message, "Message": message, "__type": code},
+        headers={"X-Amzn-ErrorType": code},
+    )
+
+
+class ServiceEmulator(Protocol):
+    def handle(self, request: SandboxRequest) -> SandboxResponse: ...
+
+    def reset(self) -> None: ...
