@@ -133,6 +133,10 @@ class AuditResult:
     listed_regions: list[str] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
+    # Filled by the publishing stage (Security Hub); zero when not publishing.
+    findings_published: int = 0
+    findings_failed: int = 0
+    findings_archived: int = 0
 
     def summary(self) -> dict[str, int]:
         counts = {status.value: 0 for status in ComplianceStatus}
