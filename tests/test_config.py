@@ -1,0 +1,57 @@
+"""The configuration contract: env vars, one-line errors naming the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from eks_netpol_auditor.config import ConfigError, Settings, settings_from_env
+
+BASE = {"AWS_REGION": "us-east-1"}
+
+
+def test_defaults_are_read_only_all_regions() -> None:
+    assert settings_from_env(BASE) == Settings(home_region="us-east-1")
+
+
+def test_every_variable_is_read() -> None:
+    settings = settings_from_env(
+        {
+            **BASE,
+            "AUDIT_REGIONS": "eu-west-1, us-east-2,eu-west-1",
+            "PUBLISH_FINDINGS": "TRUE",
+            "FINDINGS_REGION": "eu-central-1",
+            "AUTO_REMEDIATE": "true",
+            "REMEDIATION_DRY_RUN": "False",
+            "MAX_REMEDIATIONS_PER_RUN": "7",
+            "REMEDIATION_REQUIRE_TAG": "true",
+        }
+    )
+    assert settings.regions == ("eu-west-1", "us-east-2")
+    assert settings.publish and settings.auto_remediate and settings.require_tag
+    assert not settings.dry_run
+    assert settings.findings_region == "eu-central-1"
+    assert settings.max_remediations == 7
+
+
+def test_all_means_every_enabled_region() -> None:
+    assert settings_from_env({**BASE, "AUDIT_REGIONS": "ALL"}).regions is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("AUDIT_REGIONS", "us-east-1,mars-north-1", "AUDIT_REGIONS: unknown region 'mars-north-1'"),
+        ("AUDIT_REGIONS", ",,", "AUDIT_REGIONS must be"),
+        ("FINDINGS_REGION", "nowhere", "FINDINGS_REGION: unknown region"),
+        ("PUBLISH_FINDINGS", "yes", "PUBLISH_FINDINGS must be true or false"),
+        ("AUTO_REMEDIATE", "1", "AUTO_REMEDIATE must be true or false"),
+        ("MAX_REMEDIATIONS_PER_RUN", "five", "MAX_REMEDIATIONS_PER_RUN must be a whole number"),
+        ("MAX_REMEDIATIONS_PER_RUN", "-1", "MAX_REMEDIATIONS_PER_RUN must not be negative"),
+        ("AWS_REGION", "moon-1", "AWS_REGION: unknown region"),
+    ],
+)
+def test_invalid_values_name_the_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        settings_from_env({**BASE, variable: value})
+    assert message in str(raised.value)
+    assert "\n" not in str(raised.value)

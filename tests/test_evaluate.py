@@ -1,0 +1,231 @@
+"""Every row of the evaluation table (README, "Verdicts"), one case each."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from eks_netpol_auditor.evaluate import evaluate
+from eks_netpol_auditor.model import AddonFacts, ClusterFacts, ComplianceStatus, Reason
+
+ENABLED_JSON = '{"enableNetworkPolicy":"true"}'
+
+
+def cluster(**overrides: Any) -> ClusterFacts:
+    base = ClusterFacts(
+        account="123456789012",
+        partition="aws",
+        region="eu-west-1",
+        name="prod",
+        arn="arn:aws:eks:eu-west-1:123456789012:cluster/prod",
+        status="ACTIVE",
+        kubernetes_version="1.31",
+        platform_version="eks.12",
+        addon=AddonFacts(
+            version="v1.19.2-eksbuild.1", status="ACTIVE", configuration_values=ENABLED_JSON
+        ),
+    )
+    return replace(base, **overrides)
+
+
+def addon(**overrides: Any) -> AddonFacts:
+    base = AddonFacts(
+        version="v1.19.2-eksbuild.1", status="ACTIVE", configuration_values=ENABLED_JSON
+    )
+    return replace(base, **overrides)
+
+
+CASES: list[tuple[str, ClusterFacts, ComplianceStatus, Reason]] = [
+    ("enabled JSON, ACTIVE", cluster(), ComplianceStatus.PASSED, Reason.NETWORK_POLICY_ENABLED),
+    (
+        "enabled YAML bool, UPDATING",
+        cluster(addon=addon(status="UPDATING", configuration_values="enableNetworkPolicy: true\n")),
+        ComplianceStatus.PASSED,
+        Reason.NETWORK_POLICY_ENABLED,
+    ),
+    (
+        "enabled mixed case string",
+        cluster(addon=addon(configuration_values='{"enableNetworkPolicy": "True"}')),
+        ComplianceStatus.PASSED,
+        Reason.NETWORK_POLICY_ENABLED,
+    ),
+    (
+        "enabled but DEGRADED",
+        cluster(addon=addon(status="DEGRADED")),
+        ComplianceStatus.WARNING,
+        Reason.ADDON_UNHEALTHY,
+    ),
+    (
+        "enabled but UPDATE_FAILED",
+        cluster(addon=addon(status="UPDATE_FAILED")),
+        ComplianceStatus.WARNING,
+        Reason.ADDON_UNHEALTHY,
+    ),
+    (
+        "enabled but CREATE_FAILED",
+        cluster(addon=addon(status="CREATE_FAILED")),
+        ComplianceStatus.WARNING,
+        Reason.ADDON_UNHEALTHY,
+    ),
+    (
+        "key absent",
+        cluster(addon=addon(configuration_values='{"env":{"A":"1"}}')),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "no configuration at all (default)",
+        cluster(addon=addon(configuration_values=None)),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "empty configuration",
+        cluster(addon=addon(configuration_values="  ")),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "explicit false",
+        cluster(addon=addon(configuration_values='{"enableNetworkPolicy":"false"}')),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "YAML 1.1 yes is not true",
+        cluster(addon=addon(configuration_values="enableNetworkPolicy: yes")),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "nested key does not count",
+        cluster(addon=addon(configuration_values='{"nodeAgent":{"enableNetworkPolicy":"true"}}')),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "unparseable configuration",
+        cluster(addon=addon(configuration_values="{not: [valid")),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "disabled and DEGRADED is still disabled",
+        cluster(addon=addon(status="DEGRADED", configuration_values=None)),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "add-on too old",
+        cluster(addon=addon(version="v1.13.4-eksbuild.1")),
+        ComplianceStatus.FAILED,
+        Reason.ADDON_VERSION_UNSUPPORTED,
+    ),
+    (
+        "first 1.14 builds predate the managed support",
+        cluster(addon=addon(version="v1.14.0-eksbuild.1")),
+        ComplianceStatus.FAILED,
+        Reason.ADDON_VERSION_UNSUPPORTED,
+    ),
+    (
+        "v1.14.0-eksbuild.3 is enough",
+        cluster(addon=addon(version="v1.14.0-eksbuild.3")),
+        ComplianceStatus.PASSED,
+        Reason.NETWORK_POLICY_ENABLED,
+    ),
+    (
+        "unparseable add-on version",
+        cluster(addon=addon(version="latest")),
+        ComplianceStatus.FAILED,
+        Reason.ADDON_VERSION_UNSUPPORTED,
+    ),
+    (
+        "Kubernetes 1.24",
+        cluster(kubernetes_version="1.24"),
+        ComplianceStatus.FAILED,
+        Reason.KUBERNETES_VERSION_UNSUPPORTED,
+    ),
+    (
+        "Kubernetes 1.25 on an old platform version",
+        cluster(kubernetes_version="1.25", platform_version="eks.6"),
+        ComplianceStatus.FAILED,
+        Reason.KUBERNETES_VERSION_UNSUPPORTED,
+    ),
+    (
+        "Kubernetes 1.25 eks.7",
+        cluster(kubernetes_version="1.25", platform_version="eks.7"),
+        ComplianceStatus.PASSED,
+        Reason.NETWORK_POLICY_ENABLED,
+    ),
+    ("no managed add-on", cluster(addon=None), ComplianceStatus.FAILED, Reason.ADDON_NOT_INSTALLED),
+    (
+        "Auto Mode",
+        cluster(auto_mode=True, addon=None),
+        ComplianceStatus.WARNING,
+        Reason.AUTO_MODE_NOT_VERIFIABLE,
+    ),
+    (
+        "exempt tag wins over a failing add-on",
+        cluster(tags={"eks-netpol-auditor:exempt": "cilium"}, addon=None),
+        ComplianceStatus.WARNING,
+        Reason.EXEMPTED,
+    ),
+    (
+        "CREATING cluster",
+        cluster(status="CREATING", addon=None),
+        ComplianceStatus.NOT_AVAILABLE,
+        Reason.CLUSTER_NOT_READY,
+    ),
+    (
+        "PENDING cluster",
+        cluster(status="PENDING", addon=None),
+        ComplianceStatus.NOT_AVAILABLE,
+        Reason.CLUSTER_NOT_READY,
+    ),
+    (
+        "API error",
+        cluster(error="AccessDeniedException: denied", addon=None),
+        ComplianceStatus.NOT_AVAILABLE,
+        Reason.EVALUATION_ERROR,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "status", "reason"), [case[1:] for case in CASES], ids=[case[0] for case in CASES]
+)
+def test_verdict_table(facts: ClusterFacts, status: ComplianceStatus, reason: Reason) -> None:
+    verdict = evaluate(facts)
+    assert (verdict.status, verdict.reason) == (status, reason)
+    assert verdict.message
+
+
+def test_disabled_message_gives_a_command_that_keeps_existing_settings() -> None:
+    facts = cluster(addon=addon(configuration_values="env:\n  WARM_IP_TARGET: '5'\n"))
+    message = evaluate(facts).message
+    command = message[message.index("aws eks update-addon") :]
+    words = shlex.split(command)
+    assert words[words.index("--cluster-name") + 1] == "prod"
+    assert words[words.index("--region") + 1] == "eu-west-1"
+    assert words[words.index("--resolve-conflicts") + 1] == "PRESERVE"
+    assert words[words.index("--configuration-values") + 1] == (
+        '{"env":{"WARM_IP_TARGET":"5"},"enableNetworkPolicy":"true"}'
+    )
+
+
+def test_command_quotes_hostile_cluster_names() -> None:
+    facts = cluster(name="a'b; rm -rf", addon=addon(configuration_values=None))
+    message = evaluate(facts).message
+    words = shlex.split(message[message.index("aws eks update-addon") :])
+    assert words[words.index("--cluster-name") + 1] == "a'b; rm -rf"
+
+
+def test_unsupported_messages_say_what_to_upgrade_first() -> None:
+    assert (
+        "v1.14.0-eksbuild.3" in evaluate(cluster(addon=addon(version="v1.12.6-eksbuild.2"))).message
+    )
+    assert "1.25" in evaluate(cluster(kubernetes_version="1.23")).message
+    assert "exempt" in evaluate(cluster(addon=None)).message
