@@ -1,0 +1,289 @@
+"""Fault injection, latency injection and call counting for the sandbox front end.
+
+Why: the auditor's value is in how it behaves when AWS misbehaves (throttling, SCP
+denials, regions that are not enabled, 5xx) and how it performs at realistic latency.
+Every request, for every service, passes ``FaultInjector.pick`` before dispatch.
+
+Error codes per service come from the botocore models (``error_shapes``) and the service
+documentation; ``FAULT_ERRORS`` is the single table. Probabilistic rules draw from their
+own seeded ``random.Random``, so a given sequence of requests sees the same faults; under
+concurrency the interleaving (and therefore which request gets the fault) can vary.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FaultKind = Literal["throttle", "server_error", "access_denied", "unrecognized_client"]
+FAULT_KINDS: tuple[FaultKind, ...] = (
+    "throttle",
+    "server_error",
+    "access_denied",
+    "unrecognized_client",
+)
+
+# (kind, service) -> (HTTP status, error code, message). Service "*" is the fallback for
+# rest-json/json services that follow the common AWS error set.
+FAULT_ERRORS: dict[tuple[str, str], tuple[int, str, str]] = {
+    # EKS: ThrottlingException 429, ServerException 500, AccessDeniedException 403
+    # (botocore eks model error_shapes).
+    ("throttle", "eks"): (429, "ThrottlingException", "Rate exceeded"),
+    ("server_error", "eks"): (500, "ServerException", "Internal service error"),
+    # Security Hub: throttling surfaces as LimitExceededException 429 (its model also has
+    # ThrottlingException 429; AWS documents LimitExceededException for API rate limits).
+    ("throttle", "securityhub"): (429, "LimitExceededException", "Rate exceeded"),
+    ("server_error", "securityhub"): (500, "InternalException", "Internal service error"),
+    # EC2 (ec2 protocol): https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html
+    ("throttle", "ec2"): (503, "RequestLimitExceeded", "Request limit exceeded."),
+    ("server_error", "ec2"): (500, "InternalError", "An internal error has occurred."),
+    ("access_denied", "ec2"): (
+        403,
+        "UnauthorizedOperation",
+        "You are not authorized to perform this operation.",
+    ),
+    ("unrecognized_client", "ec2"): (
+        401,
+        "AuthFailure",
+        "AWS was not able to validate the provided access credentials",
+    ),
+    # STS (query protocol): common errors.
+    ("throttle", "sts"): (400, "Throttling", "Rate exceeded"),
+    ("server_error", "sts"): (500, "InternalFailure", "Internal failure"),
+    ("access_denied", "sts"): (403, "AccessDenied", "Access denied"),
+    ("unrecognized_client", "sts"): (
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ),
+    # Common AWS errors for the remaining rest-json/json services.
+    ("throttle", "*"): (429, "ThrottlingException", "Rate exceeded"),
+    ("server_error", "*"): (500, "InternalFailure", "Internal failure"),
+    ("access_denied", "*"): (403, "AccessDeniedException", "Access denied"),
+    ("unrecognized_client", "*"): (
+        403,
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    ),
+}
+
+
+def fault_error(kind: str, service: str) -> tuple[int, str, str]:
+    """(status, code, message) for a fault kind as ``service`` would send it."""
+    return FAULT_ERRORS.get((kind, service)) or FAULT_ERRORS[(kind, "*")]
+
+
+# Approximate round-trip times in ms from us-east-1 to each default region (public
+# inter-region latency tables, rounded). Used by the benchmark: 25 ms + RTT per call.
+US_EAST_1_RTT_MS: dict[str, float] = {
+    "us-east-1": 2.0,
+    "us-east-2": 12.0,
+    "us-west-1": 62.0,
+    "us-west-2": 67.0,
+    "ca-central-1": 16.0,
+    "sa-east-1": 115.0,
+    "eu-west-1": 68.0,
+    "eu-west-2": 76.0,
+    "eu-west-3": 80.0,
+    "eu-central-1": 90.0,
+    "eu-north-1": 105.0,
+    "ap-south-1": 190.0,
+    "ap-northeast-1": 145.0,
+    "ap-northeast-2": 175.0,
+    "ap-northeast-3": 150.0,
+    "ap-southeast-1": 215.0,
+    "ap-southeast-2": 200.0,
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a request is, for matching rules and counting."""
+
+    service: str
+    operation: str
+    region: str
+    cluster: str | None = None
+
+
+@dataclass
+class FaultRule:
+    """Fail matching requests. ``None`` fields match anything.
+
+    ``probability`` (0..1) is drawn from a RNG seeded with ``seed``; ``count`` limits how
+    many times the rule fires in total (None = unlimited).
+    """
+
+    kind: FaultKind
+    service: str | None = None
+    operation: str | None = None
+    region: str | None = None
+    cluster: str | None = None
+    probability: float = 1.0
+    count: int | None = None
+    seed: int = 0
+    message: str | None = None
+    id: int = 0
+    fired: int = 0
+    _rng: random.Random = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if not 0.0 <= self.probability <= 1.0:
+            raise ValueError("probability must be within [0, 1]")
+        if self.count is not None and self.count < 0:
+            raise ValueError("count must be >= 0")
+        self._rng = random.Random(self.seed)
+
+    def matches(self, call: Call) -> bool:
+        return (
+            (self.service is None or self.service == call.service)
+            and (self.operation is None or self.operation == call.operation)
+            and (self.region is None or self.region == call.region)
+            and (self.cluster is None or self.cluster == call.cluster)
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "service": self.service,
+            "operation": self.operation,
+            "region": self.region,
+            "cluster": self.cluster,
+            "probability": self.probability,
+            "count": self.count,
+            "seed": self.seed,
+            "message": self.message,
+            "fired": self.fired,
+        }
+
+
+@dataclass
+class LatencyModel:
+    """Simulated service time: ``base_ms`` (or ``service_ms[service]``) + ``region_ms[region]``."""
+
+    base_ms: float = 0.0
+    region_ms: dict[str, float] = field(default_factory=dict)
+    service_ms: dict[str, float] = field(default_factory=dict)
+
+    def delay_seconds(self, call: Call) -> float:
+        base = self.service_ms.get(call.service, self.base_ms)
+        return max(0.0, base + self.region_ms.get(call.region, 0.0)) / 1000.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "base_ms": self.base_ms,
+            "region_ms": dict(self.region_ms),
+            "service_ms": dict(self.service_ms),
+        }
+
+
+class FaultInjector:
+    """Holds fault rules and the latency model; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+        self._ids = itertools.count(1)
+        self.latency = LatencyModel()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._rules = []
+            self.latency = LatencyModel()
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self._lock:
+            rule.id = next(self._ids)
+            self._rules.append(rule)
+        return rule
+
+    def remove(self, rule_id: int) -> bool:
+        with self._lock:
+            before = len(self._rules)
+            self._rules = [r for r in self._rules if r.id != rule_id]
+            return len(self._rules) != before
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules = []
+
+    def rules(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [r.to_dict() for r in self._rules]
+
+    def pick(self, call: Call) -> FaultRule | None:
+        """The first rule (in insertion order) that matches and fires for this call."""
+        if not self._rules:  # fast path, no lock
+            return None
+        with self._lock:
+            for rule in self._rules:
+                if not rule.matches(call):
+                    continue
+                if rule.count is not None and rule.fired >= rule.count:
+                    continue
+                if rule.probability < 1.0 and rule._rng.random() >= rule.probability:
+                    continue
+                rule.fired += 1
+                return rule
+        return None
+
+    def sleep(self, call: Call) -> None:
+        """Apply the latency model in the calling (request) thread."""
+        delay = self.latency.delay_seconds(call)
+        if delay > 0:
+            time.sleep(delay)
+
+
+class CallRecorder:
+    """Counts calls per (service, operation, region, cluster, status); tracks concurrency."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str, str, str | None, int]] = Counter()
+        self._in_flight = 0
+        self._peak = 0
+
+    def enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+
+    def leave(self, call: Call, status: int) -> None:
+        with self._lock:
+            self._in_flight -= 1
+            self._counts[(call.service, call.operation, call.region, call.cluster, status)] += 1
+
+    def reset(self) -> None:
+        with self._lock:
+            self._counts.clear()
+            self._peak = self._in_flight
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            calls = [
+                {
+                    "service": s,
+                    "operation": o,
+                    "region": r,
+                    "cluster": c,
+                    "status": st,
+                    "count": n,
+                }
+                for (s, o, r, c, st), n in sorted(
+                    self._counts.items(), key=lambda kv: tuple(str(x) for x in kv[0])
+                )
+            ]
+            return {
+                "calls": calls,
+                "total": sum(self._counts.values()),
+                "in_flight": self._in_flight,
+                "peak_concurrency": self._peak,
+            }

@@ -1,0 +1,155 @@
+"""Resolve (service, HTTP request) to a botocore operation name, generically.
+
+Why: hand-kept path tables drift from what botocore actually sends. The botocore service
+model already says, per operation, how a request is serialised:
+
+* ``rest-json`` / ``rest-xml``: ``http.method`` + ``http.requestUri`` template
+  (``/clusters/{name}/addons/{addonName}``; ``{Key+}`` is a greedy label);
+* ``query`` / ``ec2``: the ``Action`` parameter (query string or form body);
+* ``json``: the ``X-Amz-Target`` header, ``<targetPrefix>.<Operation>``.
+
+Routers are built once per service and cached; route regexes are compiled once.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import botocore.session
+
+_LABEL = re.compile(r"\{([A-Za-z0-9_]+)(\+?)\}")
+
+
+@dataclass(frozen=True)
+class Route:
+    """One rest-protocol operation: its method, compiled path regex and required query keys."""
+
+    operation: str
+    method: str
+    regex: re.Pattern[str]
+    required_query: frozenset[str]
+    specificity: tuple[int, int, int]
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The operation a request maps to, plus URI labels (e.g. ``{"name": "prod"}``)."""
+
+    operation: str
+    labels: dict[str, str]
+
+
+def _compile_template(template: str) -> tuple[re.Pattern[str], frozenset[str], tuple[int, int]]:
+    path, _, query = template.partition("?")
+    pattern = ["^"]
+    pos = 0
+    literal_chars = 0
+    for match in _LABEL.finditer(path):
+        literal = path[pos : match.start()]
+        literal_chars += len(literal)
+        pattern.append(re.escape(literal))
+        name, greedy = match.group(1), match.group(2)
+        pattern.append(f"(?P<{name}>.+)" if greedy else f"(?P<{name}>[^/]+)")
+        pos = match.end()
+    tail = path[pos:]
+    literal_chars += len(tail)
+    pattern.append(re.escape(tail))
+    pattern.append("$")
+    required = frozenset(q.split("=", 1)[0] for q in query.split("&") if q)
+    segments = path.count("/")
+    return re.compile("".join(pattern)), required, (literal_chars, segments)
+
+
+class ServiceRouter:
+    """Maps requests of one service to operation names using its botocore model."""
+
+    def __init__(self, model: Any) -> None:
+        self.service_name: str = model.service_name
+        self.protocol: str = model.protocol
+        self.target_prefix: str | None = model.metadata.get("targetPrefix")
+        self._operations: frozenset[str] = frozenset(model.operation_names)
+        self._routes: dict[str, list[Route]] = {}
+        if self.protocol.startswith("rest"):
+            for name in model.operation_names:
+                http = model.operation_model(name).http
+                regex, required, (literal_chars, segments) = _compile_template(http["requestUri"])
+                route = Route(
+                    operation=name,
+                    method=http["method"].upper(),
+                    regex=regex,
+                    required_query=required,
+                    specificity=(len(required), literal_chars, segments),
+                )
+                self._routes.setdefault(route.method, []).append(route)
+            for routes in self._routes.values():
+                # Most specific first: literal query keys, then more literal path text.
+                routes.sort(key=lambda r: r.specificity, reverse=True)
+
+    def resolve(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, list[str]],
+        headers: dict[str, str],
+        form: dict[str, list[str]],
+    ) -> Resolved | None:
+        """Return the operation for this request, or None when nothing in the model matches."""
+        if self.protocol.startswith("rest"):
+            for route in self._routes.get(method.upper(), ()):
+                if route.required_query and not route.required_query <= query.keys():
+                    continue
+                match = route.regex.match(path)
+                if match:
+                    return Resolved(route.operation, match.groupdict())
+            return None
+        if self.protocol == "json":
+            target = headers.get("x-amz-target", "")
+            prefix, _, operation = target.rpartition(".")
+            if operation in self._operations and prefix == (self.target_prefix or prefix):
+                return Resolved(operation, {})
+            return None
+        # query and ec2 protocols: Action in the form body (botocore POSTs) or query string.
+        action = (form.get("Action") or query.get("Action") or [""])[0]
+        return Resolved(action, {}) if action in self._operations else None
+
+    def labels(self, operation: str, method: str, path: str) -> dict[str, str]:
+        """URI labels of a known operation (used by emulators that only get the path)."""
+        for route in self._routes.get(method.upper(), ()):
+            if route.operation == operation:
+                match = route.regex.match(path)
+                if match:
+                    return match.groupdict()
+        return {}
+
+
+_lock = threading.Lock()
+_session: Any = None
+_routers: dict[str, ServiceRouter | None] = {}
+
+
+def router_for(service: str) -> ServiceRouter | None:
+    """Router for a SigV4 service name (``eks``, ``ec2``, ``sts``, ``securityhub``...).
+
+    The credential-scope name equals the botocore service name for every service the
+    sandbox serves; unknown names return None (the front end answers UnknownService).
+    """
+    router = _routers.get(service)
+    if router is not None or service in _routers:
+        return router
+    global _session
+    with _lock:
+        if service in _routers:
+            return _routers[service]
+        if _session is None:
+            _session = botocore.session.get_session()
+        try:
+            model = _session.get_service_model(service)
+        except Exception:  # botocore raises UnknownServiceError / DataNotFoundError
+            _routers[service] = None
+            return None
+        router = ServiceRouter(model)
+        _routers[service] = router
+        return router
