@@ -20,9 +20,12 @@ from infra.stack import EksNetpolAuditorStack
 STACK_NAME = "EksNetpolAuditor"
 
 
-def build_app() -> cdk.App:
-    """Build the app with the stack and the cdk-nag validation plugin."""
-    app = cdk.App(context=load_cdk_json_context())
+def build_app(outdir: str | None = None) -> cdk.App:
+    """Build the app with the stack and the cdk-nag validation plugin.
+
+    ``outdir`` defaults to ``CDK_OUTDIR`` (set by ``make synth`` and the CDK CLI).
+    """
+    app = cdk.App(context=load_cdk_json_context(), outdir=outdir)
     EksNetpolAuditorStack(app, STACK_NAME)
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return app
