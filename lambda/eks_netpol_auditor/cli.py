@@ -134,7 +134,10 @@ class _Progress:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exit_:  # usage errors, --help and --version: return, don't raise
+        return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
         settings = settings_from_args(args)
         progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
