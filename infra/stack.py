@@ -199,9 +199,9 @@ class EksNetpolAuditorStack(Stack):
             min_value=0,
             max_value=1,
             description="1 = reserve one concurrent execution so runs never overlap. "
-            "0 = reserve nothing: use it when the account's concurrency quota is too low "
-            "(new accounts can have 10; Lambda refuses reservations that would leave less "
-            "than 100 unreserved).",
+            "0 = reserve nothing: use it when the deployment fails because the account's "
+            "concurrency quota is too low (new accounts can have 10, and Lambda always keeps "
+            "a minimum of unreserved concurrency).",
         )
         self.log_level = CfnParameter(
             self,

@@ -183,6 +183,16 @@ def test_conditions(template_json: Json) -> None:
     }
 
 
+def test_cdk_json_runs_app_py_with_its_feature_flags() -> None:
+    cdk_json = json.loads((Path(__file__).resolve().parent.parent / "cdk.json").read_text())
+    assert cdk_json["app"].endswith("python app.py")
+    flags = cdk_json["context"]
+    assert len(flags) > 50
+    app = build_app()
+    for flag, value in flags.items():
+        assert app.node.try_get_context(flag) == value, flag
+
+
 # ----------------------------------------------------------------------------- IAM
 
 
