@@ -98,6 +98,8 @@ SEVERITY_EVALUATION_ERROR = "LOW"
 
 _NON_BLANK = re.compile(r"\S")
 _WHITESPACE = re.compile(r"\s+")
+# Characters Java's `.` does not match: a key containing one fails the `.*\S.*` pattern.
+_LINE_BREAK = re.compile("[\n\r\u0085\u2028\u2029]")
 
 
 def product_arn(partition: str, region: str, account: str) -> str:
@@ -186,7 +188,7 @@ def resource_tags(tags: Mapping[str, str]) -> dict[str, str]:
     """
     usable: dict[str, str] = {}
     for key, value in tags.items():
-        if not _NON_BLANK.search(key) or len(key) > MAX_TAG_KEY or "\n" in key:
+        if not _NON_BLANK.search(key) or len(key) > MAX_TAG_KEY or _LINE_BREAK.search(key):
             continue
         if not _NON_BLANK.search(value):
             continue
