@@ -38,6 +38,7 @@ from .addon_config import (
     ConfigurationError,
     _StrictBoolLoader,
     merge_enable_network_policy,
+    network_policy_enabled,
     to_json,
 )
 from .model import (
@@ -303,7 +304,16 @@ class _NoDuplicatesLoader(_StrictBoolLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+# NEL, LS and PS are line breaks in YAML 1.1 but ordinary characters in YAML 1.2.
+_YAML_VERSION_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
 def _read_yaml(text: str) -> Any:
+    if any(ch in text for ch in _YAML_VERSION_LINE_BREAKS):
+        raise ConfigurationError(
+            "configurationValues has NEL/LS/PS characters, which YAML 1.1 and 1.2 read "
+            "differently; write the configuration as JSON"
+        )
     try:
         ambiguous = _ambiguous_yaml_scalars(text)
         if ambiguous:
@@ -342,6 +352,9 @@ def merged_configuration(text: str | None) -> tuple[dict[str, Any], str]:
     EKS receives is provably the user's configuration with one key set.
     """
     original = read_configuration(text)
+    if network_policy_enabled(original):
+        # The verdict said disabled, this stricter reading says enabled: in doubt, no change.
+        raise ConfigurationError(f"{ENABLE_KEY} already reads as enabled")
     merged = merge_enable_network_policy(original)
     payload = to_json(merged)
     if not strictly_equal(json.loads(payload), merged):
