@@ -9,12 +9,13 @@ This package module stays import-light (stdlib only) so that importing the clien
 process helper does not pull in botocore or werkzeug.
 """
 
-from tests.sandbox.client import AddonSeed, CallStats, SandboxClient, SandboxError
+from tests.sandbox.client import AddonSeed, CallStats, ClusterSeed, SandboxClient, SandboxError
 from tests.sandbox.process import SandboxProcess, start_sandbox_process
 
 __all__ = [
     "AddonSeed",
     "CallStats",
+    "ClusterSeed",
     "SandboxClient",
     "SandboxError",
     "SandboxProcess",

@@ -51,6 +51,36 @@ DEFAULT_ADDON = AddonSeed()
 
 
 @dataclass(frozen=True)
+class ClusterSeed:
+    """One cluster for ``SandboxClient.add_clusters`` (same fields as ``add_cluster``)."""
+
+    region: str
+    name: str
+    status: str = "ACTIVE"
+    version: str = "1.31"
+    addon: AddonSeed | None = DEFAULT_ADDON
+    tags: Mapping[str, str] = field(default_factory=dict)
+    auto_mode: bool = False
+    platform_version: str | None = None
+    omit_compute_config: bool = False
+    connector: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "name": self.name,
+            "status": self.status,
+            "version": self.version,
+            "platform_version": self.platform_version,
+            "tags": dict(self.tags),
+            "auto_mode": self.auto_mode,
+            "omit_compute_config": self.omit_compute_config,
+            "connector": self.connector,
+            "addon": self.addon.to_dict() if self.addon is not None else None,
+        }
+
+
+@dataclass(frozen=True)
 class CallStats:
     """Snapshot of the sandbox's call counters."""
 
@@ -151,23 +181,27 @@ class SandboxClient:
         clusters/responses); ``connector`` makes an EKS Connector cluster, listed only
         with ``include=all``. Returns the cluster state (DescribeCluster shape + addons).
         """
-        result: dict[str, Any] = self._request(
-            "POST",
-            "/clusters",
-            {
-                "region": region,
-                "name": name,
-                "status": status,
-                "version": version,
-                "platform_version": platform_version,
-                "tags": dict(tags or {}),
-                "auto_mode": auto_mode,
-                "omit_compute_config": omit_compute_config,
-                "connector": connector,
-                "addon": addon.to_dict() if addon is not None else None,
-            },
+        seed = ClusterSeed(
+            region=region,
+            name=name,
+            status=status,
+            version=version,
+            addon=addon,
+            tags=dict(tags or {}),
+            auto_mode=auto_mode,
+            platform_version=platform_version,
+            omit_compute_config=omit_compute_config,
+            connector=connector,
         )
+        result: dict[str, Any] = self._request("POST", "/clusters", seed.to_dict())
         return result
+
+    def add_clusters(self, seeds: list[ClusterSeed]) -> int:
+        """Create many clusters in one control call (benchmark seeding); returns the count."""
+        count: int = self._request(
+            "POST", "/clusters:batch", {"clusters": [s.to_dict() for s in seeds]}
+        )["created"]
+        return count
 
     def update_cluster(self, region: str, name: str, **changes: Any) -> dict[str, Any]:
         """Change ``status``, ``version``, ``platform_version``, ``tags``, ``auto_mode`` or

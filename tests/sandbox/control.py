@@ -10,6 +10,7 @@ Endpoints (JSON bodies; errors are ``{"error": "..."}`` with 400/404/501)::
     POST   /_sandbox/reset                               everything back to defaults
     GET    /_sandbox/clusters[?region=R]                 cluster states (+ add-ons)
     POST   /_sandbox/clusters                            {region, name, status, version, ...}
+    POST   /_sandbox/clusters:batch                      {clusters: [{...}, ...]}
     GET    /_sandbox/clusters/R/NAME
     PATCH  /_sandbox/clusters/R/NAME                     {status?, version?, tags?, ...}
     DELETE /_sandbox/clusters/R/NAME
@@ -67,6 +68,7 @@ class ControlApi:
             ("POST", "/reset", self._reset),
             ("GET", "/clusters", self._list_clusters),
             ("POST", "/clusters", self._add_cluster),
+            ("POST", "/clusters:batch", self._add_clusters),
             ("GET", f"/clusters/{seg}/{seg}", self._get_cluster),
             ("PATCH", f"/clusters/{seg}/{seg}", self._patch_cluster),
             ("DELETE", f"/clusters/{seg}/{seg}", self._delete_cluster),
@@ -143,6 +145,16 @@ class ControlApi:
         self, _a: dict[str, str], _b: dict[str, Any], q: dict[str, str]
     ) -> tuple[int, Any]:
         return 200, {"clusters": self.app.eks.list_state(q.get("region"))}
+
+    def _add_clusters(
+        self, a: dict[str, str], b: dict[str, Any], q: dict[str, str]
+    ) -> tuple[int, Any]:
+        specs = b.get("clusters")
+        if not isinstance(specs, list) or not all(isinstance(c, dict) for c in specs):
+            raise ControlError(400, "clusters must be a list of cluster objects")
+        for spec in specs:
+            self._add_cluster(a, spec, q)
+        return 201, {"created": len(specs)}
 
     def _add_cluster(
         self, _a: dict[str, str], b: dict[str, Any], _q: dict[str, str]

@@ -10,7 +10,7 @@ import json
 import random
 from collections.abc import Callable
 
-from tests.sandbox.client import AddonSeed, SandboxClient
+from tests.sandbox.client import AddonSeed, ClusterSeed, SandboxClient
 
 EXEMPT_TAG = "eks-netpol-auditor:exempt"  # mirrors eks_netpol_auditor.model.EXEMPT_TAG
 DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
@@ -114,7 +114,7 @@ def seed_scale(
     if not regions:
         raise ValueError("regions must not be empty")
     rng = random.Random(seed)
-    created = []
+    batch: list[ClusterSeed] = []
     for i in range(clusters):
         region = regions[i % len(regions)]
         name = f"bench-{i:05d}"
@@ -133,9 +133,9 @@ def seed_scale(
             addon = None
         else:
             addon, auto_mode = None, True
-        client.add_cluster(region, name, addon=addon, auto_mode=auto_mode)
-        created.append((region, name))
-    return created
+        batch.append(ClusterSeed(region, name, addon=addon, auto_mode=auto_mode))
+    client.add_clusters(batch)
+    return [(c.region, c.name) for c in batch]
 
 
 SEEDS: dict[str, Callable[[SandboxClient], object]] = {"demo": seed_demo}

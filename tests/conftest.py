@@ -1,0 +1,104 @@
+"""Shared pytest fixtures: the local AWS sandbox and boto3 clients pointed at it.
+
+Why fixtures set the environment: the product creates its own boto3 clients, so the only
+way to keep tests off real AWS is the standard configuration chain. ``sandbox`` points
+``AWS_ENDPOINT_URL`` at loopback, installs dummy credentials and removes every variable
+(profiles, session tokens, web identity, container credentials, per-service endpoints)
+through which real credentials or endpoints could leak in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from tests.sandbox.client import SandboxClient
+from tests.sandbox.server import SandboxServer
+
+_REMOVED_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CA_BUNDLE",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+)
+
+AwsClientFactory = Callable[..., Any]
+
+
+@pytest.fixture(scope="session")
+def sandbox_server() -> Iterator[SandboxServer]:
+    """One in-process sandbox per test session, on a free loopback port."""
+    server = SandboxServer("127.0.0.1", 0).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox(
+    sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> SandboxClient:
+    """A freshly reset sandbox, with this test's AWS environment pointed at it."""
+    for name in _REMOVED_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name in list(os.environ):
+        if name.startswith("AWS_ENDPOINT_URL_"):  # per-service endpoint overrides
+            monkeypatch.delenv(name, raising=False)
+    missing = str(tmp_path / "no-aws-config")
+    monkeypatch.setenv("AWS_CONFIG_FILE", missing)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", missing)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox_server.endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    client = SandboxClient(sandbox_server.endpoint)
+    client.reset()
+    return client
+
+
+@pytest.fixture
+def aws_client(sandbox: SandboxClient) -> AwsClientFactory:
+    """Factory for boto3 clients against the sandbox: ``aws_client("eks", "eu-west-1")``.
+
+    Retries default to a single attempt so tests see injected faults directly; pass
+    ``attempts=3`` to exercise botocore's standard retry mode.
+    """
+
+    def make(service: str, region: str = "us-east-1", *, attempts: int = 1) -> Any:
+        config = Config(
+            retries={"mode": "standard", "total_max_attempts": attempts},
+            max_pool_connections=32,
+        )
+        # Typed as Any: boto3-stubs overloads client() per literal service name.
+        session: Any = boto3.session.Session()
+        return session.client(
+            service, region_name=region, endpoint_url=sandbox.endpoint, config=config
+        )
+
+    return make
