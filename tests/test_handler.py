@@ -139,9 +139,11 @@ def test_malformed_events_are_rejected_with_a_clear_error_before_any_call(
         handler.lambda_handler(event, FakeContext())
     assert "\n" not in str(raised.value)
     assert sandbox.calls().total == 0
-    rejected = [line for line in emitted(capsys) if line.get("message") == "rejected invocation"]
+    lines = emitted(capsys)
+    rejected = [line for line in lines if line.get("message") == "rejected invocation"]
     assert rejected
     assert rejected[0]["level"] == "ERROR"
+    assert metric_values(lines)["InvocationsRejected"] == 1
 
 
 def test_near_the_timeout_no_new_work_starts_and_the_rest_is_reported(

@@ -86,6 +86,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     try:
         settings = settings_for(event if isinstance(event, dict) else {}, settings_from_env())
     except (InvalidEvent, ConfigError) as error:
+        metrics.add_metric(name="InvocationsRejected", unit=MetricUnit.Count, value=1)
         logger.error("rejected invocation", extra={"error": str(error)})
         raise
     started = time.monotonic()
