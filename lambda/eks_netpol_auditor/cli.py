@@ -12,7 +12,7 @@ import importlib.util
 import json
 import sys
 from collections.abc import Sequence
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import __version__
 from .audit import AuditAborted, run_audit
@@ -96,13 +96,25 @@ def _require_available(settings: Settings) -> None:
             raise ConfigError(f"{label} is not yet available in this version")
 
 
+def _remediation_cell(remediation: dict[str, Any] | None) -> str:
+    """One word per action, with the guard that stopped it or the update it started."""
+    if remediation is None:
+        return "-"
+    action = str(remediation.get("action", "?"))
+    detail = remediation.get("guard") or remediation.get("update_id")
+    return f"{action} ({detail})" if detail else action
+
+
 def render_table(result: AuditResult, out: TextIO) -> None:
-    rows = [("CLUSTER", "REGION", "STATUS", "REASON")]
+    remediating = any(r.remediation is not None for r in result.results)
+    header = ("CLUSTER", "REGION", "STATUS", "REASON") + (("REMEDIATION",) if remediating else ())
+    rows: list[tuple[str, ...]] = [header]
     rows += [
         (r.facts.name, r.facts.region, r.verdict.status.value, r.verdict.reason.value)
+        + ((_remediation_cell(r.remediation),) if remediating else ())
         for r in result.results
     ]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     for row in rows:
         out.write(
             "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
