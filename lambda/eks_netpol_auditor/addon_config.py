@@ -16,6 +16,12 @@ from typing import Any
 import yaml
 
 ENABLE_KEY = "enableNetworkPolicy"
+# The vpc-cni schema nests a handful of levels and holds a few hundred values at most. A
+# document far beyond that is refused (callers fail closed) before it is copied, walked or
+# serialised: deep nesting exhausts Python's recursion limit, and YAML aliases let a few
+# hundred bytes stand for billions of values once written out as JSON.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000
 
 
 class ConfigurationError(ValueError):
@@ -51,13 +57,56 @@ def parse_configuration(text: str | None) -> dict[str, Any]:
         mark = getattr(error, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigurationError(f"configurationValues is neither JSON nor YAML{where}") from None
+    except RecursionError:
+        raise ConfigurationError(_TOO_DEEP) from None
     if document is None:
         return {}
     if not isinstance(document, dict):
         raise ConfigurationError(
             f"configurationValues must be a mapping, found {type(document).__name__}"
         )
+    check_bounded(document)
     return document
+
+
+_TOO_DEEP = f"configurationValues is nested more than {MAX_DEPTH} levels deep"
+
+
+def check_bounded(document: object) -> None:
+    """ConfigurationError unless the document is at most MAX_DEPTH deep, MAX_VALUES values
+    when fully expanded, and free of alias cycles.
+
+    Iterative, and each shared (aliased) node is measured once, so the check itself costs
+    time linear in the text however far the aliases would expand.
+    """
+    measured: dict[int, tuple[int, int]] = {}  # id -> (depth, expanded values)
+    open_nodes: set[int] = set()
+    stack: list[tuple[object, bool]] = [(document, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if not isinstance(node, dict | list) or (id(node) in measured and not children_done):
+            continue
+        children = [*node.keys(), *node.values()] if isinstance(node, dict) else node
+        nested = [child for child in children if isinstance(child, dict | list)]
+        if not children_done:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            for child in nested:
+                if id(child) in open_nodes:
+                    raise ConfigurationError("configurationValues refers to itself (YAML alias)")
+                stack.append((child, False))
+            continue
+        open_nodes.discard(id(node))
+        depth = 1 + max((measured[id(child)][0] for child in nested), default=0)
+        values = len(children) + sum(measured[id(child)][1] for child in nested)
+        if depth > MAX_DEPTH:
+            raise ConfigurationError(_TOO_DEEP)
+        if values > MAX_VALUES:
+            raise ConfigurationError(
+                f"configurationValues expands to more than {MAX_VALUES} values "
+                "(YAML aliases or an oversized document)"
+            )
+        measured[id(node)] = (depth, values)
 
 
 def network_policy_enabled(document: dict[str, Any]) -> bool:

@@ -35,8 +35,10 @@ import yaml
 
 from .addon_config import (
     ENABLE_KEY,
+    MAX_DEPTH,
     ConfigurationError,
     _StrictBoolLoader,
+    check_bounded,
     merge_enable_network_policy,
     network_policy_enabled,
     to_json,
@@ -278,15 +280,21 @@ def read_configuration(text: str | None) -> dict[str, Any]:
     if text is None or not text.strip():
         return {}
     try:
-        document: Any = json.loads(
-            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
-        )
-    except json.JSONDecodeError:
-        document = _read_yaml(text)
+        try:
+            document: Any = json.loads(
+                text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+            )
+        except json.JSONDecodeError:
+            document = _read_yaml(text)
+    except RecursionError:
+        raise ConfigurationError(
+            f"configurationValues is nested more than {MAX_DEPTH} levels deep"
+        ) from None
     if not isinstance(document, dict):
         raise ConfigurationError(
             f"configurationValues must be a mapping, found {type(document).__name__}"
         )
+    check_bounded(document)  # before anything walks, copies or serialises it
     _check_json_exact(document)
     return document
 
