@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from .audit import AuditAborted, run_audit
-from .config import ConfigError, Settings, parse_regions, settings_from_env
+from .config import ConfigError, Settings, parse_region, settings_from_env
 from .model import AuditResult
 
 logger = Logger(service="eks-netpol-auditor")
@@ -49,7 +49,13 @@ class NothingAudited(RuntimeError):
     """Raised so the failure reaches the DLQ and the alarm, when no cluster was audited."""
 
 
-def settings_for(event: dict[str, Any], base: Settings) -> Settings:
+def settings_for(event: object, base: Settings) -> Settings:
+    if not isinstance(event, dict):
+        # Never read as {} (a full run): a payload such as ["eu-west-1"] meant to narrow.
+        raise InvalidEvent(
+            f"invalid manual invocation: the event must be a JSON object ({{}} for a full "
+            f"run), got {type(event).__name__}"
+        )
     if event.get("source") == "aws.events" or "detail-type" in event:
         try:
             parse(event=event, model=EventBridgeModel)
@@ -62,7 +68,9 @@ def settings_for(event: dict[str, Any], base: Settings) -> Settings:
         raise InvalidEvent(f"invalid manual invocation: {_first_problem(error)}") from None
     changes: dict[str, Any] = {}
     if manual.regions is not None:
-        changes["regions"] = parse_regions("event.regions", ",".join(manual.regions))
+        # Each entry must name a region: "", "all" or "a,b" would otherwise widen the run.
+        regions = (parse_region("event.regions", region) for region in manual.regions)
+        changes["regions"] = tuple(dict.fromkeys(regions))
     if manual.clusters is not None:
         changes["cluster_names"] = frozenset(manual.clusters)
     if manual.dry_run:
@@ -84,7 +92,7 @@ def _first_problem(error: ValidationError) -> str:
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        settings = settings_for(event if isinstance(event, dict) else {}, settings_from_env())
+        settings = settings_for(event, settings_from_env())
     except (InvalidEvent, ConfigError) as error:
         metrics.add_metric(name="InvocationsRejected", unit=MetricUnit.Count, value=1)
         logger.error("rejected invocation", extra={"error": str(error)})
