@@ -13,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
+_EPSILON = 1e-9
+
 
 class TokenBucket:
     """`rate` tokens per second, at most `burst` saved up; `acquire` blocks until one is free."""
@@ -43,8 +45,10 @@ class TokenBucket:
                 now = self._clock()
                 self._tokens = min(self.burst, self._tokens + (now - self._updated) * self.rate)
                 self._updated = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # The epsilon absorbs float rounding, which could otherwise ask for a sleep
+                # shorter than the clock's resolution, forever.
+                if self._tokens >= 1.0 - _EPSILON:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return waited
                 delay = (1.0 - self._tokens) / self.rate
             # Sleep outside the lock so other threads can refill-check meanwhile.
