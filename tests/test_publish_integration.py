@@ -312,3 +312,16 @@ def test_250_clusters_go_out_in_three_batches_without_throttling_errors(
         assert calls(sandbox, "BatchImportFindings", status=200) == 3
         assert sandbox.calls().count(service="securityhub", status=429) == 0
     assert len(stored(sandbox, "eu-west-1")) == 250
+
+
+def test_table_says_where_findings_went(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=ENABLED)
+    sandbox.add_cluster("us-east-1", "virginia", addon=ENABLED)
+    sandbox.set_securityhub_enabled("eu-west-1", False)
+    monkeypatch.setenv("AWS_REGION", HOME)
+    code = cli.main(["scan", "--publish", "--regions", "eu-west-1,us-east-1"])
+    table = capsys.readouterr().out
+    assert code == 0
+    assert "Security Hub: 2 findings published (us-east-1 2), 0 failed, 0 archived" in table

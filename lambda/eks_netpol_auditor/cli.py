@@ -11,6 +11,7 @@ import dataclasses
 import importlib.util
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -122,6 +123,16 @@ def render_table(result: AuditResult, out: TextIO) -> None:
         )
     summary = ", ".join(f"{count} {status}" for status, count in result.summary().items())
     out.write(f"\n{len(result.results)} clusters in {len(result.regions)} regions: {summary}\n")
+    published = result.findings_published + result.findings_failed + result.findings_archived
+    if published:
+        # Where findings went matters when a region had no Security Hub (home-region fallback).
+        where = Counter(r.finding_region for r in result.results if r.finding_region)
+        spread = ", ".join(f"{region} {count}" for region, count in sorted(where.items()))
+        out.write(
+            f"Security Hub: {result.findings_published} findings published"
+            f"{f' ({spread})' if spread else ''}, {result.findings_failed} failed, "
+            f"{result.findings_archived} archived\n"
+        )
     for error in result.errors:
         where = f"{error.region}/{error.cluster}" if error.cluster else error.region
         out.write(f"error: {where}: {error.error}\n")
