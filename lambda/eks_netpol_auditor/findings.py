@@ -334,10 +334,12 @@ def build_finding(
     if details:
         resource["Details"] = {"AwsEksCluster": details}
     verdict = result.verdict
+    # Context first, then the verdict: if clipping is needed it cuts the command at the end,
+    # which is also in Remediation and ProductFields.
     description = (
-        f"{verdict.message} CIS Amazon EKS Benchmark 5.4.4 requires Kubernetes network "
-        f"policy enforcement so that pods cannot reach every other pod; on Amazon EKS this "
-        f'means the managed vpc-cni add-on with enableNetworkPolicy "true" ({facts.arn}).'
+        "CIS Amazon EKS Benchmark 5.4.4: Kubernetes network policies must be enforced so "
+        "that pods cannot reach every other pod; on Amazon EKS this means the managed "
+        f'vpc-cni add-on with enableNetworkPolicy "true". {verdict.message}'
     )
     finding: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
