@@ -59,6 +59,8 @@ def run_audit(
         raise ConfigError("no AWS credentials found (standard credential chain)") from None
     except (ClientError, BotoCoreError) as error:
         raise AuditAborted(f"cannot identify the account: {describe_error(error)}") from error
+    except ValueError as error:  # botocore refused to build a client, e.g. AWS_ENDPOINT_URL
+        raise ConfigError(f"invalid AWS client configuration: {error}") from None
     if settings.regions is not None:
         regions = list(settings.regions)
     else:
