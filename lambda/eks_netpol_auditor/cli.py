@@ -126,8 +126,8 @@ def render_table(result: AuditResult, out: TextIO) -> None:
     published = result.findings_published + result.findings_failed + result.findings_archived
     if published:
         # Where findings went matters when a region had no Security Hub (home-region fallback).
-        where = Counter(r.finding_region for r in result.results if r.finding_region)
-        spread = ", ".join(f"{region} {count}" for region, count in sorted(where.items()))
+        delivered = Counter(r.finding_region for r in result.results if r.finding_region)
+        spread = ", ".join(f"{region} {count}" for region, count in sorted(delivered.items()))
         out.write(
             f"Security Hub: {result.findings_published} findings published"
             f"{f' ({spread})' if spread else ''}, {result.findings_failed} failed, "
