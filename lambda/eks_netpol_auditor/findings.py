@@ -259,13 +259,25 @@ def recommendation(result: ClusterResult) -> dict[str, str]:
         text = result.verdict.message
     else:
         text = f"Enable network policy in vpc-cni, keeping the existing settings: {command}"
-        if len(text) > MAX_RECOMMENDATION_TEXT:
+        if len(text) > MAX_RECOMMENDATION_TEXT and len(command) <= MAX_PRODUCT_FIELD_VALUE:
             text = (
                 "Enable network policy in vpc-cni, keeping the existing settings, with the "
                 f"command in ProductFields {PRODUCT_FIELD_PREFIX}RemediationCommand (too long "
                 "for this field)."
             )
+        elif len(text) > MAX_RECOMMENDATION_TEXT:
+            # A clipped command would be harmful to paste, so none is published at all.
+            text = (
+                "Enable network policy in vpc-cni, keeping the existing settings. The exact "
+                "command is too long for Security Hub: get it from `eks-netpol-audit scan "
+                f"--regions {result.facts.region} --format json` (the cluster's message)."
+            )
     return {"Text": clip(text, MAX_RECOMMENDATION_TEXT), "Url": USER_GUIDE_URL}
+
+
+def _unclipped(command: str | None) -> str | None:
+    """A command is published whole or not at all: a clipped one would break when pasted."""
+    return command if command is not None and len(command) <= MAX_PRODUCT_FIELD_VALUE else None
 
 
 def product_fields(result: ClusterResult) -> dict[str, str]:
@@ -287,7 +299,7 @@ def product_fields(result: ClusterResult) -> dict[str, str]:
         "AddonVersion": addon.version if addon else None,
         "AddonStatus": addon.status if addon else None,
         "AddonHealthIssues": ",".join(addon.health_issues) if addon else None,
-        "RemediationCommand": remediation_command(result),
+        "RemediationCommand": _unclipped(remediation_command(result)),
         "RemediationAction": remediation.get("action"),
         "RemediationUpdateId": remediation.get("update_id"),
     }
