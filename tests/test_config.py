@@ -55,3 +55,8 @@ def test_invalid_values_name_the_variable(variable: str, value: str, message: st
         settings_from_env({**BASE, variable: value})
     assert message in str(raised.value)
     assert "\n" not in str(raised.value)
+
+
+def test_an_invalid_default_region_is_named_as_such() -> None:
+    with pytest.raises(ConfigError, match="AWS_DEFAULT_REGION: unknown region 'moon-2'"):
+        settings_from_env({"AWS_DEFAULT_REGION": "moon-2"})

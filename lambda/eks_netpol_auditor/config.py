@@ -85,10 +85,11 @@ def parse_regions(name: str, value: str) -> tuple[str, ...] | None:
 
 def home_region_from(environ: Mapping[str, str]) -> str:
     """Where the auditor runs: the Lambda's region, or the caller's configured region."""
-    region = environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION")
-    if region is None:
-        region = boto3.session.Session().region_name or DEFAULT_HOME_REGION
-    return parse_region("AWS_REGION", region)
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if region := environ.get(variable):
+            return parse_region(variable, region)
+    region = boto3.session.Session().region_name or DEFAULT_HOME_REGION
+    return parse_region("the configured AWS region", region)
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
