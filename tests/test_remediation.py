@@ -525,6 +525,24 @@ def test_json_text_is_read_with_json_rules(text: str, value: object) -> None:
     assert strictly_equal(merged["a"], value)
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"env":{"a":"1","a":"2"}}', "repeats a key"),
+        ('{"livenessProbeTimeoutSeconds":NaN}', "NaN"),
+        ('{"livenessProbeTimeoutSeconds":-Infinity}', "-Infinity"),
+    ],
+)
+def test_json_that_cannot_be_sent_back_unchanged_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        merged_configuration(text)
+
+
+def test_yaml_keys_that_json_would_read_as_constants_are_still_yaml() -> None:
+    merged, _ = merged_configuration("NaN: x\nInfinity: y\n")
+    assert merged == {"NaN": "x", "Infinity": "y", ENABLE_KEY: "true"}
+
+
 def test_already_enabled_under_json_rules_is_not_rewritten() -> None:
     with pytest.raises(ConfigurationError, match="already reads as enabled"):
         merged_configuration('{"enableNetworkPolicy":"TRUE"}')

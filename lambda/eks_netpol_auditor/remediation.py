@@ -242,19 +242,32 @@ def _ambiguous_yaml_scalars(text: str) -> list[str]:
     return sorted(found)
 
 
-def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class _Duplicates(dict[str, Any]):
+    """A JSON object that repeated a key; refused once the text is known to be JSON."""
+
+
+@dataclass(frozen=True)
+class _NonFinite:
+    """NaN/Infinity in JSON text; refused once the text is known to be JSON.
+
+    Raising inside json.loads would also refuse YAML text that merely starts with `NaN:`,
+    so the markers are built during parsing and judged afterwards.
+    """
+
+    name: str
+
+
+def _mark_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     keys = [key for key, _ in pairs]
-    if len(keys) != len(set(keys)):
-        raise ConfigurationError("configurationValues repeats a key")
-    return dict(pairs)
-
-
-def _reject_constant(name: str) -> Any:
-    raise ConfigurationError(f"configurationValues contains {name}, which JSON cannot carry")
+    return _Duplicates(pairs) if len(keys) != len(set(keys)) else dict(pairs)
 
 
 def _check_json_exact(value: Any, path: str = "$") -> None:
     """Only what JSON can carry unchanged: string keys, finite numbers, no YAML-only types."""
+    if isinstance(value, _Duplicates):
+        raise ConfigurationError(f"{path} repeats a key")
+    if isinstance(value, _NonFinite):
+        raise ConfigurationError(f"{path} is {value.name}, which JSON cannot carry")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
@@ -282,7 +295,7 @@ def read_configuration(text: str | None) -> dict[str, Any]:
     try:
         try:
             document: Any = json.loads(
-                text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+                text, object_pairs_hook=_mark_duplicates, parse_constant=_NonFinite
             )
         except json.JSONDecodeError:
             document = _read_yaml(text)
