@@ -310,7 +310,13 @@ def test_remediation_outcome_becomes_a_deterministic_note() -> None:
     dry = remediation_note(
         {"action": "dry_run", "reason": "would enable", "request": {"x": "y" * 2000}}
     )
-    assert dry is not None and len(dry) <= MAX_NOTE_TEXT and "UpdateAddon" in dry
+    assert dry is not None and len(dry) <= MAX_NOTE_TEXT and "Would send UpdateAddon" in dry
+    skipped = remediation_note(
+        {"action": "skipped", "guard": "exempt_tag", "reason": "cluster is exempted"}
+    )
+    assert skipped == (
+        "eks-netpol-auditor remediation: skipped (guard exempt_tag). cluster is exempted"
+    )
     finding = build(result(action="applied", update_id="u-1", reason="ok"))
     assert finding["ProductFields"]["eks-netpol-auditor/RemediationAction"] == "applied"
     assert finding["ProductFields"]["eks-netpol-auditor/RemediationUpdateId"] == "u-1"

@@ -448,11 +448,13 @@ def remediation_note(remediation: Mapping[str, Any] | None) -> str | None:
     text = f"{PRODUCT} remediation: {remediation['action']}"
     if remediation.get("update_id"):
         text += f", EKS update id {remediation['update_id']}"
-    why = remediation.get("reason") or remediation.get("guard")
-    if why:
-        text += f". {why}"
+    if remediation.get("guard"):
+        text += f" (guard {remediation['guard']})"
+    if remediation.get("reason"):
+        text += f". {remediation['reason']}"
     if remediation.get("request") is not None:
         request = remediation["request"]
         shown = request if isinstance(request, str) else json.dumps(request, sort_keys=True)
-        text += f". Would send UpdateAddon {shown}"
+        verb = "Would send" if remediation["action"] == "dry_run" else "Sent"
+        text += f". {verb} UpdateAddon {shown}"
     return clip(text, MAX_NOTE_TEXT)
