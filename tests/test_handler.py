@@ -165,3 +165,19 @@ def test_raises_when_nothing_could_be_audited_so_the_dlq_and_alarm_fire(
     with pytest.raises(handler.NothingAudited, match="no cluster could be audited"):
         handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
     assert metric_values(emitted(capsys))["RegionsFailed"] >= 2
+
+
+def test_engine_log_lines_are_structured_json_with_the_correlation_id(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(sandbox)
+    monkeypatch.setenv("AUTO_REMEDIATE", "true")
+    summary = handler.lambda_handler({"regions": ["us-east-1"], "dry_run": True}, FakeContext())
+    assert summary["remediation"] == {"dry_run": 1}
+    assert sandbox.calls().count("eks", "UpdateAddon") == 0
+    lines = emitted(capsys)
+    planned = [line for line in lines if line.get("event") == "remediation"]
+    assert [line["cluster"] for line in planned] == ["bad"]
+    assert planned[0]["remediation"]["action"] == "dry_run"
+    assert planned[0]["service"] == "eks-netpol-auditor"
+    assert metric_values(lines)["RemediationsApplied"] == 0

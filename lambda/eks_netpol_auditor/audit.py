@@ -28,6 +28,8 @@ from .discovery import (
 )
 from .evaluate import evaluate
 from .model import AuditError, AuditResult, ClusterFacts, ClusterResult
+from .publish import publish
+from .remediate import remediate
 
 logger = logging.getLogger(__name__)
 
@@ -167,10 +169,6 @@ def _run_stages(
 ) -> None:
     """Remediation runs before publishing so each finding's Note can carry the update id."""
     if settings.auto_remediate:
-        from .remediate import remediate
-
         remediate(settings, clients, result, should_stop)
     if settings.publish:
-        from .publish import publish
-
         publish(settings, clients, result)

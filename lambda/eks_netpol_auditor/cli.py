@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import sys
 from collections import Counter
@@ -81,20 +80,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         changes["dry_run"] = True
     if args.max_remediations is not None:
         changes["max_remediations"] = parse_count("--max-remediations", args.max_remediations)
-    settings = dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
-    _require_available(settings)
-    return settings
-
-
-def _require_available(settings: Settings) -> None:
-    """Flags whose stage is not built yet are refused rather than silently ignored."""
-    wanted = {
-        "publish": ("--publish / PUBLISH_FINDINGS", settings.publish),
-        "remediate": ("--remediate / AUTO_REMEDIATE", settings.auto_remediate),
-    }
-    for module, (label, on) in wanted.items():
-        if on and importlib.util.find_spec(f"{__package__}.{module}") is None:
-            raise ConfigError(f"{label} is not yet available in this version")
+    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
 
 
 def _remediation_cell(remediation: dict[str, Any] | None) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
@@ -23,6 +24,9 @@ from .config import ConfigError, Settings, parse_region, settings_from_env
 from .model import AuditResult
 
 logger = Logger(service="eks-netpol-auditor")
+# The engine logs through standard `logging` (the CLI has no Powertools); give its module
+# loggers the same structured JSON output and level, or the Lambda runtime drops INFO lines.
+copy_config_to_registered_loggers(source_logger=logger, include={"eks_netpol_auditor"})
 tracer = Tracer(service="eks-netpol-auditor")
 metrics = Metrics(namespace="EksNetpolAuditor", service="eks-netpol-auditor")
 
