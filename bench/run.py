@@ -792,7 +792,7 @@ PROFILE_NOTES = (
     "",
     "1. **Discovery is bounded by the pool size.** With `Settings.max_workers = 32` and"
     " ~2,000 EKS calls of ~128 ms average, the pool cannot finish discovery in less than"
-    " ~8 s; it took 8.5 s. The sweep above shows 64 workers: 6.3-6.8 s wall, 128: ~5 s,"
+    " ~8 s; it took 8.5 s. The sweep above shows 64 workers: 6.0-6.8 s wall, 128: 4.6-5 s,"
     " with no errors and no more CPU. **Recommendation** (config.py `Settings.max_workers`,"
     " aws.py `max_pool_connections` follows it): default 64, together with a per-region"
     " cap on calls in flight (e.g. 16). Why the cap: `audit._discover` queues a region's"
@@ -803,7 +803,7 @@ PROFILE_NOTES = (
     "2. **Publishing is a tail after a barrier.** `audit._run_stages` starts only when every"
     " region is described, and `publish.Publisher.run` is three more barriers (read all"
     " regions, deliver all, archive all), each on a pool of `publish.MAX_REGION_WORKERS ="
-    " 8` threads for 16 regions, i.e. two waves per phase. Measured: 1.1-1.6 s at 1,000"
+    " 8` threads for 16 regions, i.e. two waves per phase. Measured: 1.0-1.6 s at 1,000"
     " clusters (0.5-0.7 s of it CPU: building 1,000 ASFF findings, serialising 100-finding"
     " imports, parsing GetFindings pages of full findings). Raising MAX_REGION_WORKERS to"
     " 16 saved 0.1-0.2 s of publishing (two A/B pairs; near the noise)."
@@ -817,9 +817,9 @@ PROFILE_NOTES = (
     " event hooks, parsing the response): ~2.5 ms per cluster for DescribeCluster +"
     " DescribeAddon. Our own code (rules, YAML parsing, finding building) is a small"
     " share. Turning off botocore parameter validation saved nothing measurable. Under"
-    " the uniform 20 ms model the run is CPU-bound (~2.7 s of CPU on one GIL for a 1.25 s"
+    " the uniform 20 ms model the run is CPU-bound (2.5-3 s of CPU on one GIL for a 1.25 s"
     " work floor), which is why that ratio is lower: the baseline spends 20 ms per"
-    " cluster sleeping, we spend ~2.7 ms per cluster computing.",
+    " cluster sleeping, we spend 2.5-3 ms per cluster computing.",
     "4. **Fixed per-run CPU, ~0.45 s.** Each run builds a new boto3 Session, so service"
     " models are loaded again and 34 clients created (EC2's large model alone costs"
     " ~130 ms, for one DescribeRegions call); this is why 100 clusters cost ~7.5 ms of CPU"
@@ -831,6 +831,14 @@ PROFILE_NOTES = (
     " ~500 TCP connections; against real AWS each is also a TLS handshake (one to two"
     " extra round trips and some CPU). Grouping each region's clusters onto fewer workers"
     " would cut that; worth measuring in a real account before changing.",
+    "6. **The scheduler loop is O(pending) per completion.** `audit._discover` calls"
+    " `concurrent.futures.wait(pending, FIRST_COMPLETED)` once per wake-up, which installs"
+    " and removes a waiter on every pending future (~1,000): O(n^2) over the run. Under"
+    " the realistic model completions arrive one at a time, so it costs ~0.3 s of CPU at"
+    " 1,000 clusters. A/B with a done-callback queue (`future.add_done_callback(q.put)`,"
+    " main loop `q.get()`; same results, same errors): 0.25-0.35 s less CPU under the"
+    " realistic model (two pairs), no difference under uniform 20 ms. **Recommendation**:"
+    " switch `_discover` to a completion queue.",
     "",
     "The sandbox's own CPU (shown apart, another process) stays near 1 s for a"
     " 1,000-cluster run, so it is not what bounds the measurements.",
