@@ -213,3 +213,19 @@ def test_bad_configuration_exits_2_with_one_line(
     assert len(err.strip().splitlines()) == 1
     assert "Traceback" not in err
     assert sandbox.calls().total == 0  # nothing was called, nothing half-done
+
+
+def test_one_large_region_gets_a_bounded_share_of_concurrent_calls(
+    sandbox: SandboxClient, run: Run
+) -> None:
+    for index in range(60):
+        sandbox.add_cluster(
+            "eu-west-1", f"c{index:02}", addon=AddonSeed(configuration_values=ENABLED)
+        )
+    sandbox.set_latency(base_ms=20)
+    sandbox.reset_calls()
+    code, document, _ = run("--regions", "eu-west-1", "--format", "json")
+    assert code == 0
+    assert document["summary"]["PASSED"] == 60
+    peak = sandbox.calls().peak_concurrency
+    assert 8 <= peak <= 16  # concurrent, but never more than the per-region share

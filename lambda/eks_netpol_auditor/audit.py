@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -98,10 +99,30 @@ def _discover(
     should_stop: Callable[[], bool],
     progress: Progress | None,
 ) -> list[ClusterFacts]:
+    """List every region, then describe clusters with at most `per_region` calls in flight
+    per region, so one large region cannot take every worker (or every request AWS allows
+    there) while the others wait. `should_stop` is checked as each cluster is started."""
     facts: list[ClusterFacts] = []
     pending: dict[Future[Any], tuple[str, str | None]] = {}
+    backlog: dict[str, deque[str]] = {}
     total = done = 0
     with ThreadPoolExecutor(settings.max_workers, thread_name_prefix="audit") as pool:
+
+        def start_next(region: str) -> None:
+            nonlocal done
+            queue = backlog[region]
+            while queue:
+                name = queue.popleft()
+                if should_stop():
+                    result.errors.append(AuditError(region, name, NOT_EVALUATED))
+                    done += 1
+                    continue
+                task = pool.submit(
+                    describe_cluster, clients, result.account, result.partition, region, name
+                )
+                pending[task] = (region, name)
+                return
+
         for region in result.regions:
             pending[pool.submit(list_clusters, clients, region)] = (region, None)
         while pending:
@@ -109,27 +130,16 @@ def _discover(
             for future in finished:
                 region, cluster = pending.pop(future)
                 if cluster is None:
-                    names = _listed(future, region, settings, result)
-                    total += len(names)
-                    for name in names:
-                        if should_stop():
-                            result.errors.append(AuditError(region, name, NOT_EVALUATED))
-                            done += 1
-                            continue
-                        task = pool.submit(
-                            describe_cluster,
-                            clients,
-                            result.account,
-                            result.partition,
-                            region,
-                            name,
-                        )
-                        pending[task] = (region, name)
+                    backlog[region] = deque(_listed(future, region, settings, result))
+                    total += len(backlog[region])
+                    for _ in range(settings.per_region_concurrency):
+                        start_next(region)
                 else:
                     done += 1
                     found = _described(future, region, cluster, result)
                     if found is not None:
                         facts.append(found)
+                    start_next(region)
                 if progress is not None:
                     progress(done, total)
     return facts

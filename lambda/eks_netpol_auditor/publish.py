@@ -69,7 +69,7 @@ GET_FINDINGS_PAGE = 100  # API_GetFindings MaxResults maximum
 # 3 TPS (burst 6) per account and region. We stay at the sustained rate with no burst.
 WRITE_TPS = 10.0
 READ_TPS = 3.0
-MAX_REGION_WORKERS = 8
+MAX_REGION_WORKERS = 16  # one per commonly enabled region; bench showed 8 queued regions
 NOT_ENABLED = "InvalidAccessException"
 RESOLVED = "RESOLVED"
 # Workflow statuses we never override: RESOLVED needs nothing; SUPPRESSED is a human decision.
