@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -27,6 +25,7 @@ from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.findings import finding_id
 from eks_netpol_auditor.model import AUTO_REMEDIATE_TAG
 from tests.sandbox.client import AddonSeed, SandboxClient
+from tests.test_handler import CurrentStdout, FakeContext
 
 ACCOUNT = "123456789012"
 HOME = "us-east-1"
@@ -233,33 +232,13 @@ def test_invalid_environment_exits_2_with_one_line_and_writes_nothing(
 # unknown regions and malformed EventBridge events)
 
 
-@dataclass
-class FakeContext:
-    remaining_ms: int = 600_000
-    function_name: str = "eks-netpol-auditor"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:eks-netpol-auditor"
-    aws_request_id: str = "5f1c3d5e-0000-4000-8000-000000000001"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return self.remaining_ms
-
-
-class _CurrentStdout:
-    def write(self, text: str) -> int:
-        return sys.stdout.write(text)
-
-    def flush(self) -> None:
-        sys.stdout.flush()
-
-
 @pytest.fixture
 def lambda_env(sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch) -> SandboxClient:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("AWS_REGION", HOME)
     monkeypatch.setenv("PUBLISH_FINDINGS", "true")
     monkeypatch.setenv("AUTO_REMEDIATE", "true")
-    monkeypatch.setattr(handler.logger.registered_handler, "stream", _CurrentStdout())
+    monkeypatch.setattr(handler.logger.registered_handler, "stream", CurrentStdout())
     sandbox.add_cluster(HOME, "would-be-fixed", addon=AddonSeed())
     sandbox.add_cluster(OTHER, "would-be-published", addon=None)
     sandbox.reset_calls()

@@ -39,7 +39,7 @@ class FakeContext:
         return self.remaining_ms
 
 
-class _CurrentStdout:
+class CurrentStdout:
     """Writes to whatever sys.stdout is at write time (capsys swaps it per test phase)."""
 
     def write(self, text: str) -> int:
@@ -54,7 +54,7 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     # The logger bound sys.stdout at import, before pytest's capture replaced it.
-    monkeypatch.setattr(handler.logger.registered_handler, "stream", _CurrentStdout())
+    monkeypatch.setattr(handler.logger.registered_handler, "stream", CurrentStdout())
 
 
 def emitted(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
