@@ -793,7 +793,7 @@ def test_resource_in_use_is_in_progress_not_an_error(sleeps: list[float]) -> Non
     [
         client_error("InvalidParameterException", 400),
         client_error("AccessDeniedException", 403),
-        EndpointConnectionError(endpoint_url="https://eks.eu-west-1.amazonaws.com"),
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:9"),
         RuntimeError("bug"),
     ],
 )
