@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from tests.sandbox.faults import US_EAST_1_RTT_MS, FaultKind
+from tests.sandbox.faults import FaultKind
 
 
 class SandboxError(RuntimeError):
@@ -351,10 +351,6 @@ class SandboxClient:
                 "service_ms": dict(service_ms or {}),
             },
         )
-
-    def set_benchmark_latency(self, base_ms: float = 25.0) -> None:
-        """The benchmark's model: 25 ms service time + round trip from us-east-1."""
-        self.set_latency(base_ms=base_ms, region_ms=US_EAST_1_RTT_MS)
 
     def clear_latency(self) -> None:
         self._request("DELETE", "/latency")

@@ -78,29 +78,6 @@ def fault_error(kind: str, service: str) -> tuple[int, str, str]:
     return FAULT_ERRORS.get((kind, service)) or FAULT_ERRORS[(kind, "*")]
 
 
-# Approximate round-trip times in ms from us-east-1 to each default region (public
-# inter-region latency tables, rounded). Used by the benchmark: 25 ms + RTT per call.
-US_EAST_1_RTT_MS: dict[str, float] = {
-    "us-east-1": 2.0,
-    "us-east-2": 12.0,
-    "us-west-1": 62.0,
-    "us-west-2": 67.0,
-    "ca-central-1": 16.0,
-    "sa-east-1": 115.0,
-    "eu-west-1": 68.0,
-    "eu-west-2": 76.0,
-    "eu-west-3": 80.0,
-    "eu-central-1": 90.0,
-    "eu-north-1": 105.0,
-    "ap-south-1": 190.0,
-    "ap-northeast-1": 145.0,
-    "ap-northeast-2": 175.0,
-    "ap-northeast-3": 150.0,
-    "ap-southeast-1": 215.0,
-    "ap-southeast-2": 200.0,
-}
-
-
 @dataclass(frozen=True)
 class Call:
     """What a request is, for matching rules and counting."""
