@@ -64,6 +64,7 @@ from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AuditResult
 from tests.sandbox import SandboxClient, start_sandbox_process
 from tests.sandbox.client import CallStats
+from tests.sandbox.environment import sandbox_overrides
 from tests.sandbox.seeds import seed_scale
 
 RESULTS_PATH = Path(__file__).with_name("RESULTS.md")
@@ -87,35 +88,7 @@ def publishing_available() -> bool:
 @contextlib.contextmanager
 def sandbox_environment(endpoint: str) -> Iterator[None]:
     """Point boto3 (ours and the baseline's) at the sandbox with dummy credentials."""
-    values = {
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # not a secret: the sandbox accepts anything
-        "AWS_DEFAULT_REGION": HOME_REGION,
-        "AWS_REGION": HOME_REGION,
-        "AWS_CONFIG_FILE": os.devnull,
-        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "AWS_EC2_METADATA_DISABLED": "true",
-    }
-    # Anything through which real credentials, endpoints or a proxy could leak in.
-    removed = (
-        "AWS_SESSION_TOKEN",
-        "AWS_SECURITY_TOKEN",
-        "AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE",
-        "AWS_ROLE_ARN",
-        "AWS_WEB_IDENTITY_TOKEN_FILE",
-        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-        "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-        "AWS_USE_FIPS_ENDPOINT",
-        "AWS_USE_DUALSTACK_ENDPOINT",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "http_proxy",
-        "https_proxy",
-        *(k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_")),
-    )
+    values, removed = sandbox_overrides(endpoint, os.environ)
     saved = {k: os.environ.get(k) for k in (*values, *removed)}
     os.environ.update(values)
     for key in removed:

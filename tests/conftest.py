@@ -20,6 +20,7 @@ from botocore.config import Config
 from hypothesis import settings
 
 from tests.sandbox.client import SandboxClient
+from tests.sandbox.environment import sandbox_overrides
 from tests.sandbox.server import SandboxServer
 
 # Property tests: no per-example deadline (a loaded 2-core CI box made timing flaky), and
@@ -28,28 +29,6 @@ settings.register_profile("dev", deadline=None)
 settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
 
-_REMOVED_ENV = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_REGION",
-    "AWS_SESSION_TOKEN",
-    "AWS_SECURITY_TOKEN",
-    "AWS_ROLE_ARN",
-    "AWS_ROLE_SESSION_NAME",
-    "AWS_WEB_IDENTITY_TOKEN_FILE",
-    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-    "AWS_CA_BUNDLE",
-    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
-    "AWS_USE_FIPS_ENDPOINT",
-    "AWS_USE_DUALSTACK_ENDPOINT",
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "http_proxy",
-    "https_proxy",
-)
 
 AwsClientFactory = Callable[..., Any]
 
@@ -69,21 +48,11 @@ def sandbox(
     sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> SandboxClient:
     """A freshly reset sandbox, with this test's AWS environment pointed at it."""
-    for name in _REMOVED_ENV:
+    to_set, to_remove = sandbox_overrides(sandbox_server.endpoint, os.environ)
+    for name in to_remove:
         monkeypatch.delenv(name, raising=False)
-    for name in list(os.environ):
-        if name.startswith("AWS_ENDPOINT_URL_"):  # per-service endpoint overrides
-            monkeypatch.delenv(name, raising=False)
-    missing = str(tmp_path / "no-aws-config")
-    monkeypatch.setenv("AWS_CONFIG_FILE", missing)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", missing)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", sandbox_server.endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    for name, value in to_set.items():
+        monkeypatch.setenv(name, value)
     client = SandboxClient(sandbox_server.endpoint)
     client.reset()
     return client

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 
+from tests.sandbox.environment import sandbox_environ
 from tests.sandbox.process import start_sandbox_process
 
 SCANS: list[tuple[str, list[str]]] = [
@@ -22,25 +23,12 @@ SCANS: list[tuple[str, list[str]]] = [
 ]
 
 
-def sandbox_environment(endpoint: str) -> dict[str, str]:
-    """Dummy credentials and a loopback endpoint: nothing can reach real AWS."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(
-        AWS_ENDPOINT_URL=endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_REGION="us-east-1",
-        AWS_EC2_METADATA_DISABLED="true",
-    )
-    return env
-
-
 def main() -> int:
     cli = shutil.which("eks-netpol-audit") or os.path.join(
         os.path.dirname(sys.executable), "eks-netpol-audit"
     )
     with start_sandbox_process(seed="demo") as sandbox:
-        env = sandbox_environment(sandbox.endpoint)
+        env = sandbox_environ(sandbox.endpoint)
         print(f"Sandbox: {sandbox.endpoint} (loopback only)\n", flush=True)
         for title, args in SCANS:
             print(f"$ eks-netpol-audit {' '.join(args)}    # {title}", flush=True)

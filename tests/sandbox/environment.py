@@ -1,0 +1,65 @@
+"""The one definition of "point boto3 at the sandbox and nowhere else".
+
+Used by the pytest fixtures, `make demo` and the benchmark, so that every way of running
+the product against the sandbox removes the same routes to real AWS: profiles, session
+and web-identity tokens, container credentials, per-service endpoints and proxies.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+SANDBOX_REGION = "us-east-1"
+
+LEAKY_VARIABLES: tuple[str, ...] = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_CA_BUNDLE",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_USE_FIPS_ENDPOINT",
+    "AWS_USE_DUALSTACK_ENDPOINT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+)
+
+
+def sandbox_overrides(
+    endpoint: str, environ: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """(variables to set, variables to remove) so boto3 reaches only `endpoint`."""
+    to_set = {
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # not a secret: the sandbox accepts anything
+        "AWS_DEFAULT_REGION": SANDBOX_REGION,
+        "AWS_REGION": SANDBOX_REGION,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_PROXY": "127.0.0.1,localhost",
+        "no_proxy": "127.0.0.1,localhost",
+    }
+    per_service = [name for name in environ if name.startswith("AWS_ENDPOINT_URL_")]
+    return to_set, [*LEAKY_VARIABLES, *per_service]
+
+
+def sandbox_environ(endpoint: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A complete environment for a child process that must talk only to the sandbox."""
+    base = dict(os.environ if environ is None else environ)
+    to_set, to_remove = sandbox_overrides(endpoint, base)
+    for name in to_remove:
+        base.pop(name, None)
+    base.update(to_set)
+    return base
