@@ -20,6 +20,7 @@ from tests.sandbox.protocols import ec2_error, query_error, xml_response
 from tests.sandbox.regions import RegionState
 from tests.sandbox.wire import SandboxRequest, SandboxResponse
 
+# XML namespace URIs that real responses carry: identifiers inside the XML, never contacted.
 EC2_XMLNS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
