@@ -181,3 +181,16 @@ def test_engine_log_lines_are_structured_json_with_the_correlation_id(
     assert planned[0]["remediation"]["action"] == "dry_run"
     assert planned[0]["service"] == "eks-netpol-auditor"
     assert metric_values(lines)["RemediationsApplied"] == 0
+
+
+def test_a_manual_run_cannot_reach_beyond_the_deployed_regions(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(sandbox)
+    monkeypatch.setenv("AUDIT_REGIONS", "us-east-1")
+    sandbox.reset_calls()
+    with pytest.raises(ValueError, match="eu-west-1 not in AUDIT_REGIONS"):
+        handler.lambda_handler({"regions": ["us-east-1", "eu-west-1"]}, FakeContext())
+    assert sandbox.calls().total == 0
+    narrowed = handler.lambda_handler({"regions": ["us-east-1"]}, FakeContext())
+    assert narrowed["clusters"] == 2

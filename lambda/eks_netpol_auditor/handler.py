@@ -73,8 +73,16 @@ def settings_for(event: object, base: Settings) -> Settings:
     changes: dict[str, Any] = {}
     if manual.regions is not None:
         # Each entry must name a region: "", "all" or "a,b" would otherwise widen the run.
-        regions = (parse_region("event.regions", region) for region in manual.regions)
-        changes["regions"] = tuple(dict.fromkeys(regions))
+        regions = tuple(
+            dict.fromkeys(parse_region("event.regions", region) for region in manual.regions)
+        )
+        outside = [r for r in regions if base.regions is not None and r not in base.regions]
+        if outside:
+            raise InvalidEvent(
+                f"event.regions: {', '.join(outside)} not in AUDIT_REGIONS; a manual run "
+                "may only narrow the deployed scope"
+            )
+        changes["regions"] = regions
     if manual.clusters is not None:
         changes["cluster_names"] = frozenset(manual.clusters)
     if manual.dry_run:
