@@ -158,10 +158,9 @@ def _decode_token(token: str) -> str | None:
     return text[3:] if text.startswith("v1:") else None
 
 
-def _paginate(
-    names: list[str], query: dict[str, list[str]]
-) -> tuple[list[str], str | None] | SandboxResponse:
-    """maxResults 1..100 (default 100) and an opaque nextToken, per ListClusters/ListAddons.
+def _paginate(key: str, names: list[str], query: dict[str, list[str]]) -> SandboxResponse:
+    """A `{key: [...], nextToken}` page: maxResults 1..100 (default 100) and an opaque
+    nextToken, per ListClusters/ListAddons.
 
     botocore validates only the minimum client-side; the maximum is enforced here (the API
     reference gives the valid range 1-100; the exact server message is unknown).
@@ -181,8 +180,10 @@ def _paginate(
             return _invalid("The nextToken provided is invalid")
         names = [n for n in names if n > after]
     page = names[:max_results]
-    next_token = _encode_token(page[-1]) if len(names) > max_results else None
-    return page, next_token
+    body: dict[str, Any] = {key: page}
+    if len(names) > max_results:
+        body["nextToken"] = _encode_token(page[-1])
+    return SandboxResponse(200, body)
 
 
 class EksEmulator:
@@ -360,13 +361,7 @@ class EksEmulator:
             return _invalid(f"Invalid include value: {unknown[0]}")
         clusters = self._clusters.get(req.region, {}).values()
         names = [c.name for c in clusters if "all" in include or not c.connector]
-        page = _paginate(names, req.query)
-        if isinstance(page, SandboxResponse):
-            return page
-        body: dict[str, Any] = {"clusters": page[0]}
-        if page[1]:
-            body["nextToken"] = page[1]
-        return SandboxResponse(200, body)
+        return _paginate("clusters", names, req.query)
 
     def _describe_cluster(self, req: SandboxRequest, labels: dict[str, str]) -> SandboxResponse:
         cluster = self._cluster(req.region, labels.get("name", ""))
@@ -378,13 +373,7 @@ class EksEmulator:
         cluster = self._cluster(req.region, labels.get("name", ""))
         if cluster is None:
             return self._no_cluster(labels.get("name", ""))
-        page = _paginate(list(cluster.addons), req.query)
-        if isinstance(page, SandboxResponse):
-            return page
-        body: dict[str, Any] = {"addons": page[0]}
-        if page[1]:
-            body["nextToken"] = page[1]
-        return SandboxResponse(200, body)
+        return _paginate("addons", list(cluster.addons), req.query)
 
     def _describe_addon(self, req: SandboxRequest, labels: dict[str, str]) -> SandboxResponse:
         name, addon_name = labels.get("name", ""), labels.get("addonName", "")
