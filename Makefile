@@ -33,7 +33,7 @@ unit: install
 test: lint typecheck unit
 
 demo: install
-	$(BIN)/python -m tests.sandbox.demo
+	$(BIN)/python -m sandbox.demo
 
 synth: install
 	rm -rf cdk.out

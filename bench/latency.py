@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tests.sandbox.regions import DEFAULT_REGIONS
+from sandbox.regions import DEFAULT_REGIONS
 
 HOME_REGION = "us-east-1"
 SERVICE_MS = 25.0

@@ -2,7 +2,7 @@
 
 For each latency model and account size, against the sandbox running in its own process:
 
-1. seed the account (clusters round-robin over 16 regions, `tests.sandbox.seeds.seed_scale`)
+1. seed the account (clusters round-robin over 16 regions, `sandbox.seeds.seed_scale`)
    and run our audit once without latency, so the measured runs are steady-state runs (the
    findings exist already, as on every scheduled run after the first);
 2. our audit: `run_audit` in this process, publishing on, wall time and this process's CPU
@@ -62,10 +62,10 @@ from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AuditResult
-from tests.sandbox import SandboxClient, start_sandbox_process
-from tests.sandbox.client import CallStats
-from tests.sandbox.environment import sandbox_overrides
-from tests.sandbox.seeds import seed_scale
+from sandbox import SandboxClient, start_sandbox_process
+from sandbox.client import CallStats
+from sandbox.environment import sandbox_overrides
+from sandbox.seeds import seed_scale
 
 RESULTS_PATH = Path(__file__).with_name("RESULTS.md")
 DEFAULT_SIZES = (100, 400, 1000)
@@ -81,7 +81,7 @@ TARGET_SIZE = 1000
 
 
 def publishing_available() -> bool:
-    return importlib.util.find_spec("eks_netpol_auditor.publish") is not None
+    return importlib.util.find_spec("eks_netpol_auditor.securityhub.publisher") is not None
 
 
 # ----------------------------------------------------------------------------- environment
@@ -500,7 +500,7 @@ def render(
         " ~5% no add-on, ~5% Auto Mode); publishing to Security Hub "
         + ("on" if all(m.ours.publish for m in measurements) else "**off** (publish.py absent)")
         + "; measured runs are steady-state (findings exist from a warm-up run).",
-        "- Sandbox: `tests.sandbox` in its own process (`start_sandbox_process`), latency "
+        "- Sandbox: `sandbox` in its own process (`start_sandbox_process`), latency "
         "applied server-side as a sleep before each answer; auditor CPU is this process's "
         "`time.process_time()` around `run_audit` (client creation included).",
     ]
@@ -816,7 +816,7 @@ def analysis_notes(measurements: Sequence[Measurement]) -> list[str]:
 def _publish_workers() -> int | None:
     if not publishing_available():
         return None
-    module = importlib.import_module("eks_netpol_auditor.publish")
+    module = importlib.import_module("eks_netpol_auditor.securityhub.publisher")
     value = getattr(module, "MAX_REGION_WORKERS", None)
     return value if isinstance(value, int) else None
 
@@ -1042,7 +1042,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv is None and len(sys.argv) > 1:
         command = "python -m bench.run " + " ".join(sys.argv[1:])
     if not publishing_available():
-        print("warning: eks_netpol_auditor.publish is absent: publishing off", file=sys.stderr)
+        print(
+            "warning: eks_netpol_auditor.securityhub.publisher is absent: publishing off",
+            file=sys.stderr,
+        )
 
     sweep_sizes = parse_sizes(args.sweep_workers) if args.sweep_workers.strip() else ()
     started = time.perf_counter()

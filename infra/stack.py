@@ -51,14 +51,13 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
+from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT, Env
 from infra.bundling import EXCLUDE_PATTERNS, LocalPythonBundler
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = REPO_ROOT / "lambda"
 
 HANDLER = "eks_netpol_auditor.handler.lambda_handler"
-SERVICE_NAME = "eks-netpol-auditor"
-METRICS_NAMESPACE = "EksNetpolAuditor"
 
 # Newest Python runtime offered by aws-cdk-lib 2.275. The Powertools layer
 # parameter below is derived from it, so the two can never drift apart.
@@ -372,16 +371,16 @@ class EksNetpolAuditorStack(Stack):
             timeout=FUNCTION_TIMEOUT,
             memory_size=FUNCTION_MEMORY_MB,
             environment={
-                "AUDIT_REGIONS": self.audit_regions.value_as_string,
-                "PUBLISH_FINDINGS": "true",
-                "FINDINGS_REGION": self.findings_region.value_as_string,
-                "AUTO_REMEDIATE": self.auto_remediate.value_as_string,
-                "REMEDIATION_DRY_RUN": self.remediation_dry_run.value_as_string,
-                "MAX_REMEDIATIONS_PER_RUN": self.max_remediations.value_as_string,
-                "REMEDIATION_REQUIRE_TAG": self.remediation_require_tag.value_as_string,
-                "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-                "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-                "LOG_LEVEL": self.log_level.value_as_string,
+                Env.AUDIT_REGIONS.value: self.audit_regions.value_as_string,
+                Env.PUBLISH_FINDINGS.value: "true",
+                Env.FINDINGS_REGION.value: self.findings_region.value_as_string,
+                Env.AUTO_REMEDIATE.value: self.auto_remediate.value_as_string,
+                Env.REMEDIATION_DRY_RUN.value: self.remediation_dry_run.value_as_string,
+                Env.MAX_REMEDIATIONS_PER_RUN.value: self.max_remediations.value_as_string,
+                Env.REMEDIATION_REQUIRE_TAG.value: self.remediation_require_tag.value_as_string,
+                Env.POWERTOOLS_SERVICE_NAME.value: PRODUCT,
+                Env.POWERTOOLS_METRICS_NAMESPACE.value: METRICS_NAMESPACE,
+                Env.LOG_LEVEL.value: self.log_level.value_as_string,
             },
         )
         cfn_function = function.node.default_child

@@ -19,9 +19,9 @@ import pytest
 from botocore.config import Config
 from hypothesis import settings
 
-from tests.sandbox.client import SandboxClient
-from tests.sandbox.environment import sandbox_overrides
-from tests.sandbox.server import SandboxServer
+from sandbox.client import SandboxClient
+from sandbox.environment import sandbox_overrides
+from sandbox.server import SandboxServer
 
 # Property tests: no per-example deadline (a loaded 2-core CI box made timing flaky), and
 # in CI a fixed derandomised search so a run is reproducible from the commit alone.

@@ -17,20 +17,19 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
-from .aws import AwsClients
+from .aws import AwsClients, describe_error
 from .config import ConfigError, Settings, known_regions
 from .discovery import (
     RegionError,
     account_identity,
     describe_cluster,
-    describe_error,
     enabled_regions,
     list_clusters,
 )
 from .evaluate import evaluate
 from .model import AuditError, AuditResult, ClusterFacts, ClusterResult
-from .publish import publish
-from .remediate import remediate
+from .remediation import remediate
+from .securityhub import publish
 
 logger = logging.getLogger(__name__)
 

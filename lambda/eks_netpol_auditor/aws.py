@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from .names import PRODUCT
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -43,7 +46,7 @@ class AwsClients:
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             read_timeout=READ_TIMEOUT_SECONDS,
             max_pool_connections=max_pool_connections,
-            user_agent_extra="eks-netpol-auditor",
+            user_agent_extra=PRODUCT,
         )
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
@@ -85,3 +88,17 @@ class AwsClients:
 
     def securityhub(self, region: str) -> SecurityHubClient:
         return self._client("securityhub", region)  # type: ignore[no-any-return]
+
+
+def describe_error(error: Exception) -> str:
+    """One line naming the AWS error code and message, never a traceback or credentials."""
+    if isinstance(error, ClientError):
+        info = error.response.get("Error", {})
+        code = info.get("Code", "Unknown")
+        message = info.get("Message", "")
+        return f"{code}: {message}" if message else code
+    return f"{type(error).__name__}: {error}"
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))

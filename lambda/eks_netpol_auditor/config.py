@@ -13,6 +13,8 @@ from functools import cache
 
 import boto3
 
+from .names import Env
+
 DEFAULT_MAX_REMEDIATIONS = 5
 DEFAULT_HOME_REGION = "us-east-1"
 
@@ -106,18 +108,18 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
 
     settings = Settings(home_region=home_region_from(env))
     changes: dict[str, object] = {}
-    if (value := get("AUDIT_REGIONS")) is not None:
-        changes["regions"] = parse_regions("AUDIT_REGIONS", value)
+    if (value := get(Env.AUDIT_REGIONS)) is not None:
+        changes["regions"] = parse_regions(Env.AUDIT_REGIONS, value)
     for variable, attribute in (
-        ("PUBLISH_FINDINGS", "publish"),
-        ("AUTO_REMEDIATE", "auto_remediate"),
-        ("REMEDIATION_DRY_RUN", "dry_run"),
-        ("REMEDIATION_REQUIRE_TAG", "require_tag"),
+        (Env.PUBLISH_FINDINGS, "publish"),
+        (Env.AUTO_REMEDIATE, "auto_remediate"),
+        (Env.REMEDIATION_DRY_RUN, "dry_run"),
+        (Env.REMEDIATION_REQUIRE_TAG, "require_tag"),
     ):
         if (value := get(variable)) is not None:
             changes[attribute] = parse_bool(variable, value)
-    if (value := get("FINDINGS_REGION")) is not None:
-        changes["findings_region"] = parse_region("FINDINGS_REGION", value)
-    if (value := get("MAX_REMEDIATIONS_PER_RUN")) is not None:
-        changes["max_remediations"] = parse_count("MAX_REMEDIATIONS_PER_RUN", value)
+    if (value := get(Env.FINDINGS_REGION)) is not None:
+        changes["findings_region"] = parse_region(Env.FINDINGS_REGION, value)
+    if (value := get(Env.MAX_REMEDIATIONS_PER_RUN)) is not None:
+        changes["max_remediations"] = parse_count(Env.MAX_REMEDIATIONS_PER_RUN, value)
     return replace(settings, **changes)  # type: ignore[arg-type]

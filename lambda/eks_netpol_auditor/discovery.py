@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from .aws import describe_error, error_code
 from .model import VPC_CNI_ADDON, AddonFacts, ClusterFacts
 
 if TYPE_CHECKING:
@@ -22,20 +23,6 @@ NOT_READY = frozenset({"CREATING", "PENDING"})
 
 class RegionError(Exception):
     """A whole region could not be listed (SCP denial, region not enabled, outage)."""
-
-
-def describe_error(error: Exception) -> str:
-    """One line naming the AWS error code and message, never a traceback or credentials."""
-    if isinstance(error, ClientError):
-        info = error.response.get("Error", {})
-        code = info.get("Code", "Unknown")
-        message = info.get("Message", "")
-        return f"{code}: {message}" if message else code
-    return f"{type(error).__name__}: {error}"
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def account_identity(clients: AwsClients, region: str) -> tuple[str, str]:

@@ -7,6 +7,7 @@ may only narrow a run (regions, clusters, dry-run), never widen what the stack a
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from typing import Any
 
@@ -22,13 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from .audit import AuditAborted, run_audit
 from .config import ConfigError, Settings, parse_region, settings_from_env
 from .model import AuditResult
+from .names import METRICS_NAMESPACE, PRODUCT, Env
 
-logger = Logger(service="eks-netpol-auditor")
+# Service name and namespace come from POWERTOOLS_SERVICE_NAME / POWERTOOLS_METRICS_NAMESPACE,
+# which the stack sets from `names`; the defaults keep local runs identical.
+logger = Logger(service=os.environ.get(Env.POWERTOOLS_SERVICE_NAME, PRODUCT))
 # The engine logs through standard `logging` (the CLI has no Powertools); give its module
 # loggers the same structured JSON output and level, or the Lambda runtime drops INFO lines.
 copy_config_to_registered_loggers(source_logger=logger, include={"eks_netpol_auditor"})
-tracer = Tracer(service="eks-netpol-auditor")
-metrics = Metrics(namespace="EksNetpolAuditor", service="eks-netpol-auditor")
+tracer = Tracer()
+metrics = Metrics(namespace=os.environ.get(Env.POWERTOOLS_METRICS_NAMESPACE, METRICS_NAMESPACE))
 
 # Stop starting new clusters this long before the timeout, leaving time to publish.
 RESERVE_MILLISECONDS = 60_000

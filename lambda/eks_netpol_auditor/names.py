@@ -1,0 +1,30 @@
+"""Names shared by the engine, the Lambda front end and the CDK stack: one home each.
+
+The stack imports these to write the function's environment and the engine imports them
+to read it, so a renamed variable cannot drift between the two. Stdlib only: the CDK app
+imports this module without pulling in boto3.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+PRODUCT = "eks-netpol-auditor"
+# CloudWatch metrics namespace (Powertools reads POWERTOOLS_METRICS_NAMESPACE).
+METRICS_NAMESPACE = "EksNetpolAuditor"
+
+
+class Env(StrEnum):
+    """Environment variables of the configuration contract (README, "Configuration")."""
+
+    AUDIT_REGIONS = "AUDIT_REGIONS"
+    PUBLISH_FINDINGS = "PUBLISH_FINDINGS"
+    FINDINGS_REGION = "FINDINGS_REGION"
+    AUTO_REMEDIATE = "AUTO_REMEDIATE"
+    REMEDIATION_DRY_RUN = "REMEDIATION_DRY_RUN"
+    MAX_REMEDIATIONS_PER_RUN = "MAX_REMEDIATIONS_PER_RUN"
+    REMEDIATION_REQUIRE_TAG = "REMEDIATION_REQUIRE_TAG"
+    # Read by Powertools itself (service name, metrics namespace, log level).
+    POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
+    POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
+    LOG_LEVEL = "LOG_LEVEL"

@@ -1,0 +1,591 @@
+"""Guarded remediation, the pure half: which clusters may be changed, and exactly how.
+
+A bad `vpc-cni` update breaks pod networking cluster-wide, so every rule here fails
+closed: when anything is unknown, unreadable or unexpected the cluster is skipped and the
+guard that stopped it is named. Nothing here performs I/O; `remediate.py` is the shell
+that reads schemas, sends the requests and records the outcome.
+
+The change itself follows the EKS API reference:
+
+* UpdateAddon (https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateAddon.html):
+  `configurationValues` *replaces* the add-on's whole configuration, so we send the user's
+  document plus `enableNetworkPolicy: "true"`; `resolveConflicts=PRESERVE` keeps changes
+  made in-cluster; `clientRequestToken` makes a retried call return the same update
+  instead of starting another one. `addonVersion` and `serviceAccountRoleArn` are never
+  sent: remediation must not change anything but the one setting.
+* DescribeAddonConfiguration
+  (https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonConfiguration.html):
+  `configurationSchema` is the JSON schema the installed version validates against; its
+  root object has `additionalProperties: false`, so a key it does not list would make
+  UpdateAddon fail with InvalidParameterException.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import yaml
+
+from ..addon_config import (
+    ENABLE_KEY,
+    MAX_DEPTH,
+    ConfigurationError,
+    _StrictBoolLoader,
+    check_bounded,
+    merge_enable_network_policy,
+    network_policy_enabled,
+    to_json,
+)
+from ..model import (
+    AUTO_REMEDIATE_TAG,
+    EXEMPT_TAG,
+    VPC_CNI_ADDON,
+    ClusterFacts,
+    ClusterResult,
+    ComplianceStatus,
+    Reason,
+    Verdict,
+)
+from ..versions import addon_supports_network_policy, kubernetes_supports_network_policy
+
+# UpdateAddon resolveConflicts (EKS API reference): PRESERVE keeps in-cluster changes, as in
+# AWS's own network-policy examples; OVERWRITE could silently revert someone's hotfix.
+RESOLVE_CONFLICTS = "PRESERVE"
+# Prefix and version of the token scheme, so a future scheme can never collide with this one.
+TOKEN_PREFIX = "enp1-"  # noqa: S105 - an idempotency token prefix, not a secret
+TOKEN_DIGEST_CHARS = 40
+
+
+class Action(StrEnum):
+    """What remediation did for one cluster; users filter and alert on these values."""
+
+    APPLIED = "applied"
+    DRY_RUN = "dry_run"
+    SKIPPED = "skipped"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    IN_PROGRESS = "in_progress"
+
+
+class Guard(StrEnum):
+    """The guard that kept a cluster from being changed; stable names, never rename one."""
+
+    ACCOUNT = "account"
+    NOT_EVALUATED = "not_evaluated"
+    CLUSTER_STATUS = "cluster_status"
+    EXEMPT_TAG = "exempt_tag"
+    OPT_OUT_TAG = "opt_out_tag"
+    TAG_VALUE = "tag_value"
+    REQUIRE_TAG = "require_tag"
+    AUTO_MODE = "auto_mode"
+    ADDON_MISSING = "addon_missing"
+    KUBERNETES_VERSION = "kubernetes_version"
+    ADDON_VERSION = "addon_version"
+    ADDON_STATUS = "addon_status"
+    VERDICT = "verdict"
+    CONFIGURATION = "configuration"
+    SCHEMA_UNAVAILABLE = "schema_unavailable"
+    SCHEMA_LACKS_KEY = "schema_lacks_key"
+    SCHEMA_REJECTS_CONFIG = "schema_rejects_config"
+
+
+class DeferReason(StrEnum):
+    CAP = "cap"
+    TIME_BUDGET = "time_budget"
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """The exact UpdateAddon parameters; `to_kwargs` is what boto3 receives, byte for byte."""
+
+    cluster_name: str
+    configuration_values: str
+    client_request_token: str
+
+    def to_kwargs(self) -> dict[str, str]:
+        return {
+            "clusterName": self.cluster_name,
+            "addonName": VPC_CNI_ADDON,
+            "configurationValues": self.configuration_values,
+            "resolveConflicts": RESOLVE_CONFLICTS,
+            "clientRequestToken": self.client_request_token,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decided action for one cluster (anything but "go ahead")."""
+
+    action: Action
+    reason: str
+    guard: Guard | None = None
+    request: UpdateRequest | None = None
+    update_id: str | None = None
+    update_status: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `ClusterResult.remediation` dict (schema: README, "Auto-remediation")."""
+        out: dict[str, Any] = {"action": self.action.value}
+        if self.guard is not None:
+            out["guard"] = self.guard.value
+        out["reason"] = self.reason
+        if self.request is not None:
+            out["request"] = self.request.to_kwargs()
+        if self.update_id is not None:
+            out["update_id"] = self.update_id
+        if self.update_status is not None:
+            out["update_status"] = self.update_status
+        out.update(self.details)
+        return out
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A cluster that passed every guard that needs no AWS call; the schema check is next."""
+
+    region: str
+    cluster: str
+    addon_version: str
+    merged: Mapping[str, Any]
+    request: UpdateRequest
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.region, self.cluster)
+
+
+def skip(guard: Guard, reason: str) -> Outcome:
+    return Outcome(Action.SKIPPED, reason, guard=guard)
+
+
+# ---------------------------------------------------------------------------- tags
+
+
+def _tag_value(tags: Mapping[str, str], key: str) -> str | None:
+    """Tag keys are case-sensitive in AWS; a differently-cased key is not ours to interpret."""
+    value = tags.get(key)
+    return None if value is None else value.strip().lower()
+
+
+def _tag_guard(facts: ClusterFacts, require_tag: bool) -> Outcome | None:
+    """Exempt wins; "false" (any case) opts out; anything but true/false fails closed."""
+    if EXEMPT_TAG in facts.tags:
+        return skip(
+            Guard.EXEMPT_TAG,
+            f"tagged {EXEMPT_TAG}={facts.tags[EXEMPT_TAG]!r}: the owner asked not to be touched",
+        )
+    value = _tag_value(facts.tags, AUTO_REMEDIATE_TAG)
+    if value == "false":
+        return skip(Guard.OPT_OUT_TAG, f"tagged {AUTO_REMEDIATE_TAG}=false (opted out)")
+    if value is not None and value != "true":
+        return skip(
+            Guard.TAG_VALUE,
+            f"tag {AUTO_REMEDIATE_TAG}={facts.tags[AUTO_REMEDIATE_TAG]!r} is neither true nor "
+            "false; not guessing what the owner meant",
+        )
+    if require_tag and value != "true":
+        return skip(
+            Guard.REQUIRE_TAG,
+            f"REMEDIATION_REQUIRE_TAG is on and the cluster is not tagged "
+            f"{AUTO_REMEDIATE_TAG}=true",
+        )
+    return None
+
+
+# ---------------------------------------------------------------------------- configuration
+
+# JSON's number grammar (RFC 8259 section 6). A plain YAML scalar that is a number must look
+# like this, or YAML 1.1 (PyYAML), YAML 1.2 and JSON may read it differently (010, 1e5,
+# 0x1F, 1_000, 1:30, .5).
+_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _ambiguous_yaml_scalars(text: str) -> list[str]:
+    """Plain scalars whose type depends on the YAML version or parser reading them.
+
+    EKS's own YAML parser is undocumented. Where YAML 1.1 (`yes`, `on`, timestamps, `010`)
+    and YAML 1.2/JSON disagree we cannot know which value EKS stored, so re-sending the
+    document as JSON could change a setting: the caller fails closed instead.
+    """
+    node = yaml.compose(text, Loader=_StrictBoolLoader)
+    strict = _StrictBoolLoader("")
+    yaml11 = yaml.SafeLoader("")
+    found: list[str] = []
+    stack = [node] if node is not None else []
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:  # aliases share nodes: visit each once
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.ScalarNode) and current.style is None:
+            value = current.value
+            ours = strict.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            theirs = yaml11.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            numeric = ours in {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+            if ours != theirs or numeric != bool(_JSON_NUMBER.match(value)):
+                found.append(value)
+    return sorted(found)
+
+
+class _Duplicates(dict[str, Any]):
+    """A JSON object that repeated a key; refused once the text is known to be JSON."""
+
+
+@dataclass(frozen=True)
+class _NonFinite:
+    """NaN/Infinity in JSON text; refused once the text is known to be JSON.
+
+    Raising inside json.loads would also refuse YAML text that merely starts with `NaN:`,
+    so the markers are built during parsing and judged afterwards.
+    """
+
+    name: str
+
+
+def _mark_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    return _Duplicates(pairs) if len(keys) != len(set(keys)) else dict(pairs)
+
+
+def _check_json_exact(value: Any, path: str = "$") -> None:
+    """Only what JSON can carry unchanged: string keys, finite numbers, no YAML-only types."""
+    if isinstance(value, _Duplicates):
+        raise ConfigurationError(f"{path} repeats a key")
+    if isinstance(value, _NonFinite):
+        raise ConfigurationError(f"{path} is {value.name}, which JSON cannot carry")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ConfigurationError(f"{path} has a non-string key {key!r}")
+            _check_json_exact(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json_exact(item, f"{path}[{index}]")
+    elif not isinstance(value, _JSON_SCALARS):
+        raise ConfigurationError(f"{path} is a {type(value).__name__}, which JSON cannot carry")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigurationError(f"{path} is not a finite number")
+
+
+def read_configuration(text: str | None) -> dict[str, Any]:
+    """The document exactly as EKS holds it, or ConfigurationError when that is in doubt.
+
+    Stricter than `addon_config.parse_configuration` (which only has to decide a verdict):
+    JSON text is read with JSON semantics (no duplicate keys, no NaN); YAML text must mean
+    the same under every YAML reading. Anything else is refused so we never send a document
+    that differs from the user's in more than the one key.
+    """
+    if text is None or not text.strip():
+        return {}
+    try:
+        try:
+            document: Any = json.loads(
+                text, object_pairs_hook=_mark_duplicates, parse_constant=_NonFinite
+            )
+        except json.JSONDecodeError:
+            document = _read_yaml(text)
+    except RecursionError:
+        raise ConfigurationError(
+            f"configurationValues is nested more than {MAX_DEPTH} levels deep"
+        ) from None
+    if not isinstance(document, dict):
+        raise ConfigurationError(
+            f"configurationValues must be a mapping, found {type(document).__name__}"
+        )
+    check_bounded(document)  # before anything walks, copies or serialises it
+    _check_json_exact(document)
+    return document
+
+
+class _NoDuplicatesLoader(_StrictBoolLoader):
+    """PyYAML keeps the last of two equal keys silently; which one EKS kept is unknown."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise ConfigurationError(f"configurationValues repeats the key {key!r}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+# NEL, LS and PS are line breaks in YAML 1.1 but ordinary characters in YAML 1.2.
+_YAML_VERSION_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def _read_yaml(text: str) -> Any:
+    if any(ch in text for ch in _YAML_VERSION_LINE_BREAKS):
+        raise ConfigurationError(
+            "configurationValues has NEL/LS/PS characters, which YAML 1.1 and 1.2 read "
+            "differently; write the configuration as JSON"
+        )
+    try:
+        ambiguous = _ambiguous_yaml_scalars(text)
+        if ambiguous:
+            shown = ", ".join(repr(v) for v in ambiguous[:5])
+            raise ConfigurationError(
+                f"configurationValues has YAML values whose type depends on the YAML version "
+                f"({shown}); quote them to make the meaning explicit"
+            )
+        return yaml.load(text, Loader=_NoDuplicatesLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigurationError(
+            "configurationValues is not plain JSON or YAML (syntax errors, `<<` merge keys "
+            f"and custom tags are refused){where}"
+        ) from None
+
+
+def strictly_equal(left: Any, right: Any) -> bool:
+    """Equality that also compares types (Python says 1 == 1.0 == True; JSON does not)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return list(left) == list(right) and all(strictly_equal(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(
+            strictly_equal(a, b) for a, b in zip(left, right, strict=True)
+        )
+    return bool(left == right)
+
+
+def merged_configuration(text: str | None) -> tuple[dict[str, Any], str]:
+    """(merged document, the JSON sent): the original plus enableNetworkPolicy "true".
+
+    The JSON is read back and compared with the merged document, type for type, so what
+    EKS receives is provably the user's configuration with one key set.
+    """
+    original = read_configuration(text)
+    if network_policy_enabled(original):
+        # The verdict said disabled, this stricter reading says enabled: in doubt, no change.
+        raise ConfigurationError(f"{ENABLE_KEY} already reads as enabled")
+    merged = merge_enable_network_policy(original)
+    payload = to_json(merged)
+    if not strictly_equal(json.loads(payload), merged):
+        raise ConfigurationError("configurationValues does not survive a JSON round trip")
+    return merged, payload
+
+
+# ---------------------------------------------------------------------------- token
+
+
+def client_request_token(cluster_arn: str, addon_version: str, payload: str) -> str:
+    """A deterministic UpdateAddon clientRequestToken (45 characters, [a-z0-9-]).
+
+    Same cluster, same add-on version and same merged document -> same token, so a call
+    retried by botocore, a re-invoked Lambda or an overlapping run gets the update already
+    started instead of a second one (UpdateAddon, clientRequestToken). Any change to the
+    inputs gives a new token. The botocore model sets no length limit; 45 stays well under
+    the 64 characters other AWS APIs allow for such tokens.
+    """
+    document_hash = hashlib.sha256(payload.encode()).hexdigest()
+    seed = "\n".join((cluster_arn, addon_version, document_hash))
+    return TOKEN_PREFIX + hashlib.sha256(seed.encode()).hexdigest()[:TOKEN_DIGEST_CHARS]
+
+
+# ---------------------------------------------------------------------------- guards
+
+
+def _arn_matches(facts: ClusterFacts, account: str) -> bool:
+    """The ARN EKS returned must name this account, region and cluster (never another's)."""
+    parts = facts.arn.split(":", 5)
+    if len(parts) != 6:
+        return False
+    _, _, service, region, arn_account, resource = parts
+    return (
+        service == "eks"
+        and region == facts.region
+        and arn_account == account
+        and resource == f"cluster/{facts.name}"
+    )
+
+
+def assess(
+    facts: ClusterFacts, verdict: Verdict, account: str, *, require_tag: bool
+) -> Outcome | Candidate | None:
+    """Decide one cluster without any AWS call.
+
+    None: nothing to remediate (PASSED). Outcome: skipped (or in_progress) with the guard.
+    Candidate: every guard that needs no AWS call holds; the schema check comes next.
+    The order puts what must never be touched first and facts later, so the guard named
+    is the most useful one to the owner (an exempt cluster says "exempt", not "version").
+    """
+    if verdict.status is ComplianceStatus.PASSED:
+        return None
+    if facts.account != account or not _arn_matches(facts, account):
+        return skip(Guard.ACCOUNT, f"cluster {facts.arn} is not in the audited account {account}")
+    if facts.error is not None or verdict.status is ComplianceStatus.NOT_AVAILABLE:
+        return skip(Guard.NOT_EVALUATED, "the cluster could not be fully read this run")
+    if facts.status != "ACTIVE":
+        return skip(Guard.CLUSTER_STATUS, f"cluster is {facts.status}, not ACTIVE")
+    tagged = _tag_guard(facts, require_tag)
+    if tagged is not None:
+        return tagged
+    if facts.auto_mode:
+        return skip(
+            Guard.AUTO_MODE,
+            "EKS Auto Mode has no vpc-cni add-on; network policy is configured in-cluster",
+        )
+    addon = facts.addon
+    if addon is None:
+        return skip(Guard.ADDON_MISSING, f"no managed {VPC_CNI_ADDON} add-on; never created")
+    if not kubernetes_supports_network_policy(facts.kubernetes_version, facts.platform_version):
+        return skip(
+            Guard.KUBERNETES_VERSION,
+            f"Kubernetes {facts.kubernetes_version} ({facts.platform_version}) is below 1.25 "
+            "or its minimum platform version",
+        )
+    if not addon_supports_network_policy(addon.version):
+        return skip(
+            Guard.ADDON_VERSION,
+            f"{VPC_CNI_ADDON} {addon.version} is older than v1.14.0-eksbuild.3; "
+            "remediation never changes the add-on version",
+        )
+    if addon.status == "UPDATING":
+        return Outcome(
+            Action.IN_PROGRESS,
+            "an add-on update is already running; left alone, retry next run",
+        )
+    if addon.status != "ACTIVE":
+        return skip(Guard.ADDON_STATUS, f"add-on is {addon.status}, not ACTIVE")
+    if (
+        verdict.status is not ComplianceStatus.FAILED
+        or verdict.reason is not Reason.NETWORK_POLICY_DISABLED
+    ):
+        return skip(
+            Guard.VERDICT,
+            f"verdict {verdict.status.value}/{verdict.reason.value} is not "
+            "FAILED/NETWORK_POLICY_DISABLED",
+        )
+    try:
+        merged, payload = merged_configuration(addon.configuration_values)
+    except ConfigurationError as error:
+        return skip(Guard.CONFIGURATION, f"{error}; not rewriting a configuration in doubt")
+    token = client_request_token(facts.arn, addon.version, payload)
+    return Candidate(
+        region=facts.region,
+        cluster=facts.name,
+        addon_version=addon.version,
+        merged=merged,
+        request=UpdateRequest(facts.name, payload, token),
+    )
+
+
+# ---------------------------------------------------------------------------- schema
+
+
+def _resolve_pointer(document: Mapping[str, Any], ref: str) -> Any:
+    """A local JSON pointer ("#/definitions/VpcCni"), RFC 6901 escapes included."""
+    if not ref.startswith("#/"):
+        raise ValueError(f"unsupported $ref {ref!r}")
+    node: Any = document
+    for raw in ref[2:].split("/"):
+        node = node[raw.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def _resolve(document: Mapping[str, Any], node: Any) -> Mapping[str, Any]:
+    for _ in range(8):  # a bounded walk: a $ref cycle fails closed
+        if not isinstance(node, Mapping):
+            raise ValueError("schema node is not an object")
+        ref = node.get("$ref")
+        if ref is None:
+            return node
+        if not isinstance(ref, str):
+            raise ValueError("$ref is not a string")
+        node = _resolve_pointer(document, ref)
+    raise ValueError("$ref chain too long")
+
+
+def check_schema(schema_text: str | None, merged: Mapping[str, Any]) -> Outcome | None:
+    """None when the add-on version's schema accepts the merged document's top level.
+
+    The vpc-cni schema's root is `{"$ref": "#/definitions/VpcCni"}` with
+    `additionalProperties: false` (DescribeAddonConfiguration); `enableNetworkPolicy` must
+    be a listed string property. Anything unexpected in the schema is a reason not to send.
+    """
+    if schema_text is None:
+        return skip(Guard.SCHEMA_UNAVAILABLE, "the add-on configuration schema was not returned")
+    try:
+        document = json.loads(schema_text)
+        if not isinstance(document, Mapping):
+            raise ValueError("schema is not an object")
+        root = _resolve(document, document)
+        properties = root.get("properties")
+        if not isinstance(properties, Mapping):
+            raise ValueError("schema lists no top-level properties")
+        enable = _resolve(document, properties[ENABLE_KEY]) if ENABLE_KEY in properties else None
+    except (ValueError, KeyError, TypeError, IndexError) as error:
+        return skip(
+            Guard.SCHEMA_UNAVAILABLE, f"the add-on configuration schema is unreadable: {error}"
+        )
+    if enable is None:
+        return skip(Guard.SCHEMA_LACKS_KEY, f"this add-on version's schema has no {ENABLE_KEY}")
+    kind = enable.get("type", "string")
+    if kind != "string" and not (isinstance(kind, list) and "string" in kind):
+        return skip(
+            Guard.SCHEMA_LACKS_KEY,
+            f"this add-on version's schema types {ENABLE_KEY} as {kind!r}, not a string",
+        )
+    if root.get("additionalProperties") is False:
+        unknown = [key for key in merged if key not in properties]
+        if unknown:
+            return skip(
+                Guard.SCHEMA_REJECTS_CONFIG,
+                f"the schema does not allow the existing key(s) {', '.join(map(repr, unknown))}",
+            )
+    return None
+
+
+# ---------------------------------------------------------------------------- selection
+
+
+def ordered(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """Deterministic order (region, cluster name): the same clusters win the cap every run."""
+    return sorted(candidates, key=lambda c: c.key)
+
+
+def select(candidates: Sequence[Candidate], cap: int) -> tuple[list[Candidate], list[Candidate]]:
+    """(to change this run, deferred) under the per-run cap, in the deterministic order."""
+    ranked = ordered(candidates)
+    return ranked[: max(cap, 0)], ranked[max(cap, 0) :]
+
+
+def deferred(reason: DeferReason, cap: int) -> Outcome:
+    if reason is DeferReason.CAP:
+        text = f"per-run cap of {cap} add-on update(s) reached; next run"
+    else:
+        text = "the run's time budget ran out before this update could start; next run"
+    return Outcome(Action.DEFERRED, text, details={"deferred_by": reason.value})
+
+
+def plan(
+    results: Sequence[ClusterResult], account: str, *, require_tag: bool
+) -> tuple[dict[tuple[str, str], Outcome], list[Candidate]]:
+    """Outcomes decided without AWS, keyed by (region, cluster), plus ordered candidates."""
+    decided: dict[tuple[str, str], Outcome] = {}
+    candidates: list[Candidate] = []
+    for result in results:
+        assessed = assess(result.facts, result.verdict, account, require_tag=require_tag)
+        if isinstance(assessed, Candidate):
+            candidates.append(assessed)
+        elif assessed is not None:
+            decided[(result.facts.region, result.facts.name)] = assessed
+    return decided, ordered(candidates)

@@ -1,0 +1,17 @@
+"""Security Hub CSPM: the pure ASFF builder (`asff`), the publishing shell (`publisher`)
+and the client-side rate limiter (`ratelimit`)."""
+
+from .asff import GENERATOR_ID, build_finding, finding_id, parse_finding_id, product_arn
+from .publisher import Publisher, publish
+from .ratelimit import TokenBucket
+
+__all__ = [
+    "GENERATOR_ID",
+    "Publisher",
+    "TokenBucket",
+    "build_finding",
+    "finding_id",
+    "parse_finding_id",
+    "product_arn",
+    "publish",
+]

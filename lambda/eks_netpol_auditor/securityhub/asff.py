@@ -1,0 +1,460 @@
+"""One cluster's verdict as an AWS Security Finding Format (ASFF) finding (pure, boto3-free).
+
+Security teams review the result in Security Hub, so every audited cluster gets exactly one
+finding whose identity never changes: the `Id` is derived only from partition, account,
+cluster region, cluster name and the control. Configuration, verdict and run data go into
+the content, never into the identity, so editing a policy or fixing a cluster updates the
+finding in place instead of creating a duplicate.
+
+Field rules and limits come from the ASFF syntax page
+(https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format-syntax.html)
+and the botocore model of BatchImportFindings; `tests/test_findings.py` checks every built
+finding against both.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from ..addon_config import ConfigurationError, parse_configuration
+from ..evaluate import USER_GUIDE_URL, enable_command
+from ..model import (
+    AUTO_REMEDIATE_TAG,
+    CONTROL_ID,
+    EXEMPT_TAG,
+    ClusterResult,
+    ComplianceStatus,
+    Reason,
+)
+from ..names import PRODUCT
+
+SCHEMA_VERSION = "2018-10-08"
+# Fixed per control: GetFindings filters on it to find (and only find) our own findings.
+GENERATOR_ID = f"{PRODUCT}/{CONTROL_ID}"
+FINDING_TYPE = (
+    "Software and Configuration Checks/Industry and Regulatory Standards/CIS Amazon EKS Benchmark"
+)
+# CIS Amazon EKS Benchmark 5.4.4 "Ensure Network Policy is Enabled and set as appropriate".
+RELATED_REQUIREMENTS = ("CIS Amazon EKS Benchmark/5.4.4",)
+TITLE_TEXT = "EKS cluster {name} should enforce Kubernetes network policies"
+NOTE_AUTHOR = PRODUCT
+PRODUCT_FIELD_PREFIX = f"{PRODUCT}/"
+
+# ASFF syntax page limits (characters) and the quotas page (bytes).
+MAX_ID = 512
+MAX_TITLE = 256
+MAX_DESCRIPTION = 1024
+MAX_RECOMMENDATION_TEXT = 512
+MAX_NOTE_TEXT = 512
+MAX_PRODUCT_FIELDS = 50
+MAX_FIELD_KEY = 128
+MAX_PRODUCT_FIELD_VALUE = 2048
+# Resources[].Tags follow the AWS tag limits: 50 tags, keys 128, values 256 characters.
+MAX_TAGS = 50
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+MAX_FINDING_BYTES = 240 * 1024  # "The maximum allowed size for a finding is 240 Kb."
+ELLIPSIS = "..."
+
+# botocore model enum Resource.Partition; anything else is left out rather than rejected.
+ASFF_PARTITIONS = frozenset(
+    {"aws", "aws-cn", "aws-us-gov", "aws-us-iso", "aws-us-iso-b", "AzureCloud"}
+)
+# botocore model shapes AwsEksClusterDetails / AwsEksClusterResourcesVpcConfigDetails.
+EKS_DETAIL_FIELDS = frozenset(
+    {
+        "Arn",
+        "CertificateAuthorityData",
+        "ClusterStatus",
+        "Endpoint",
+        "Name",
+        "ResourcesVpcConfig",
+        "RoleArn",
+        "Version",
+        "Logging",
+    }
+)
+EKS_VPC_CONFIG_FIELDS = frozenset({"SecurityGroupIds", "SubnetIds", "EndpointPublicAccess"})
+# Left out on purpose: the CA bundle is large and says nothing about network policy.
+EKS_DETAIL_SKIPPED = frozenset({"CertificateAuthorityData"})
+
+# Severity.Label by compliance status. FAILED is MEDIUM: without enforcement every pod can
+# reach every other pod, which widens the blast radius of a compromised pod but is not by
+# itself exploitable (the same level Security Hub gives hardening controls such as EKS.3 and
+# EKS.8). WARNING (exempted, Auto Mode, unhealthy add-on) needs a human look: LOW.
+# NOT_AVAILABLE for a cluster still being created is informational; an evaluation error is
+# LOW because an unaudited cluster is a gap someone has to close (usually IAM permissions).
+SEVERITY_BY_STATUS: Mapping[ComplianceStatus, str] = {
+    ComplianceStatus.FAILED: "MEDIUM",
+    ComplianceStatus.WARNING: "LOW",
+    ComplianceStatus.PASSED: "INFORMATIONAL",
+    ComplianceStatus.NOT_AVAILABLE: "INFORMATIONAL",
+}
+SEVERITY_EVALUATION_ERROR = "LOW"
+
+_NON_BLANK = re.compile(r"\S")
+_WHITESPACE = re.compile(r"\s+")
+# Characters Java's `.` does not match: a key containing one fails the `.*\S.*` pattern.
+_LINE_BREAK = re.compile("[\n\r\u0085\u2028\u2029]")
+
+
+def product_arn(partition: str, region: str, account: str) -> str:
+    """The only ProductArn an account may import with (ASFF "ProductArn", custom findings);
+    BatchImportFindings must be called in the region it names."""
+    return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
+
+
+def finding_id(partition: str, account: str, region: str, cluster: str) -> str:
+    """Stable identity: the same cluster always maps to the same Id, whatever its state.
+
+    The region is the cluster's, not the one the finding is delivered to, so a finding that
+    moves between Security Hub regions keeps its Id. EKS cluster names cannot contain `/`,
+    which makes the Id parseable (see `parse_finding_id`).
+    """
+    return f"{PRODUCT}/{partition}/{account}/{region}/{cluster}/{CONTROL_ID}"
+
+
+def parse_finding_id(value: str) -> tuple[str, str, str, str] | None:
+    """(partition, account, cluster region, cluster name) of one of our Ids, else None.
+
+    Anything that does not parse is not ours and must never be archived or updated.
+    """
+    parts = value.split("/")
+    if len(parts) != 6 or parts[0] != PRODUCT or parts[5] != CONTROL_ID:
+        return None
+    _, partition, account, region, cluster, _ = parts
+    if not all((partition, account, region, cluster)):
+        return None
+    return partition, account, region, cluster
+
+
+def severity_label(result: ClusterResult) -> str:
+    if result.verdict.reason is Reason.EVALUATION_ERROR:
+        return SEVERITY_EVALUATION_ERROR
+    return SEVERITY_BY_STATUS[result.verdict.status]
+
+
+def timestamp(moment: datetime) -> str:
+    """ASFF timestamps: RFC 3339 in UTC with milliseconds, e.g. 2026-11-05T10:00:00.123Z."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An ASFF timestamp as an aware datetime, or None when absent or malformed."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    text = value.strip().replace("Z", "+00:00").replace("z", "+00:00")
+    # datetime.fromisoformat accepts at most microseconds; ASFF allows up to nanoseconds.
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def fresh_updated_at(now: datetime, *previous: object) -> str:
+    """`now`, or 1 ms after the newest previous UpdatedAt when clocks tie or run behind.
+
+    Security Hub ignores an update whose UpdatedAt "matches or occurs before" the stored one
+    (user guide, "BatchImportFindings for finding providers"), so it must be strictly newer.
+    """
+    newest = now
+    for value in previous:
+        stored = parse_timestamp(value)
+        if stored is not None and stored >= newest:
+            newest = stored + timedelta(milliseconds=1)
+    return timestamp(newest)
+
+
+def clip(text: str, limit: int) -> str:
+    """One line (the model's `.*\\S.*` pattern) of at most `limit` characters."""
+    flat = _WHITESPACE.sub(" ", text).strip()
+    if len(flat) <= limit:
+        return flat
+    return flat[: limit - len(ELLIPSIS)].rstrip() + ELLIPSIS
+
+
+def resource_tags(tags: Mapping[str, str]) -> dict[str, str]:
+    """The cluster's tags within ASFF limits; a tag that cannot fit never breaks the import.
+
+    Keys that are blank or longer than 128 characters are dropped (a truncated key would be
+    a different tag); blank values are dropped (the model requires non-blank strings); long
+    values are truncated; beyond 50 tags the product's own tags are kept first, then by key.
+    """
+    usable: dict[str, str] = {}
+    for key, value in tags.items():
+        if not _NON_BLANK.search(key) or len(key) > MAX_TAG_KEY or _LINE_BREAK.search(key):
+            continue
+        if not _NON_BLANK.search(value):
+            continue
+        usable[key] = clip(value, MAX_TAG_VALUE)
+    own = (EXEMPT_TAG, AUTO_REMEDIATE_TAG)
+    ordered = sorted(usable, key=lambda k: (k not in own, k))
+    return {key: usable[key] for key in ordered[:MAX_TAGS]}
+
+
+def eks_details(details: Mapping[str, Any]) -> dict[str, Any]:
+    """Details.AwsEksCluster: only the members the ASFF shape has, no empty values."""
+    result: dict[str, Any] = {}
+    for key, value in details.items():
+        if key not in EKS_DETAIL_FIELDS or key in EKS_DETAIL_SKIPPED:
+            continue
+        if key == "ResourcesVpcConfig" and isinstance(value, Mapping):
+            vpc = {
+                k: v
+                for k, v in value.items()
+                if k in EKS_VPC_CONFIG_FIELDS and _present(v) and _valid_vpc_value(k, v)
+            }
+            if vpc:
+                result[key] = vpc
+        elif key == "Logging":
+            if isinstance(value, Mapping) and value:
+                result[key] = dict(value)
+        elif isinstance(value, str) and _NON_BLANK.search(value):
+            result[key] = clip(value, MAX_PRODUCT_FIELD_VALUE)
+    return result
+
+
+def _present(value: object) -> bool:
+    return value is not None and value not in ([], "")
+
+
+def _valid_vpc_value(key: str, value: object) -> bool:
+    if key == "EndpointPublicAccess":
+        return isinstance(value, bool)
+    return isinstance(value, list) and all(isinstance(v, str) and v.strip() for v in value)
+
+
+def remediation_command(result: ClusterResult) -> str | None:
+    """The exact enabling command when the auditor can compute one safely, else None.
+
+    Only for a FAILED NETWORK_POLICY_DISABLED verdict with a readable configuration: the
+    command keeps every existing setting and adds enableNetworkPolicy (evaluate.py).
+    """
+    facts = result.facts
+    if (
+        result.verdict.status is not ComplianceStatus.FAILED
+        or result.verdict.reason is not Reason.NETWORK_POLICY_DISABLED
+        or facts.addon is None
+    ):
+        return None
+    try:
+        document = parse_configuration(facts.addon.configuration_values)
+    except ConfigurationError:
+        return None
+    return enable_command(facts, document)
+
+
+def recommendation(result: ClusterResult) -> dict[str, str]:
+    """Remediation.Recommendation: the command itself when it fits in 512 characters."""
+    command = remediation_command(result)
+    if result.verdict.status is ComplianceStatus.PASSED:
+        text = "No action needed: " + result.verdict.message
+    elif command is None:
+        text = result.verdict.message
+    else:
+        text = f"Enable network policy in vpc-cni, keeping the existing settings: {command}"
+        if len(text) > MAX_RECOMMENDATION_TEXT and len(command) <= MAX_PRODUCT_FIELD_VALUE:
+            text = (
+                "Enable network policy in vpc-cni, keeping the existing settings, with the "
+                f"command in ProductFields {PRODUCT_FIELD_PREFIX}RemediationCommand (too long "
+                "for this field)."
+            )
+        elif len(text) > MAX_RECOMMENDATION_TEXT:
+            # A clipped command would be harmful to paste, so none is published at all.
+            text = (
+                "Enable network policy in vpc-cni, keeping the existing settings. The exact "
+                "command is too long for Security Hub: get it from `eks-netpol-audit scan "
+                f"--regions {result.facts.region} --format json` (the cluster's message)."
+            )
+    return {"Text": clip(text, MAX_RECOMMENDATION_TEXT), "Url": USER_GUIDE_URL}
+
+
+def _unclipped(command: str | None) -> str | None:
+    """A command is published whole or not at all: a clipped one would break when pasted."""
+    return command if command is not None and len(command) <= MAX_PRODUCT_FIELD_VALUE else None
+
+
+def product_fields(result: ClusterResult) -> dict[str, str]:
+    """Facts users filter on, namespaced `eks-netpol-auditor/...` (the `aws/` prefix is
+    reserved); values are clipped to the ASFF limit and blank ones left out."""
+    facts = result.facts
+    addon = facts.addon
+    remediation = result.remediation or {}
+    raw: dict[str, object] = {
+        "Control": CONTROL_ID,
+        "Reason": result.verdict.reason.value,
+        "ClusterName": facts.name,
+        "ClusterRegion": facts.region,
+        "ClusterStatus": facts.status,
+        "KubernetesVersion": facts.kubernetes_version,
+        "PlatformVersion": facts.platform_version,
+        "AutoMode": "true" if facts.auto_mode else "false",
+        "AddonInstalled": "true" if addon is not None else "false",
+        "AddonVersion": addon.version if addon else None,
+        "AddonStatus": addon.status if addon else None,
+        "AddonHealthIssues": ",".join(addon.health_issues) if addon else None,
+        "RemediationCommand": _unclipped(remediation_command(result)),
+        "RemediationAction": remediation.get("action"),
+        "RemediationUpdateId": remediation.get("update_id"),
+    }
+    fields: dict[str, str] = {}
+    for key, value in raw.items():
+        if value is None or not isinstance(value, str) or not _NON_BLANK.search(value):
+            continue
+        full_key = PRODUCT_FIELD_PREFIX + key
+        if len(full_key) <= MAX_FIELD_KEY and len(fields) < MAX_PRODUCT_FIELDS:
+            fields[full_key] = clip(value, MAX_PRODUCT_FIELD_VALUE)
+    return fields
+
+
+def build_finding(
+    result: ClusterResult,
+    *,
+    delivery_region: str,
+    now: datetime,
+    existing: Mapping[str, Any] | None = None,
+    newest_updated_at: object = None,
+) -> dict[str, Any]:
+    """The ASFF finding for one cluster, to import into `delivery_region`.
+
+    `existing` is the active copy already in Security Hub (any region): its CreatedAt and
+    FirstObservedAt are kept so the finding's age survives updates and region moves.
+    `newest_updated_at` is the newest UpdatedAt of any stored copy with this Id in the
+    delivery region (archived ones included); the new UpdatedAt is strictly later.
+    """
+    facts = result.facts
+    observed = timestamp(now)
+    created = (existing or {}).get("CreatedAt") or observed
+    first_observed = (existing or {}).get("FirstObservedAt") or created
+    resource: dict[str, Any] = {
+        "Type": "AwsEksCluster",
+        "Id": facts.arn,
+        "Region": facts.region,
+    }
+    if facts.partition in ASFF_PARTITIONS:
+        resource["Partition"] = facts.partition
+    tags = resource_tags(facts.tags)
+    if tags:
+        resource["Tags"] = tags
+    details = eks_details(facts.details)
+    if details:
+        resource["Details"] = {"AwsEksCluster": details}
+    verdict = result.verdict
+    # Context first, then the verdict: if clipping is needed it cuts the command at the end,
+    # which is also in Remediation and ProductFields.
+    description = (
+        "CIS Amazon EKS Benchmark 5.4.4: Kubernetes network policies must be enforced so "
+        "that pods cannot reach every other pod; on Amazon EKS this means the managed "
+        f'vpc-cni add-on with enableNetworkPolicy "true". {verdict.message}'
+    )
+    finding: dict[str, Any] = {
+        "SchemaVersion": SCHEMA_VERSION,
+        "Id": finding_id(facts.partition, facts.account, facts.region, facts.name),
+        "ProductArn": product_arn(facts.partition, delivery_region, facts.account),
+        # ASFF "ProductName": custom integrations may set it; users filter on it.
+        "ProductName": PRODUCT,
+        "GeneratorId": GENERATOR_ID,
+        "AwsAccountId": facts.account,
+        "Types": [FINDING_TYPE],
+        "CreatedAt": created,
+        "FirstObservedAt": first_observed,
+        "LastObservedAt": observed,
+        "UpdatedAt": fresh_updated_at(now, newest_updated_at),
+        "Severity": {"Label": severity_label(result)},
+        "Title": clip(TITLE_TEXT.format(name=facts.name), MAX_TITLE),
+        "Description": clip(description, MAX_DESCRIPTION),
+        "Remediation": {"Recommendation": recommendation(result)},
+        "ProductFields": product_fields(result),
+        "Resources": [resource],
+        "Compliance": {
+            "Status": verdict.status.value,
+            "RelatedRequirements": list(RELATED_REQUIREMENTS),
+        },
+        "RecordState": "ACTIVE",
+    }
+    return _within_size(finding)
+
+
+def _within_size(finding: dict[str, Any]) -> dict[str, Any]:
+    """Drop the optional bulk (details, then tags) from a finding over 240 KB.
+
+    Cannot happen with real EKS data (every field is clipped), but an oversized finding
+    would fail the import, and a finding with less detail is better than none.
+    """
+    for optional in ("Details", "Tags"):
+        if finding_size(finding) <= MAX_FINDING_BYTES:
+            break
+        finding["Resources"][0].pop(optional, None)
+    return finding
+
+
+def finding_size(finding: Mapping[str, Any]) -> int:
+    return len(json.dumps(finding, separators=(",", ":")).encode())
+
+
+# Fields a finding provider owns; everything else in a GetFindings result is written by
+# Security Hub or by customers (Workflow, Note...) and must not be sent back on re-import.
+_PROVIDER_FIELDS = (
+    "SchemaVersion",
+    "Id",
+    "ProductArn",
+    "ProductName",
+    "GeneratorId",
+    "AwsAccountId",
+    "Types",
+    "CreatedAt",
+    "FirstObservedAt",
+    "LastObservedAt",
+    "Severity",
+    "Title",
+    "Description",
+    "Remediation",
+    "Resources",
+    "Compliance",
+)
+
+
+def archived(existing: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """Re-import of a stored finding with RecordState ARCHIVED (ASFF "RecordState": how a
+    provider retires a finding whose resource is gone), with a strictly newer UpdatedAt.
+
+    LastObservedAt stays as it was: the problem was last seen then, not now.
+    """
+    finding = {name: existing[name] for name in _PROVIDER_FIELDS if name in existing}
+    fields = existing.get("ProductFields")
+    if isinstance(fields, Mapping):
+        kept = {k: v for k, v in fields.items() if str(k).startswith(PRODUCT_FIELD_PREFIX)}
+        if kept:
+            finding["ProductFields"] = kept
+    finding["UpdatedAt"] = fresh_updated_at(now, existing.get("UpdatedAt"))
+    finding["RecordState"] = "ARCHIVED"
+    return finding
+
+
+def remediation_note(remediation: Mapping[str, Any] | None) -> str | None:
+    """The Note text recording what the remediation stage did, or None when it did nothing.
+
+    Deterministic (no timestamps) so an unchanged outcome is not rewritten on every run;
+    BatchUpdateFindings stamps Note.UpdatedAt itself.
+    """
+    if not remediation or not remediation.get("action"):
+        return None
+    text = f"{PRODUCT} remediation: {remediation['action']}"
+    if remediation.get("update_id"):
+        text += f", EKS update id {remediation['update_id']}"
+    if remediation.get("guard"):
+        text += f" (guard {remediation['guard']})"
+    if remediation.get("reason"):
+        text += f". {remediation['reason']}"
+    if remediation.get("request") is not None:
+        request = remediation["request"]
+        shown = request if isinstance(request, str) else json.dumps(request, sort_keys=True)
+        verb = "Would send" if remediation["action"] == "dry_run" else "Sent"
+        text += f". {verb} UpdateAddon {shown}"
+    return clip(text, MAX_NOTE_TEXT)

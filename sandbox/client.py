@@ -1,0 +1,381 @@
+"""Typed Python client for the sandbox control API (``/_sandbox/...``).
+
+Why stdlib only (``urllib``): the client runs in test processes, the benchmark driver and
+``make demo``; it must not depend on botocore or on the server being in-process.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from sandbox.faults import FaultKind
+
+
+class SandboxError(RuntimeError):
+    """The control API refused a request (bad arguments, unknown cluster...)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"sandbox control API {status}: {message}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class AddonSeed:
+    """The vpc-cni add-on to install. ``configuration_values`` is stored verbatim."""
+
+    version: str = "v1.19.0-eksbuild.1"
+    status: str = "ACTIVE"
+    configuration_values: str | None = None
+    health_issues: tuple[Mapping[str, Any], ...] = ()
+    service_account_role_arn: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "status": self.status,
+            "configuration_values": self.configuration_values,
+            "health_issues": [dict(i) for i in self.health_issues],
+            "service_account_role_arn": self.service_account_role_arn,
+            "tags": dict(self.tags),
+        }
+
+
+DEFAULT_ADDON = AddonSeed()
+
+
+@dataclass(frozen=True)
+class ClusterSeed:
+    """One cluster for ``SandboxClient.add_clusters`` (same fields as ``add_cluster``)."""
+
+    region: str
+    name: str
+    status: str = "ACTIVE"
+    version: str = "1.31"
+    addon: AddonSeed | None = DEFAULT_ADDON
+    tags: Mapping[str, str] = field(default_factory=dict)
+    auto_mode: bool = False
+    platform_version: str | None = None
+    omit_compute_config: bool = False
+    connector: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "name": self.name,
+            "status": self.status,
+            "version": self.version,
+            "platform_version": self.platform_version,
+            "tags": dict(self.tags),
+            "auto_mode": self.auto_mode,
+            "omit_compute_config": self.omit_compute_config,
+            "connector": self.connector,
+            "addon": self.addon.to_dict() if self.addon is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class CallStats:
+    """Snapshot of the sandbox's call counters."""
+
+    calls: tuple[Mapping[str, Any], ...]
+    total: int
+    in_flight: int
+    peak_concurrency: int
+
+    def count(
+        self,
+        service: str | None = None,
+        operation: str | None = None,
+        region: str | None = None,
+        cluster: str | None = None,
+        status: int | None = None,
+    ) -> int:
+        """Number of recorded calls matching every given field."""
+        wanted = {
+            "service": service,
+            "operation": operation,
+            "region": region,
+            "cluster": cluster,
+            "status": status,
+        }
+        return sum(
+            int(c["count"])
+            for c in self.calls
+            if all(v is None or c[k] == v for k, v in wanted.items())
+        )
+
+
+class SandboxClient:
+    """Drive a running sandbox: seed clusters, inject faults/latency, read counters."""
+
+    def __init__(self, endpoint: str, timeout: float = 30.0) -> None:
+        self.endpoint = endpoint.rstrip("/")
+        self.timeout = timeout
+        # Never route loopback control calls through an HTTP(S)_PROXY from the environment.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    # ------------------------------------------------------------------ transport
+    def _request(
+        self,
+        method: str,
+        path: str,
+        body: Mapping[str, Any] | None = None,
+        query: Mapping[str, str | None] | None = None,
+    ) -> Any:
+        url = f"{self.endpoint}/_sandbox{path}"
+        params = {k: v for k, v in (query or {}).items() if v is not None}
+        if params:
+            url += "?" + urlencode(params)
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            url, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                return json.loads(response.read() or b"{}")
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("error", exc.reason)
+            except ValueError:
+                message = str(exc.reason)
+            raise SandboxError(exc.code, str(message)) from None
+
+    @staticmethod
+    def _seg(value: str) -> str:
+        return quote(value, safe="")
+
+    # ------------------------------------------------------------------ general
+    def health(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._request("GET", "/health")
+        return result
+
+    def reset(self) -> None:
+        """Everything back to defaults: no clusters, 17 regions, no faults/latency/counts."""
+        self._request("POST", "/reset")
+
+    # ------------------------------------------------------------------ EKS state
+    def add_cluster(
+        self,
+        region: str,
+        name: str,
+        *,
+        status: str = "ACTIVE",
+        version: str = "1.31",
+        addon: AddonSeed | None = DEFAULT_ADDON,
+        tags: Mapping[str, str] | None = None,
+        auto_mode: bool = False,
+        platform_version: str | None = None,
+        omit_compute_config: bool = False,
+        connector: bool = False,
+    ) -> dict[str, Any]:
+        """Create (or replace) a cluster; ``addon=None`` means no vpc-cni add-on.
+
+        ``omit_compute_config`` drops ``computeConfig`` from DescribeCluster (older
+        clusters/responses); ``connector`` makes an EKS Connector cluster, listed only
+        with ``include=all``. Returns the cluster state (DescribeCluster shape + addons).
+        """
+        seed = ClusterSeed(
+            region=region,
+            name=name,
+            status=status,
+            version=version,
+            addon=addon,
+            tags=dict(tags or {}),
+            auto_mode=auto_mode,
+            platform_version=platform_version,
+            omit_compute_config=omit_compute_config,
+            connector=connector,
+        )
+        result: dict[str, Any] = self._request("POST", "/clusters", seed.to_dict())
+        return result
+
+    def add_clusters(self, seeds: list[ClusterSeed]) -> int:
+        """Create many clusters in one control call (benchmark seeding); returns the count."""
+        count: int = self._request(
+            "POST", "/clusters:batch", {"clusters": [s.to_dict() for s in seeds]}
+        )["created"]
+        return count
+
+    def update_cluster(self, region: str, name: str, **changes: Any) -> dict[str, Any]:
+        """Change ``status``, ``version``, ``platform_version``, ``tags``, ``auto_mode`` or
+        ``omit_compute_config`` of an existing cluster."""
+        result: dict[str, Any] = self._request(
+            "PATCH", f"/clusters/{self._seg(region)}/{self._seg(name)}", changes
+        )
+        return result
+
+    def delete_cluster(self, region: str, name: str) -> None:
+        self._request("DELETE", f"/clusters/{self._seg(region)}/{self._seg(name)}")
+
+    def cluster(self, region: str, name: str) -> dict[str, Any]:
+        """State of one cluster: DescribeCluster fields + ``addons`` {name: DescribeAddon}."""
+        result: dict[str, Any] = self._request(
+            "GET", f"/clusters/{self._seg(region)}/{self._seg(name)}"
+        )
+        return result
+
+    def clusters(self, region: str | None = None) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request("GET", "/clusters", query={"region": region})[
+            "clusters"
+        ]
+        return result
+
+    def set_addon(self, region: str, cluster: str, addon: AddonSeed | None) -> dict[str, Any]:
+        """Install/replace the vpc-cni add-on, or remove it with ``None``."""
+        path = f"/clusters/{self._seg(region)}/{self._seg(cluster)}/addon"
+        if addon is None:
+            result: dict[str, Any] = self._request("DELETE", path)
+        else:
+            result = self._request("PUT", path, addon.to_dict())
+        return result
+
+    def addon(self, region: str, cluster: str) -> dict[str, Any] | None:
+        """DescribeAddon-shaped vpc-cni state, or None when the cluster has none."""
+        addon: dict[str, Any] | None = self.cluster(region, cluster)["addons"].get("vpc-cni")
+        return addon
+
+    def updates(
+        self, region: str | None = None, cluster: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every UpdateAddon the sandbox accepted (update fields + region/clusterName/...)."""
+        result: list[dict[str, Any]] = self._request(
+            "GET", "/updates", query={"region": region, "cluster": cluster}
+        )["updates"]
+        return result
+
+    def settle(
+        self, region: str | None = None, cluster: str | None = None, outcome: str = "Successful"
+    ) -> list[str]:
+        """Finish pending add-on updates (``Successful`` or ``Failed``); returns update ids."""
+        result: list[str] = self._request(
+            "POST", "/settle", {"region": region, "cluster": cluster, "outcome": outcome}
+        )["settled"]
+        return result
+
+    def set_auto_settle(self, seconds: float | None) -> None:
+        """Settle updates automatically ``seconds`` after UpdateAddon (None: manual only)."""
+        self._request("PUT", "/settings", {"auto_settle_seconds": seconds})
+
+    def set_enforce_enabled_regions(self, enforce: bool) -> None:
+        """When on (default), calls into regions that are not enabled fail authentication."""
+        self._request("PUT", "/settings", {"enforce_enabled_regions": enforce})
+
+    # ------------------------------------------------------------------ regions
+    def set_enabled_regions(self, regions: list[str]) -> list[str]:
+        result: list[str] = self._request("PUT", "/regions", {"enabled": list(regions)})["enabled"]
+        return result
+
+    def enabled_regions(self) -> list[str]:
+        result: list[str] = self._request("GET", "/regions")["enabled"]
+        return result
+
+    # ------------------------------------------------------------------ faults
+    def add_fault(
+        self,
+        kind: FaultKind,
+        *,
+        service: str | None = None,
+        operation: str | None = None,
+        region: str | None = None,
+        cluster: str | None = None,
+        probability: float = 1.0,
+        count: int | None = None,
+        seed: int = 0,
+        message: str | None = None,
+    ) -> int:
+        """Fail matching calls with ``kind``; returns the rule id. None fields match all.
+
+        Kinds: ``throttle``, ``server_error``, ``access_denied``, ``unrecognized_client``;
+        the error code/status is the one the target service uses (see ``faults.py``).
+        """
+        body = {
+            "kind": kind,
+            "service": service,
+            "operation": operation,
+            "region": region,
+            "cluster": cluster,
+            "probability": probability,
+            "count": count,
+            "seed": seed,
+            "message": message,
+        }
+        rule_id: int = self._request("POST", "/faults", body)["id"]
+        return rule_id
+
+    def deny_region(self, region: str, service: str | None = None) -> int:
+        """An SCP denying everything (or one service) in ``region``: AccessDenied."""
+        return self.add_fault("access_denied", region=region, service=service)
+
+    def deny_describe_addon(self, region: str, cluster: str) -> int:
+        """AccessDenied for eks:DescribeAddon on one cluster only."""
+        return self.add_fault(
+            "access_denied",
+            service="eks",
+            operation="DescribeAddon",
+            region=region,
+            cluster=cluster,
+        )
+
+    def faults(self) -> list[dict[str, Any]]:
+        """Active rules, each with ``fired`` (how often it has failed a call)."""
+        result: list[dict[str, Any]] = self._request("GET", "/faults")["faults"]
+        return result
+
+    def remove_fault(self, rule_id: int) -> None:
+        self._request("DELETE", f"/faults/{rule_id}")
+
+    def clear_faults(self) -> None:
+        self._request("DELETE", "/faults")
+
+    # ------------------------------------------------------------------ latency
+    def set_latency(
+        self,
+        base_ms: float = 0.0,
+        region_ms: Mapping[str, float] | None = None,
+        service_ms: Mapping[str, float] | None = None,
+    ) -> None:
+        """Per-call delay: ``service_ms.get(service, base_ms) + region_ms.get(region, 0)``."""
+        self._request(
+            "PUT",
+            "/latency",
+            {
+                "base_ms": base_ms,
+                "region_ms": dict(region_ms or {}),
+                "service_ms": dict(service_ms or {}),
+            },
+        )
+
+    def clear_latency(self) -> None:
+        self._request("DELETE", "/latency")
+
+    # ------------------------------------------------------------------ counters
+    def calls(self) -> CallStats:
+        data = self._request("GET", "/calls")
+        return CallStats(
+            calls=tuple(data["calls"]),
+            total=int(data["total"]),
+            in_flight=int(data["in_flight"]),
+            peak_concurrency=int(data["peak_concurrency"]),
+        )
+
+    def reset_calls(self) -> None:
+        """Zero the counters and the peak-concurrency gauge."""
+        self._request("DELETE", "/calls")
+
+    # ------------------------------------------------------------------ Security Hub
+    def set_securityhub_enabled(self, region: str, enabled: bool) -> None:
+        self._request("PUT", f"/securityhub/{self._seg(region)}", {"enabled": enabled})
+
+    def findings(self, region: str) -> list[dict[str, Any]]:
+        """Findings stored by the Security Hub emulator in ``region`` (ASFF dicts)."""
+        result: list[dict[str, Any]] = self._request(
+            "GET", f"/securityhub/{self._seg(region)}/findings"
+        )["findings"]
+        return result

@@ -1,0 +1,65 @@
+"""Wire encodings the sandbox speaks besides restJson1: the EC2 and AWS query protocols.
+
+Why: botocore parses responses strictly per the service's protocol. EC2 returns
+``<Response><Errors><Error><Code>`` XML, query services (STS) return ``<ErrorResponse>``,
+and rest-json / json services return a JSON body with ``__type`` (see ``wire.aws_error``).
+``error_response`` picks the right shape so faults look real for every service.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from xml.sax.saxutils import escape
+
+from sandbox.wire import SandboxResponse, aws_error
+
+
+@dataclass(frozen=True)
+class RawResponse(SandboxResponse):
+    """A response whose body is pre-encoded bytes (XML), not a JSON dict."""
+
+    raw: bytes = b""
+
+    def encode(self) -> bytes:
+        return self.raw
+
+
+def xml_response(status: int, text: str) -> RawResponse:
+    return RawResponse(
+        status=status,
+        headers={"Content-Type": "text/xml;charset=UTF-8"},
+        raw=('<?xml version="1.0" encoding="UTF-8"?>\n' + text).encode(),
+    )
+
+
+def ec2_error(status: int, code: str, message: str) -> RawResponse:
+    """EC2 error XML, as in the EC2 API reference "Error codes" / botocore's EC2 parser."""
+    request_id = uuid.uuid4()
+    return xml_response(
+        status,
+        f"<Response><Errors><Error><Code>{escape(code)}</Code>"
+        f"<Message>{escape(message)}</Message></Error></Errors>"
+        f"<RequestID>{request_id}</RequestID></Response>",
+    )
+
+
+def query_error(status: int, code: str, message: str, xmlns: str = "") -> RawResponse:
+    """AWS query protocol error XML (STS, IAM...)."""
+    kind = "Receiver" if status >= 500 else "Sender"
+    ns = f' xmlns="{xmlns}"' if xmlns else ""
+    return xml_response(
+        status,
+        f"<ErrorResponse{ns}><Error><Type>{kind}</Type><Code>{escape(code)}</Code>"
+        f"<Message>{escape(message)}</Message></Error>"
+        f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>",
+    )
+
+
+def error_response(protocol: str, status: int, code: str, message: str) -> SandboxResponse:
+    """An error in the wire shape of ``protocol`` (a botocore model ``protocol`` value)."""
+    if protocol == "ec2":
+        return ec2_error(status, code, message)
+    if protocol == "query":
+        return query_error(status, code, message)
+    return aws_error(status, code, message)

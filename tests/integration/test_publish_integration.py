@@ -1,0 +1,327 @@
+"""Security Hub publishing end to end: the real engine, real boto3, the sandbox's emulator.
+
+Each test runs the audit several times in a row, as the scheduled Lambda would, and checks
+what a security team sees in Security Hub afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from eks_netpol_auditor import cli
+from eks_netpol_auditor.audit import run_audit
+from eks_netpol_auditor.config import Settings
+from eks_netpol_auditor.model import AuditResult
+from eks_netpol_auditor.securityhub.asff import build_finding, finding_id, parse_timestamp
+from sandbox.client import AddonSeed, SandboxClient
+
+ACCOUNT = "123456789012"
+HOME = "us-east-1"
+ENABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"true"}')
+DISABLED = AddonSeed(configuration_values='{"env":{"WARM_IP_TARGET":"5"}}')
+
+
+def audit(*regions: str, **changes: Any) -> AuditResult:
+    settings = Settings(regions=regions, publish=True, home_region=HOME, max_workers=16)
+    return run_audit(replace(settings, **changes))
+
+
+def fid(region: str, cluster: str) -> str:
+    return finding_id("aws", ACCOUNT, region, cluster)
+
+
+def stored(sandbox: SandboxClient, region: str) -> dict[str, dict[str, Any]]:
+    """Findings in `region` by Id; fails on a duplicate Id (there must never be one)."""
+    findings = sandbox.findings(region)
+    by_id = {f["Id"]: f for f in findings}
+    assert len(by_id) == len(findings), "duplicate finding ids"
+    return by_id
+
+
+def active(sandbox: SandboxClient, *regions: str) -> list[tuple[str, str]]:
+    return sorted(
+        (region, f["Id"])
+        for region in regions
+        for f in sandbox.findings(region)
+        if f["RecordState"] == "ACTIVE"
+    )
+
+
+def calls(sandbox: SandboxClient, operation: str, **match: Any) -> int:
+    return sandbox.calls().count(service="securityhub", operation=operation, **match)
+
+
+def test_consecutive_runs_update_one_finding_per_cluster_in_place(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("eu-west-1", "payments", addon=DISABLED, tags={"team": "pay"})
+    sandbox.add_cluster("eu-west-1", "search", addon=ENABLED)
+    sandbox.add_cluster("eu-west-1", "edge", addon=None)
+
+    history = []
+    for _ in range(3):
+        result = audit("eu-west-1")
+        assert result.errors == []
+        assert (result.findings_published, result.findings_failed) == (3, 0)
+        assert {r.finding_region for r in result.results} == {"eu-west-1"}
+        history.append(stored(sandbox, "eu-west-1"))
+
+    ids = {fid("eu-west-1", name) for name in ("payments", "search", "edge")}
+    for snapshot in history:
+        assert set(snapshot) == ids
+        assert all(f["RecordState"] == "ACTIVE" for f in snapshot.values())
+    for finding_key in ids:
+        first, second, third = (snapshot[finding_key] for snapshot in history)
+        assert first["CreatedAt"] == second["CreatedAt"] == third["CreatedAt"]
+        assert first["FirstObservedAt"] == third["FirstObservedAt"]
+        updated = [parse_timestamp(s["UpdatedAt"]) for s in (first, second, third)]
+        assert updated[0] < updated[1] < updated[2]  # type: ignore[operator]
+        assert third["LastObservedAt"] == third["UpdatedAt"]
+
+    latest = history[-1]
+    payments = latest[fid("eu-west-1", "payments")]
+    assert payments["Compliance"]["Status"] == "FAILED"
+    assert payments["Severity"]["Label"] == "MEDIUM"
+    assert payments["Workflow"]["Status"] == "NEW"
+    assert payments["Resources"][0]["Tags"] == {"team": "pay"}
+    assert "--configuration-values" in payments["Remediation"]["Recommendation"]["Text"]
+    search = latest[fid("eu-west-1", "search")]
+    assert search["Compliance"]["Status"] == "PASSED"
+    assert search["Workflow"]["Status"] == "RESOLVED"
+    # Resolved once, not rewritten on every run.
+    assert calls(sandbox, "BatchUpdateFindings") == 1
+    assert calls(sandbox, "BatchImportFindings") == 3
+
+
+def test_fixed_cluster_is_resolved_and_a_regression_reopens_it(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("eu-west-1", "orders", addon=DISABLED)
+    key = fid("eu-west-1", "orders")
+
+    audit("eu-west-1")
+    finding = stored(sandbox, "eu-west-1")[key]
+    assert (finding["Compliance"]["Status"], finding["Workflow"]["Status"]) == ("FAILED", "NEW")
+
+    sandbox.set_addon("eu-west-1", "orders", ENABLED)
+    audit("eu-west-1")
+    finding = stored(sandbox, "eu-west-1")[key]
+    assert (finding["Compliance"]["Status"], finding["Workflow"]["Status"]) == (
+        "PASSED",
+        "RESOLVED",
+    )
+    assert finding["Severity"]["Label"] == "INFORMATIONAL"
+
+    sandbox.set_addon("eu-west-1", "orders", DISABLED)
+    audit("eu-west-1")
+    finding = stored(sandbox, "eu-west-1")[key]
+    assert (finding["Compliance"]["Status"], finding["Workflow"]["Status"]) == ("FAILED", "NEW")
+    assert len(sandbox.findings("eu-west-1")) == 1
+
+
+def test_deleted_cluster_is_archived_only_after_a_complete_listing(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("eu-west-1", "keep", addon=ENABLED)
+    sandbox.add_cluster("eu-west-1", "gone", addon=DISABLED)
+    audit("eu-west-1")
+    sandbox.delete_cluster("eu-west-1", "gone")
+    gone = fid("eu-west-1", "gone")
+
+    # A manual run narrowed to one cluster did not look for the others.
+    narrowed = audit("eu-west-1", cluster_names=frozenset({"keep"}))
+    assert narrowed.findings_archived == 0
+    assert stored(sandbox, "eu-west-1")[gone]["RecordState"] == "ACTIVE"
+
+    # A run whose listing failed in the region never archives there.
+    rule = sandbox.add_fault("access_denied", service="eks", operation="ListClusters")
+    failed_listing = audit("eu-west-1")
+    sandbox.remove_fault(rule)
+    assert failed_listing.findings_archived == 0
+    assert stored(sandbox, "eu-west-1")[gone]["RecordState"] == "ACTIVE"
+
+    before = stored(sandbox, "eu-west-1")[gone]
+    complete = audit("eu-west-1")
+    assert complete.findings_archived == 1
+    after = stored(sandbox, "eu-west-1")[gone]
+    assert after["RecordState"] == "ARCHIVED"
+    assert after["CreatedAt"] == before["CreatedAt"]
+    assert parse_timestamp(after["UpdatedAt"]) > parse_timestamp(before["UpdatedAt"])  # type: ignore[operator]
+    assert stored(sandbox, "eu-west-1")[fid("eu-west-1", "keep")]["RecordState"] == "ACTIVE"
+    # Archived once; the next run leaves it alone.
+    assert audit("eu-west-1").findings_archived == 0
+
+
+def test_cluster_that_could_not_be_described_is_never_archived(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("eu-west-1", "flaky", addon=DISABLED)
+    audit("eu-west-1")
+    sandbox.add_fault("access_denied", service="eks", operation="DescribeCluster")
+    result = audit("eu-west-1")
+    assert result.findings_archived == 0
+    finding = stored(sandbox, "eu-west-1")[fid("eu-west-1", "flaky")]
+    assert finding["RecordState"] == "ACTIVE"
+    # The run says honestly that it could not evaluate the cluster.
+    assert finding["Compliance"]["Status"] == "NOT_AVAILABLE"
+    assert finding["Severity"]["Label"] == "LOW"
+
+
+def test_denied_region_findings_stay_untouched(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=DISABLED)
+    sandbox.add_cluster("us-west-2", "oregon", addon=DISABLED)
+    audit("eu-west-1", "us-west-2")
+    before = stored(sandbox, "eu-west-1")
+
+    sandbox.deny_region("eu-west-1", service="eks")  # an SCP denying EKS there
+    result = audit("eu-west-1", "us-west-2")
+    assert [(e.region, e.cluster) for e in result.errors] == [("eu-west-1", None)]
+    assert result.findings_archived == 0
+    assert stored(sandbox, "eu-west-1") == before
+    oregon = stored(sandbox, "us-west-2")[fid("us-west-2", "oregon")]
+    assert oregon["RecordState"] == "ACTIVE"
+
+
+def test_region_without_security_hub_delivers_home_then_moves_back(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=DISABLED)
+    sandbox.set_securityhub_enabled("eu-west-1", False)
+    key = fid("eu-west-1", "dublin")
+
+    first = audit("eu-west-1")
+    assert first.errors == []
+    assert first.results[0].finding_region == HOME
+    home_copy = stored(sandbox, HOME)[key]
+    assert home_copy["ProductArn"].split(":")[3] == HOME
+    assert home_copy["Resources"][0]["Region"] == "eu-west-1"
+
+    audit("eu-west-1")  # still fallback: updated in place at home
+    assert active(sandbox, HOME) == [(HOME, key)]
+
+    sandbox.set_securityhub_enabled("eu-west-1", True)
+    moved = audit("eu-west-1")
+    assert moved.results[0].finding_region == "eu-west-1"
+    assert moved.findings_archived == 1
+    own = stored(sandbox, "eu-west-1")[key]
+    assert own["CreatedAt"] == home_copy["CreatedAt"]  # same finding, new home
+    assert stored(sandbox, HOME)[key]["RecordState"] == "ARCHIVED"
+    assert active(sandbox, HOME, "eu-west-1") == [("eu-west-1", key)]
+
+
+def test_findings_region_collects_everything_and_retires_old_copies(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=DISABLED)
+    sandbox.add_cluster("us-west-2", "oregon", addon=ENABLED)
+    audit("eu-west-1", "us-west-2")
+    result = audit("eu-west-1", "us-west-2", findings_region="eu-central-1")
+    assert {r.finding_region for r in result.results} == {"eu-central-1"}
+    assert result.findings_archived == 2
+    regions = ("eu-west-1", "us-west-2", "eu-central-1")
+    assert active(sandbox, *regions) == [
+        ("eu-central-1", fid("eu-west-1", "dublin")),
+        ("eu-central-1", fid("us-west-2", "oregon")),
+    ]
+    oregon = stored(sandbox, "eu-central-1")[fid("us-west-2", "oregon")]
+    assert oregon["Workflow"]["Status"] == "RESOLVED"
+
+
+def test_nowhere_to_deliver_is_reported_never_silent(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=ENABLED)
+    sandbox.set_securityhub_enabled("eu-west-1", False)
+    sandbox.set_securityhub_enabled(HOME, False)
+    monkeypatch.setenv("AWS_REGION", HOME)
+    code = cli.main(["scan", "--publish", "--regions", "eu-west-1", "--format", "json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 3  # nothing FAILED, but the run is incomplete
+    cluster = document["results"][0]
+    assert cluster["finding_region"] is None
+    assert "not enabled in eu-west-1" in cluster["publish_error"]
+    assert "InvalidAccessException" in cluster["publish_error"]
+    assert document["errors"][0]["cluster"] == "dublin"
+
+
+def test_rejected_finding_is_resent_once_and_reported_with_its_error_code(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.add_cluster("eu-west-1", "good", addon=DISABLED)
+    sandbox.add_cluster("eu-west-1", "bad", addon=DISABLED)
+
+    def broken_for_bad(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        finding = build_finding(*args, **kwargs)
+        if finding["Resources"][0]["Id"].endswith("/bad"):
+            finding["Title"] = "x" * 300  # over the ASFF limit: InvalidInput
+        return finding
+
+    monkeypatch.setattr("eks_netpol_auditor.securityhub.publisher.build_finding", broken_for_bad)
+    result = audit("eu-west-1")
+    assert calls(sandbox, "BatchImportFindings") == 2  # the batch, then only the failed one
+    assert (result.findings_published, result.findings_failed) == (1, 1)
+    bad = next(r for r in result.results if r.facts.name == "bad")
+    assert bad.publish_error is not None and "InvalidInput" in bad.publish_error
+    assert [(e.cluster, "InvalidInput" in e.error) for e in result.errors] == [("bad", True)]
+    assert set(stored(sandbox, "eu-west-1")) == {fid("eu-west-1", "good")}
+
+
+def test_throttling_is_absorbed_by_retries(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("eu-west-1", "a", addon=DISABLED)
+    sandbox.add_fault("throttle", service="securityhub", operation="BatchImportFindings", count=2)
+    sandbox.add_fault("throttle", service="securityhub", operation="GetFindings", count=2)
+    result = audit("eu-west-1")
+    assert result.errors == []
+    assert result.findings_published == 1
+    assert calls(sandbox, "BatchImportFindings", status=429) == 2
+
+
+def test_remediation_outcome_is_noted_once(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("eu-west-1", "pay", addon=DISABLED)
+    key = fid("eu-west-1", "pay")
+    result = audit("eu-west-1", auto_remediate=True, dry_run=True)
+    assert result.results[0].remediation is not None
+    assert result.results[0].remediation["action"] == "dry_run"
+    note = stored(sandbox, "eu-west-1")[key]["Note"]
+    assert note["Text"].startswith("eks-netpol-auditor remediation: dry_run")
+    assert "UpdateAddon" in note["Text"]
+    assert note["UpdatedBy"] == "eks-netpol-auditor"
+    updates = calls(sandbox, "BatchUpdateFindings")
+    audit("eu-west-1", auto_remediate=True, dry_run=True)
+    assert calls(sandbox, "BatchUpdateFindings") == updates  # same note: not rewritten
+
+    applied = audit("eu-west-1", auto_remediate=True)
+    outcome = applied.results[0].remediation
+    assert outcome is not None and outcome["action"] == "applied"
+    note = stored(sandbox, "eu-west-1")[key]["Note"]
+    assert f"EKS update id {outcome['update_id']}" in note["Text"]
+
+
+@pytest.mark.slow
+def test_250_clusters_go_out_in_three_batches_without_throttling_errors(
+    sandbox: SandboxClient,
+) -> None:
+    for index in range(250):
+        sandbox.add_cluster("eu-west-1", f"c{index:03d}", addon=DISABLED)
+    for run in range(2):
+        sandbox.reset_calls()
+        result = audit("eu-west-1")
+        assert result.errors == [], run
+        assert result.findings_published == 250
+        assert calls(sandbox, "BatchImportFindings") == 3
+        assert calls(sandbox, "BatchImportFindings", status=200) == 3
+        assert sandbox.calls().count(service="securityhub", status=429) == 0
+    assert len(stored(sandbox, "eu-west-1")) == 250
+
+
+def test_table_says_where_findings_went(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=ENABLED)
+    sandbox.add_cluster("us-east-1", "virginia", addon=ENABLED)
+    sandbox.set_securityhub_enabled("eu-west-1", False)
+    monkeypatch.setenv("AWS_REGION", HOME)
+    code = cli.main(["scan", "--publish", "--regions", "eu-west-1,us-east-1"])
+    table = capsys.readouterr().out
+    assert code == 0
+    assert "Security Hub: 2 findings published (us-east-1 2), 0 failed, 0 archived" in table

@@ -1,0 +1,848 @@
+"""Remediation without AWS: every guard, the merge, the token, the schema check, the cap.
+
+The pure planner is tested table-driven; the I/O shell against a fake EKS client that
+records calls, so cap, spacing, dry run and error handling are checked in milliseconds.
+Property tests (hypothesis) prove the merged document is the user's document plus
+enableNetworkPolicy "true" and nothing else, for JSON and YAML input.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import replace
+from typing import Any
+
+import pytest
+import yaml
+from botocore.exceptions import ClientError, EndpointConnectionError
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from eks_netpol_auditor.addon_config import ENABLE_KEY, ConfigurationError
+from eks_netpol_auditor.config import Settings
+from eks_netpol_auditor.evaluate import evaluate
+from eks_netpol_auditor.model import (
+    AddonFacts,
+    AuditResult,
+    ClusterFacts,
+    ClusterResult,
+    ComplianceStatus,
+    Reason,
+    Verdict,
+)
+from eks_netpol_auditor.remediation import apply as shell
+from eks_netpol_auditor.remediation.plan import (
+    Action,
+    Candidate,
+    Guard,
+    assess,
+    check_schema,
+    client_request_token,
+    merged_configuration,
+    select,
+    strictly_equal,
+)
+
+ACCOUNT = "123456789012"
+DISABLED_JSON = '{"env":{"WARM_IP_TARGET":"5"},"enableNetworkPolicy":"false"}'
+VERSION = "v1.19.2-eksbuild.1"
+
+
+def cluster(name: str = "prod", region: str = "eu-west-1", **overrides: Any) -> ClusterFacts:
+    base = ClusterFacts(
+        account=ACCOUNT,
+        partition="aws",
+        region=region,
+        name=name,
+        arn=f"arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}",
+        status="ACTIVE",
+        kubernetes_version="1.31",
+        platform_version="eks.12",
+        addon=AddonFacts(version=VERSION, status="ACTIVE", configuration_values=DISABLED_JSON),
+    )
+    return replace(base, **overrides)
+
+
+def addon(**overrides: Any) -> AddonFacts:
+    return replace(
+        AddonFacts(version=VERSION, status="ACTIVE", configuration_values=DISABLED_JSON),
+        **overrides,
+    )
+
+
+def decide(facts: ClusterFacts, *, require_tag: bool = False) -> Any:
+    return assess(facts, evaluate(facts), ACCOUNT, require_tag=require_tag)
+
+
+# ------------------------------------------------------------------------------- guards
+
+GUARD_CASES: list[tuple[str, ClusterFacts, bool, Guard]] = [
+    (
+        "cluster of another account",
+        cluster(account="999999999999", arn="arn:aws:eks:eu-west-1:999999999999:cluster/prod"),
+        False,
+        Guard.ACCOUNT,
+    ),
+    (
+        "ARN names another account",
+        cluster(arn="arn:aws:eks:eu-west-1:999999999999:cluster/prod"),
+        False,
+        Guard.ACCOUNT,
+    ),
+    (
+        "ARN names another cluster",
+        cluster(arn=f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/other"),
+        False,
+        Guard.ACCOUNT,
+    ),
+    ("cluster unreadable", cluster(error="AccessDeniedException: no"), False, Guard.NOT_EVALUATED),
+    ("cluster UPDATING", cluster(status="UPDATING"), False, Guard.CLUSTER_STATUS),
+    ("cluster FAILED", cluster(status="FAILED"), False, Guard.CLUSTER_STATUS),
+    (
+        "exempt tag, any value",
+        cluster(tags={"eks-netpol-auditor:exempt": "calico"}),
+        False,
+        Guard.EXEMPT_TAG,
+    ),
+    (
+        "exempt wins over opt-in",
+        cluster(
+            tags={"eks-netpol-auditor:exempt": "", "eks-netpol-auditor:auto-remediate": "true"}
+        ),
+        True,
+        Guard.EXEMPT_TAG,
+    ),
+    (
+        "opt-out tag",
+        cluster(tags={"eks-netpol-auditor:auto-remediate": "false"}),
+        False,
+        Guard.OPT_OUT_TAG,
+    ),
+    (
+        "opt-out tag, other case",
+        cluster(tags={"eks-netpol-auditor:auto-remediate": " FALSE "}),
+        False,
+        Guard.OPT_OUT_TAG,
+    ),
+    (
+        "opt-out beats require-tag",
+        cluster(tags={"eks-netpol-auditor:auto-remediate": "False"}),
+        True,
+        Guard.OPT_OUT_TAG,
+    ),
+    (
+        "unrecognised tag value fails closed",
+        cluster(tags={"eks-netpol-auditor:auto-remediate": "no"}),
+        False,
+        Guard.TAG_VALUE,
+    ),
+    (
+        "empty tag value fails closed",
+        cluster(tags={"eks-netpol-auditor:auto-remediate": ""}),
+        False,
+        Guard.TAG_VALUE,
+    ),
+    ("require tag, untagged", cluster(), True, Guard.REQUIRE_TAG),
+    (
+        "require tag, key in other case is not ours",
+        cluster(tags={"EKS-NETPOL-AUDITOR:AUTO-REMEDIATE": "true"}),
+        True,
+        Guard.REQUIRE_TAG,
+    ),
+    ("Auto Mode", cluster(auto_mode=True, addon=None), False, Guard.AUTO_MODE),
+    ("no managed add-on: never created", cluster(addon=None), False, Guard.ADDON_MISSING),
+    ("Kubernetes 1.24", cluster(kubernetes_version="1.24"), False, Guard.KUBERNETES_VERSION),
+    (
+        "Kubernetes 1.25 below its platform minimum",
+        cluster(kubernetes_version="1.25", platform_version="eks.6"),
+        False,
+        Guard.KUBERNETES_VERSION,
+    ),
+    ("Kubernetes unknown", cluster(kubernetes_version=None), False, Guard.KUBERNETES_VERSION),
+    (
+        "add-on v1.13",
+        cluster(addon=addon(version="v1.13.4-eksbuild.1")),
+        False,
+        Guard.ADDON_VERSION,
+    ),
+    (
+        "add-on v1.14.0-eksbuild.2",
+        cluster(addon=addon(version="v1.14.0-eksbuild.2")),
+        False,
+        Guard.ADDON_VERSION,
+    ),
+    (
+        "add-on version unparseable",
+        cluster(addon=addon(version="latest")),
+        False,
+        Guard.ADDON_VERSION,
+    ),
+    ("add-on DEGRADED", cluster(addon=addon(status="DEGRADED")), False, Guard.ADDON_STATUS),
+    ("add-on CREATING", cluster(addon=addon(status="CREATING")), False, Guard.ADDON_STATUS),
+    (
+        "add-on UPDATE_FAILED",
+        cluster(addon=addon(status="UPDATE_FAILED")),
+        False,
+        Guard.ADDON_STATUS,
+    ),
+    (
+        "configuration unparseable",
+        cluster(addon=addon(configuration_values="env: [unclosed")),
+        False,
+        Guard.CONFIGURATION,
+    ),
+    (
+        "configuration is a list",
+        cluster(addon=addon(configuration_values="- a\n- b\n")),
+        False,
+        Guard.CONFIGURATION,
+    ),
+    (
+        "YAML 1.1 boolean word: meaning unknown to us",
+        cluster(addon=addon(configuration_values="enableWindowsIpam: yes\n")),
+        False,
+        Guard.CONFIGURATION,
+    ),
+    (
+        "YAML octal-looking number",
+        cluster(addon=addon(configuration_values="livenessProbeTimeoutSeconds: 010\n")),
+        False,
+        Guard.CONFIGURATION,
+    ),
+    (
+        "YAML duplicate key",
+        cluster(addon=addon(configuration_values="init: {}\ninit: {}\n")),
+        False,
+        Guard.CONFIGURATION,
+    ),
+    (
+        "JSON duplicate key",
+        cluster(addon=addon(configuration_values='{"env":{},"env":{}}')),
+        False,
+        Guard.CONFIGURATION,
+    ),
+    (
+        "non-string key",
+        cluster(addon=addon(configuration_values="1: one\n")),
+        False,
+        Guard.CONFIGURATION,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("facts", "require_tag", "guard"),
+    [pytest.param(f, r, g, id=label) for label, f, r, g in GUARD_CASES],
+)
+def test_each_guard_skips_and_names_itself(
+    facts: ClusterFacts, require_tag: bool, guard: Guard
+) -> None:
+    outcome = decide(facts, require_tag=require_tag)
+    assert not isinstance(outcome, Candidate)
+    assert outcome is not None
+    assert outcome.action is Action.SKIPPED
+    assert outcome.guard is guard
+    assert outcome.request is None
+    record = outcome.to_json()
+    assert record["action"] == "skipped"
+    assert record["guard"] == guard.value
+    assert record["reason"]
+    json.dumps(record)
+
+
+def test_addon_updating_is_in_progress_and_left_alone() -> None:
+    outcome = decide(cluster(addon=addon(status="UPDATING")))
+    assert not isinstance(outcome, Candidate)
+    assert outcome is not None
+    assert outcome.action is Action.IN_PROGRESS
+    assert outcome.request is None
+    assert "retry next run" in outcome.reason
+
+
+def test_passed_cluster_has_nothing_to_remediate() -> None:
+    facts = cluster(addon=addon(configuration_values='{"enableNetworkPolicy":"true"}'))
+    assert decide(facts) is None
+
+
+def test_a_failed_verdict_for_another_reason_is_never_remediated() -> None:
+    facts = cluster()
+    verdict = Verdict(ComplianceStatus.FAILED, Reason.ADDON_NOT_INSTALLED, "x")
+    outcome = assess(facts, verdict, ACCOUNT, require_tag=False)
+    assert not isinstance(outcome, Candidate)
+    assert outcome is not None
+    assert outcome.guard is Guard.VERDICT
+
+
+@pytest.mark.parametrize("value", ["true", "True", " TRUE "])
+def test_opt_in_tag_satisfies_require_tag(value: str) -> None:
+    facts = cluster(tags={"eks-netpol-auditor:auto-remediate": value})
+    assert isinstance(decide(facts, require_tag=True), Candidate)
+
+
+def test_eligible_cluster_gets_the_exact_update_request() -> None:
+    facts = cluster(
+        addon=addon(
+            version="v1.14.0-eksbuild.3",
+            configuration_values=(
+                "env:\n  WARM_IP_TARGET: '5'\nnodeAgent:\n  enablePolicyEventLogs: 'true'\n"
+            ),
+        ),
+        kubernetes_version="1.25",
+        platform_version="eks.7",
+    )
+    candidate = decide(facts)
+    assert isinstance(candidate, Candidate)
+    kwargs = candidate.request.to_kwargs()
+    assert set(kwargs) == {
+        "clusterName",
+        "addonName",
+        "configurationValues",
+        "resolveConflicts",
+        "clientRequestToken",
+    }, "never addonVersion, never serviceAccountRoleArn"
+    assert kwargs["clusterName"] == "prod"
+    assert kwargs["addonName"] == "vpc-cni"
+    assert kwargs["resolveConflicts"] == "PRESERVE"
+    assert json.loads(kwargs["configurationValues"]) == {
+        "env": {"WARM_IP_TARGET": "5"},
+        "nodeAgent": {"enablePolicyEventLogs": "true"},
+        "enableNetworkPolicy": "true",
+    }
+    assert kwargs["clientRequestToken"] == client_request_token(
+        facts.arn, "v1.14.0-eksbuild.3", kwargs["configurationValues"]
+    )
+
+
+def test_absent_configuration_becomes_just_the_key() -> None:
+    candidate = decide(cluster(addon=addon(configuration_values=None)))
+    assert isinstance(candidate, Candidate)
+    assert candidate.request.configuration_values == '{"enableNetworkPolicy":"true"}'
+
+
+# ------------------------------------------------------------------------------- token
+
+
+def test_token_is_deterministic_short_and_sensitive_to_every_input() -> None:
+    arn = f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/" + "c" * 100
+    token = client_request_token(arn, VERSION, '{"enableNetworkPolicy":"true"}')
+    assert token == client_request_token(arn, VERSION, '{"enableNetworkPolicy":"true"}')
+    assert len(token) <= 64
+    assert token.startswith("enp1-")
+    assert all(ch.isalnum() or ch == "-" for ch in token)
+    others = {
+        client_request_token(arn + "x", VERSION, '{"enableNetworkPolicy":"true"}'),
+        client_request_token(arn, "v1.19.3-eksbuild.1", '{"enableNetworkPolicy":"true"}'),
+        client_request_token(arn, VERSION, '{"a":1,"enableNetworkPolicy":"true"}'),
+    }
+    assert token not in others
+    assert len(others) == 3
+
+
+# ------------------------------------------------------------------------------- schema
+
+
+def vpc_cni_schema(properties: dict[str, Any], additional: bool = False) -> str:
+    """The shape DescribeAddonConfiguration returns for vpc-cni: root $ref to VpcCni."""
+    return json.dumps(
+        {
+            "$ref": "#/definitions/VpcCni",
+            "$schema": "http://json-schema.org/draft-06/schema#",
+            "definitions": {
+                "VpcCni": {
+                    "type": "object",
+                    "additionalProperties": additional,
+                    "properties": properties,
+                }
+            },
+        }
+    )
+
+
+BOOL_STRING = {"type": "string", "format": "boolean"}
+MERGED = {"env": {"WARM_IP_TARGET": "5"}, "enableNetworkPolicy": "true"}
+
+
+def test_schema_with_the_key_and_every_existing_key_accepts() -> None:
+    schema = vpc_cni_schema({"env": {"type": "object"}, "enableNetworkPolicy": BOOL_STRING})
+    assert check_schema(schema, MERGED) is None
+
+
+def test_schema_allowing_additional_properties_accepts_unknown_keys() -> None:
+    schema = vpc_cni_schema({"enableNetworkPolicy": BOOL_STRING}, additional=True)
+    assert check_schema(schema, MERGED) is None
+
+
+def test_schema_enable_key_through_a_ref_is_followed() -> None:
+    document = json.loads(
+        vpc_cni_schema({"env": {}, "enableNetworkPolicy": {"$ref": "#/definitions/B"}})
+    )
+    document["definitions"]["B"] = BOOL_STRING
+    assert check_schema(json.dumps(document), MERGED) is None
+
+
+SCHEMA_REFUSALS: list[tuple[str, str | None, Guard]] = [
+    ("no schema", None, Guard.SCHEMA_UNAVAILABLE),
+    ("not JSON", "{not json", Guard.SCHEMA_UNAVAILABLE),
+    ("not an object", "[]", Guard.SCHEMA_UNAVAILABLE),
+    ("dangling $ref", json.dumps({"$ref": "#/definitions/Nope"}), Guard.SCHEMA_UNAVAILABLE),
+    ("remote $ref", json.dumps({"$ref": "https://example.com/s.json"}), Guard.SCHEMA_UNAVAILABLE),
+    (
+        "$ref cycle",
+        json.dumps({"$ref": "#/definitions/A", "definitions": {"A": {"$ref": "#/definitions/A"}}}),
+        Guard.SCHEMA_UNAVAILABLE,
+    ),
+    ("no properties", json.dumps({"type": "object"}), Guard.SCHEMA_UNAVAILABLE),
+    ("pre-1.14 schema", vpc_cni_schema({"env": {"type": "object"}}), Guard.SCHEMA_LACKS_KEY),
+    (
+        "key typed boolean, we send a string",
+        vpc_cni_schema({"env": {}, "enableNetworkPolicy": {"type": "boolean"}}),
+        Guard.SCHEMA_LACKS_KEY,
+    ),
+    (
+        "existing key unknown to this version",
+        vpc_cni_schema({"enableNetworkPolicy": BOOL_STRING}),
+        Guard.SCHEMA_REJECTS_CONFIG,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("schema", "guard"), [pytest.param(s, g, id=label) for label, s, g in SCHEMA_REFUSALS]
+)
+def test_schema_in_doubt_refuses(schema: str | None, guard: Guard) -> None:
+    outcome = check_schema(schema, MERGED)
+    assert outcome is not None
+    assert outcome.action is Action.SKIPPED
+    assert outcome.guard is guard
+
+
+# ------------------------------------------------------------------------------- merge properties
+
+
+def documents(text: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**63), max_value=2**63)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | text
+    )
+    return st.dictionaries(
+        text,
+        st.recursive(
+            scalars,
+            lambda children: (
+                st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4)
+            ),
+            max_leaves=20,
+        ),
+        max_size=6,
+    )
+
+
+# Printable text of the Basic Multilingual Plane. Control characters, NEL/LS/PS and astral
+# \\u escapes are refused on purpose (the tests below), because YAML 1.1, YAML 1.2 and JSON
+# read them differently; PyYAML's emitter also mangles some of them.
+printable = st.characters(categories=("L", "N", "P", "S", "Zs"), max_codepoint=0xFFFF)
+json_documents = documents(st.text(printable, max_size=12))
+yaml_documents = json_documents
+
+
+def enabled(document: dict[str, Any]) -> bool:
+    value = document.get(ENABLE_KEY)
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def expected_merge(original: dict[str, Any]) -> dict[str, Any]:
+    expected = dict(original)
+    expected[ENABLE_KEY] = "true"
+    return expected
+
+
+def assert_only_the_key_changed(original: dict[str, Any], text: str) -> None:
+    if enabled(original):  # PASSED clusters never reach the merge; it refuses them too
+        with pytest.raises(ConfigurationError):
+            merged_configuration(text)
+        return
+    merged, payload = merged_configuration(text)
+    sent = json.loads(payload)
+    expected = expected_merge(original)
+    # Type-exact and order-exact: 1 must stay 1 (not 1.0 or true), every key where it was.
+    assert strictly_equal(sent, expected), (sent, expected)
+    assert strictly_equal(merged, expected)
+    assert {k: v for k, v in sent.items() if k != ENABLE_KEY} == {
+        k: v for k, v in original.items() if k != ENABLE_KEY
+    }
+    assert sent[ENABLE_KEY] == "true"
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_documents, st.booleans(), st.booleans())
+def test_merge_of_json_configuration_adds_only_the_key(
+    original: dict[str, Any], ascii_only: bool, pretty: bool
+) -> None:
+    text = json.dumps(original, ensure_ascii=ascii_only, indent=2 if pretty else None)
+    assert_only_the_key_changed(original, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(yaml_documents, st.booleans(), st.integers(min_value=0, max_value=4))
+def test_merge_of_yaml_configuration_adds_only_the_key(
+    original: dict[str, Any], flow: bool, extra_indent: int
+) -> None:
+    text = yaml.safe_dump(
+        original,
+        default_flow_style=flow,
+        sort_keys=False,
+        indent=2 + extra_indent,
+        allow_unicode=True,
+    )
+    try:
+        merged_configuration(text)
+    except ConfigurationError as error:
+        refusal = str(error)
+    else:
+        refusal = ""
+    if refusal:
+        # The only refusal allowed: a plain YAML scalar whose type differs between YAML 1.1
+        # and JSON/YAML 1.2 (PyYAML writes e.g. 1e+20 plain). Refusing is safe; guessing not.
+        assert "depends on the YAML version" in refusal
+        return
+    assert_only_the_key_changed(original, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('{"a":"\\ud83d\\ude00"}', "\U0001f600"),  # a surrogate-pair escape is one character
+        ('{"a":"x\x7fy"}', "x\x7fy"),  # control characters are legal in JSON strings
+        ('{"a":1e5}', 100000.0),  # a JSON number, which YAML 1.1 would read as a string
+    ],
+)
+def test_json_text_is_read_with_json_rules(text: str, value: object) -> None:
+    merged, _ = merged_configuration(text)
+    assert strictly_equal(merged["a"], value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"env":{"a":"1","a":"2"}}', "repeats a key"),
+        ('{"livenessProbeTimeoutSeconds":NaN}', "NaN"),
+        ('{"livenessProbeTimeoutSeconds":-Infinity}', "-Infinity"),
+    ],
+)
+def test_json_that_cannot_be_sent_back_unchanged_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        merged_configuration(text)
+
+
+def test_yaml_keys_that_json_would_read_as_constants_are_still_yaml() -> None:
+    merged, _ = merged_configuration("NaN: x\nInfinity: y\n")
+    assert merged == {"NaN": "x", "Infinity": "y", ENABLE_KEY: "true"}
+
+
+def test_already_enabled_under_json_rules_is_not_rewritten() -> None:
+    with pytest.raises(ConfigurationError, match="already reads as enabled"):
+        merged_configuration('{"enableNetworkPolicy":"TRUE"}')
+
+
+def test_merge_keeps_key_order_and_replaces_a_false_in_place() -> None:
+    text = '{"a":1,"enableNetworkPolicy":"false","b":{"c":[1,2.5,null,true]}}'
+    _, payload = merged_configuration(text)
+    assert payload == '{"a":1,"enableNetworkPolicy":"true","b":{"c":[1,2.5,null,true]}}'
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
+def test_yaml_line_breaks_that_differ_between_versions_are_refused(char: str) -> None:
+    with pytest.raises(ConfigurationError, match="NEL/LS/PS"):
+        merged_configuration(f"env:\n  ADDITIONAL_ENI_TAGS: 'a{char}b'\n")
+
+
+def test_yaml_anchors_are_expanded_not_lost() -> None:
+    text = "nodeAgent: &na\n  enablePolicyEventLogs: 'true'\ninit: *na\n"
+    merged, _ = merged_configuration(text)
+    assert merged["init"] == merged["nodeAgent"] == {"enablePolicyEventLogs": "true"}
+
+
+# ------------------------------------------------------------------------------- selection
+
+
+def candidates(*keys_: tuple[str, str]) -> list[Candidate]:
+    out = []
+    for region, name in keys_:
+        found = decide(cluster(name=name, region=region))
+        assert isinstance(found, Candidate)
+        out.append(found)
+    return out
+
+
+def test_cap_takes_region_then_name_order_regardless_of_input_order() -> None:
+    given_ = candidates(
+        ("us-east-1", "b"), ("eu-west-1", "z"), ("us-east-1", "a"), ("eu-west-1", "a")
+    )
+    chosen, rest = select(given_, 2)
+    assert [c.key for c in chosen] == [("eu-west-1", "a"), ("eu-west-1", "z")]
+    assert [c.key for c in rest] == [("us-east-1", "a"), ("us-east-1", "b")]
+    assert select(list(reversed(given_)), 2)[0] == chosen
+    assert select(given_, 0) == ([], sorted(given_, key=lambda c: c.key))
+
+
+# ------------------------------------------------------------------------------- shell (fake EKS)
+
+SCHEMA_TEXT = vpc_cni_schema({"env": {"type": "object"}, "enableNetworkPolicy": BOOL_STRING})
+
+
+class FakeEks:
+    """Records calls; answers like EKS (UpdateAddon response shape from the API reference)."""
+
+    def __init__(
+        self, region: str, log: list[tuple[str, str, dict[str, Any]]], script: dict[str, Any]
+    ) -> None:
+        self.region = region
+        self.log = log
+        self.script = script
+
+    def describe_addon_configuration(self, **kwargs: Any) -> dict[str, Any]:
+        self.log.append((self.region, "DescribeAddonConfiguration", kwargs))
+        error = self.script.get("schema_error")
+        if error is not None:
+            raise error
+        return {
+            "addonName": "vpc-cni",
+            "addonVersion": kwargs["addonVersion"],
+            "configurationSchema": self.script.get("schema", SCHEMA_TEXT),
+        }
+
+    def update_addon(self, **kwargs: Any) -> dict[str, Any]:
+        self.log.append((self.region, "UpdateAddon", kwargs))
+        error = self.script.get("update_errors", {}).get(kwargs["clusterName"])
+        if error is not None:
+            raise error
+        status = self.script.get("update_status", "InProgress")
+        return {
+            "update": {
+                "id": f"upd-{kwargs['clusterName']}",
+                "status": status,
+                "type": "AddonUpdate",
+            }
+        }
+
+
+class FakeClients:
+    def __init__(self, **script: Any) -> None:
+        self.log: list[tuple[str, str, dict[str, Any]]] = []
+        self.script = script
+        self.lock = threading.Lock()
+
+    def eks(self, region: str) -> FakeEks:
+        return FakeEks(region, self.log, self.script)
+
+    def calls(self, operation: str) -> list[tuple[str, dict[str, Any]]]:
+        return [(region, kwargs) for region, op, kwargs in self.log if op == operation]
+
+
+def client_error(code: str, status: int) -> ClientError:
+    response: Any = {
+        "Error": {"Code": code, "Message": f"{code} happened"},
+        "ResponseMetadata": {"HTTPStatusCode": status},
+    }
+    return ClientError(response, "UpdateAddon")
+
+
+def audit_result(*facts: ClusterFacts) -> AuditResult:
+    result = AuditResult(
+        account=ACCOUNT, partition="aws", regions=sorted({f.region for f in facts})
+    )
+    result.results = sorted(
+        (ClusterResult(facts=f, verdict=evaluate(f)) for f in facts),
+        key=lambda r: (r.facts.region, r.facts.name),
+    )
+    return result
+
+
+def on(**overrides: Any) -> Settings:
+    return replace(Settings(auto_remediate=True), **overrides)
+
+
+@pytest.fixture
+def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """Replace the clock and sleep: spacing is observed, never waited for."""
+    now = [1000.0]
+    recorded: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        recorded.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(shell, "_sleep", sleep)
+    monkeypatch.setattr(shell, "_monotonic", lambda: now[0])
+    return recorded
+
+
+def run(
+    clients: FakeClients, result: AuditResult, settings_: Settings, stop: Any = lambda: False
+) -> dict[str, dict[str, Any] | None]:
+    shell.remediate(settings_, clients, result, stop)  # type: ignore[arg-type]
+    return {r.facts.name: r.remediation for r in result.results}
+
+
+def test_off_makes_no_call_and_records_nothing(sleeps: list[float]) -> None:
+    clients = FakeClients()
+    result = audit_result(cluster())
+    assert run(clients, result, Settings()) == {"prod": None}
+    assert clients.log == []
+
+
+def test_applies_eligible_and_records_update_id_and_request(sleeps: list[float]) -> None:
+    clients = FakeClients()
+    result = audit_result(cluster("a"), cluster("b", tags={"eks-netpol-auditor:exempt": "x"}))
+    records = run(clients, result, on())
+    updates = clients.calls("UpdateAddon")
+    assert [kwargs["clusterName"] for _, kwargs in updates] == ["a"]
+    record = records["a"]
+    assert record is not None
+    assert record.pop("reason").startswith("UpdateAddon accepted")
+    assert record == {
+        "action": "applied",
+        "request": updates[0][1],
+        "update_id": "upd-a",
+        "update_status": "InProgress",
+    }
+    assert records["b"] is not None
+    assert records["b"]["guard"] == "exempt_tag"
+    assert result.results[0].verdict.status is ComplianceStatus.FAILED, "never flipped"
+    assert result.errors == []
+
+
+def test_schema_is_fetched_once_per_version(sleeps: list[float]) -> None:
+    clients = FakeClients()
+    facts = [
+        cluster(f"c{i}", region=region) for i in range(3) for region in ("eu-west-1", "us-east-1")
+    ]
+    run(clients, audit_result(*facts), on(max_remediations=10))
+    schema_calls = clients.calls("DescribeAddonConfiguration")
+    assert [kwargs for _, kwargs in schema_calls] == [
+        {"addonName": "vpc-cni", "addonVersion": VERSION}
+    ]
+
+
+def test_cap_defers_the_rest_in_deterministic_order(sleeps: list[float]) -> None:
+    clients = FakeClients()
+    facts = [cluster(n, region=r) for r in ("us-west-2", "eu-west-1") for n in ("b", "a")]
+    result = audit_result(*facts)
+    shell.remediate(on(max_remediations=3), clients, result, lambda: False)  # type: ignore[arg-type]
+    actions = {
+        (r.facts.region, r.facts.name): (r.remediation or {})["action"] for r in result.results
+    }
+    assert actions == {
+        ("eu-west-1", "a"): "applied",
+        ("eu-west-1", "b"): "applied",
+        ("us-west-2", "a"): "applied",
+        ("us-west-2", "b"): "deferred",
+    }
+    assert len(clients.calls("UpdateAddon")) == 3
+
+
+def test_dry_run_counts_toward_cap_and_makes_no_update(sleeps: list[float]) -> None:
+    clients = FakeClients()
+    result = audit_result(cluster("a"), cluster("b"))
+    records = run(clients, result, on(dry_run=True, max_remediations=1))
+    assert clients.calls("UpdateAddon") == []
+    assert records["a"] is not None and records["a"]["action"] == "dry_run"
+    assert records["a"]["request"]["configurationValues"] == (
+        '{"env":{"WARM_IP_TARGET":"5"},"enableNetworkPolicy":"true"}'
+    )
+    assert records["b"] is not None and records["b"]["action"] == "deferred"
+    assert sleeps == []
+
+
+def test_updates_in_one_region_are_spaced_and_other_regions_are_not(
+    sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(shell, "UPDATE_SPACING_SECONDS", 3.0)
+    clients = FakeClients()
+    facts = [cluster("a", "eu-west-1"), cluster("b", "eu-west-1"), cluster("c", "us-east-1")]
+    run(clients, audit_result(*facts), on())
+    assert sleeps == [3.0], "one wait: between the two eu-west-1 updates only"
+
+
+def test_should_stop_defers_updates_not_yet_started(sleeps: list[float]) -> None:
+    clients = FakeClients()
+
+    def stop_after_first_update() -> bool:
+        return len(clients.calls("UpdateAddon")) >= 1
+
+    result = audit_result(cluster("a"), cluster("b"), cluster("c"))
+    records = run(clients, result, on(), stop_after_first_update)
+    assert [(records[n] or {})["action"] for n in "abc"] == ["applied", "deferred", "deferred"]
+    assert (records["b"] or {})["deferred_by"] == "time_budget"
+
+
+def test_resource_in_use_is_in_progress_not_an_error(sleeps: list[float]) -> None:
+    clients = FakeClients(update_errors={"prod": client_error("ResourceInUseException", 409)})
+    result = audit_result(cluster())
+    records = run(clients, result, on())
+    assert (records["prod"] or {})["action"] == "in_progress"
+    assert result.errors == []
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        client_error("InvalidParameterException", 400),
+        client_error("AccessDeniedException", 403),
+        EndpointConnectionError(endpoint_url="http://127.0.0.1:9"),
+        RuntimeError("bug"),
+    ],
+)
+def test_other_update_errors_are_failed_and_reported(sleeps: list[float], error: Exception) -> None:
+    clients = FakeClients(update_errors={"a": error})
+    result = audit_result(cluster("a"), cluster("b"))
+    records = run(clients, result, on())
+    assert (records["a"] or {})["action"] == "failed"
+    assert (records["b"] or {})["action"] == "applied", "one failure never stops the others"
+    assert [(e.region, e.cluster) for e in result.errors] == [("eu-west-1", "a")]
+
+
+def test_a_replayed_finished_update_is_not_reported_as_applied(sleeps: list[float]) -> None:
+    clients = FakeClients(update_status="Successful")
+    result = audit_result(cluster())
+    records = run(clients, result, on())
+    assert (records["prod"] or {})["action"] == "failed"
+    assert len(result.errors) == 1
+
+
+def test_schema_lookup_failure_fails_closed(sleeps: list[float]) -> None:
+    clients = FakeClients(schema_error=client_error("AccessDeniedException", 403))
+    result = audit_result(cluster())
+    records = run(clients, result, on())
+    assert clients.calls("UpdateAddon") == []
+    assert (records["prod"] or {})["guard"] == "schema_unavailable"
+
+
+def test_schema_refusal_does_not_use_a_cap_slot(sleeps: list[float]) -> None:
+    clients = FakeClients(schema=vpc_cni_schema({"enableNetworkPolicy": BOOL_STRING}))
+    plain = cluster("b", addon=addon(configuration_values=None))
+    rejected = cluster("a")  # its "env" key is not in this schema
+    records = run(clients, audit_result(rejected, plain), on(max_remediations=1))
+    assert (records["a"] or {})["guard"] == "schema_rejects_config"
+    assert (records["b"] or {})["action"] == "applied"
+
+
+def test_every_record_is_json_and_logged_once(
+    sleeps: list[float], caplog: pytest.LogCaptureFixture
+) -> None:
+    clients = FakeClients()
+    facts = [cluster("a"), cluster("b", addon=addon(status="UPDATING")), cluster("c", addon=None)]
+    result = audit_result(*facts)
+    with caplog.at_level("INFO", logger="eks_netpol_auditor.remediation.apply"):
+        run(clients, result, on())
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "remediation"]
+    assert sorted(r.__dict__["cluster"] for r in lines) == ["a", "b", "c"]
+    for record in lines:
+        json.dumps(record.__dict__["remediation"])
+    assert (
+        json.loads(json.dumps(result.to_json()))["results"][0]["remediation"]["action"] == "applied"
+    )
