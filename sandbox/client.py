@@ -285,6 +285,8 @@ class SandboxClient:
         operation: str | None = None,
         region: str | None = None,
         cluster: str | None = None,
+        account: str | None = None,
+        when: str | None = None,
         probability: float = 1.0,
         count: int | None = None,
         seed: int = 0,
@@ -294,6 +296,8 @@ class SandboxClient:
 
         Kinds: ``throttle``, ``server_error``, ``access_denied``, ``unrecognized_client``;
         the error code/status is the one the target service uses (see ``faults.py``).
+        ``account`` limits the rule to one caller account; ``when="addon_missing"`` to
+        calls naming an add-on the cluster does not have.
         """
         body = {
             "kind": kind,
@@ -301,6 +305,8 @@ class SandboxClient:
             "operation": operation,
             "region": region,
             "cluster": cluster,
+            "account": account,
+            "when": when,
             "probability": probability,
             "count": count,
             "seed": seed,
@@ -321,6 +327,25 @@ class SandboxClient:
             operation="DescribeAddon",
             region=region,
             cluster=cluster,
+        )
+
+    def deny_describe_missing_addon(
+        self, region: str | None = None, cluster: str | None = None, account: str | None = None
+    ) -> int:
+        """IAM as it behaves when the policy grants eks:DescribeAddon on
+        ``addon/*/vpc-cni/*`` only: DescribeAddon of an add-on the cluster does *not* have
+        answers AccessDeniedException (403) naming
+        ``arn:aws:eks:REGION:ACCOUNT:/clusters/NAME/addons/vpc-cni`` instead of
+        ResourceNotFoundException; installed add-ons are still described (issue 10 item 8).
+        """
+        return self.add_fault(
+            "access_denied",
+            service="eks",
+            operation="DescribeAddon",
+            region=region,
+            cluster=cluster,
+            account=account,
+            when="addon_missing",
         )
 
     def faults(self) -> list[dict[str, Any]]:

@@ -51,8 +51,81 @@ class ControlError(Exception):
 
 
 def _opt_str(body: dict[str, Any], key: str) -> str | None:
+    """An optional string field; numbers are accepted as their text (ids, versions)."""
     value = body.get(key)
-    return None if value is None else str(value)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise ControlError(400, f"{key} must be a string")
+    return str(value)
+
+
+def _str(body: dict[str, Any], key: str, default: str) -> str:
+    value = _opt_str(body, key)
+    return default if value is None else value
+
+
+def _bool(body: dict[str, Any], key: str, default: bool) -> bool:
+    """A JSON boolean; the string "false" is refused rather than read as true."""
+    value = body.get(key, default)
+    if not isinstance(value, bool):
+        raise ControlError(400, f"{key} must be true or false")
+    return value
+
+
+def _number(body: dict[str, Any], key: str, default: float | None) -> float | None:
+    value = body.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ControlError(400, f"{key} must be a number")
+    return float(value)
+
+
+def _int(body: dict[str, Any], key: str, default: int | None) -> int | None:
+    value = body.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ControlError(400, f"{key} must be an integer")
+    return value
+
+
+def _mapping(body: dict[str, Any], key: str) -> dict[str, Any]:
+    value = body.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ControlError(400, f"{key} must be an object")
+    return value
+
+
+def _str_map(body: dict[str, Any], key: str) -> dict[str, str]:
+    """A {string: string} object (tags); scalar values are taken as their text."""
+    out = {}
+    for k, v in _mapping(body, key).items():
+        if isinstance(v, dict | list) or v is None:
+            raise ControlError(400, f"{key}.{k} must be a string")
+        out[str(k)] = str(v)
+    return out
+
+
+def _num_map(body: dict[str, Any], key: str) -> dict[str, float]:
+    return {str(k): _number({k: v}, str(k), None) or 0.0 for k, v in _mapping(body, key).items()}
+
+
+def _addon_spec(body: dict[str, Any]) -> AddonSpec:
+    issues = body.get("health_issues") or []
+    if not isinstance(issues, list) or not all(isinstance(i, dict) for i in issues):
+        raise ControlError(400, "health_issues must be a list of objects")
+    return AddonSpec(
+        version=_str(body, "version", AddonSpec.version),
+        status=_str(body, "status", AddonSpec.status),
+        configuration_values=_opt_str(body, "configuration_values"),
+        health_issues=[dict(i) for i in issues],
+        service_account_role_arn=_opt_str(body, "service_account_role_arn"),
+        tags=_str_map(body, "tags"),
+    )
 
 
 class ControlApi:
@@ -100,7 +173,7 @@ class ControlApi:
     def handle(self, method: str, path: str, query_string: str, raw: bytes) -> tuple[int, Any]:
         try:
             body = json.loads(raw) if raw.strip() else {}
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # JSONDecodeError, or UnicodeDecodeError for non-UTF-8
             return 400, {"error": f"invalid JSON body: {exc}"}
         if not isinstance(body, dict):
             return 400, {"error": "JSON body must be an object"}
@@ -163,17 +236,19 @@ class ControlApi:
             if not b.get(key):
                 raise ControlError(400, f"{key} is required")
         addon = b.get("addon")
+        if addon is not None and not isinstance(addon, dict):
+            raise ControlError(400, "addon must be an object or null")
         state = self.app.eks.put_cluster(
-            str(b["region"]),
-            str(b["name"]),
-            status=str(b.get("status", "ACTIVE")),
-            version=str(b.get("version", "1.31")),
+            _str(b, "region", ""),
+            _str(b, "name", ""),
+            status=_str(b, "status", "ACTIVE"),
+            version=_str(b, "version", "1.31"),
             platform_version=_opt_str(b, "platform_version"),
-            tags={str(k): str(v) for k, v in (b.get("tags") or {}).items()},
-            auto_mode=bool(b.get("auto_mode", False)),
-            omit_compute_config=bool(b.get("omit_compute_config", False)),
-            connector=bool(b.get("connector", False)),
-            addon=AddonSpec.from_dict(addon) if isinstance(addon, dict) else None,
+            tags=_str_map(b, "tags"),
+            auto_mode=_bool(b, "auto_mode", False),
+            omit_compute_config=_bool(b, "omit_compute_config", False),
+            connector=_bool(b, "connector", False),
+            addon=None if addon is None else _addon_spec(addon),
         )
         return 201, state
 
@@ -188,7 +263,15 @@ class ControlApi:
     def _patch_cluster(
         self, a: dict[str, str], b: dict[str, Any], _q: dict[str, str]
     ) -> tuple[int, Any]:
-        return 200, self.app.eks.update_cluster(a["0"], a["1"], b)
+        changes: dict[str, Any] = {}
+        for key in b:
+            if key in ("tags",):
+                changes[key] = _str_map(b, key)
+            elif key in ("auto_mode", "omit_compute_config"):
+                changes[key] = _bool(b, key, False)
+            else:
+                changes[key] = _str(b, key, "")  # unknown keys are refused by update_cluster
+        return 200, self.app.eks.update_cluster(a["0"], a["1"], changes)
 
     def _delete_cluster(
         self, a: dict[str, str], _b: dict[str, Any], _q: dict[str, str]
@@ -200,7 +283,7 @@ class ControlApi:
     def _put_addon(
         self, a: dict[str, str], b: dict[str, Any], _q: dict[str, str]
     ) -> tuple[int, Any]:
-        return 200, self.app.eks.set_addon(a["0"], a["1"], AddonSpec.from_dict(b))
+        return 200, self.app.eks.set_addon(a["0"], a["1"], _addon_spec(b))
 
     def _delete_addon(
         self, a: dict[str, str], _b: dict[str, Any], _q: dict[str, str]
@@ -214,7 +297,7 @@ class ControlApi:
 
     def _settle(self, _a: dict[str, str], b: dict[str, Any], _q: dict[str, str]) -> tuple[int, Any]:
         settled = self.app.eks.settle(
-            _opt_str(b, "region"), _opt_str(b, "cluster"), str(b.get("outcome", "Successful"))
+            _opt_str(b, "region"), _opt_str(b, "cluster"), _str(b, "outcome", "Successful")
         )
         return 200, {"settled": settled}
 
@@ -230,12 +313,12 @@ class ControlApi:
         self, a: dict[str, str], b: dict[str, Any], q: dict[str, str]
     ) -> tuple[int, Any]:
         if "auto_settle_seconds" in b:
-            value = b["auto_settle_seconds"]
-            if value is not None and float(value) < 0:
+            value = _number(b, "auto_settle_seconds", None)
+            if value is not None and value < 0:
                 raise ControlError(400, "auto_settle_seconds must be >= 0 or null")
-            self.app.eks.auto_settle_seconds = None if value is None else float(value)
+            self.app.eks.auto_settle_seconds = value
         if "enforce_enabled_regions" in b:
-            self.app.enforce_enabled_regions = bool(b["enforce_enabled_regions"])
+            self.app.enforce_enabled_regions = _bool(b, "enforce_enabled_regions", True)
         return self._get_settings(a, b, q)
 
     # ------------------------------------------------------------------ regions
@@ -268,6 +351,8 @@ class ControlApi:
             "operation",
             "region",
             "cluster",
+            "account",
+            "when",
             "probability",
             "count",
             "seed",
@@ -276,16 +361,17 @@ class ControlApi:
         unknown = set(b) - allowed
         if unknown:
             raise ControlError(400, f"unknown fault fields {sorted(unknown)}")
-        count = b.get("count")
         rule = FaultRule(
-            kind=b.get("kind", ""),
+            kind=_str(b, "kind", ""),  # type: ignore[arg-type]  # FaultRule validates it
             service=_opt_str(b, "service"),
             operation=_opt_str(b, "operation"),
             region=_opt_str(b, "region"),
             cluster=_opt_str(b, "cluster"),
-            probability=float(b.get("probability", 1.0)),
-            count=None if count is None else int(count),
-            seed=int(b.get("seed", 0)),
+            account=_opt_str(b, "account"),
+            when=_opt_str(b, "when"),
+            probability=_number(b, "probability", 1.0) or 0.0,
+            count=_int(b, "count", None),
+            seed=_int(b, "seed", 0) or 0,
             message=_opt_str(b, "message"),
         )
         return 201, self.app.faults.add(rule).to_dict()
@@ -312,9 +398,9 @@ class ControlApi:
         self, a: dict[str, str], b: dict[str, Any], q: dict[str, str]
     ) -> tuple[int, Any]:
         self.app.faults.latency = LatencyModel(
-            base_ms=float(b.get("base_ms", 0.0)),
-            region_ms={str(k): float(v) for k, v in (b.get("region_ms") or {}).items()},
-            service_ms={str(k): float(v) for k, v in (b.get("service_ms") or {}).items()},
+            base_ms=_number(b, "base_ms", 0.0) or 0.0,
+            region_ms=_num_map(b, "region_ms"),
+            service_ms=_num_map(b, "service_ms"),
         )
         return self._get_latency(a, b, q)
 

@@ -63,17 +63,6 @@ class AddonSpec:
     service_account_role_arn: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
 
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> AddonSpec:
-        return cls(
-            version=str(data.get("version", cls.version)),
-            status=str(data.get("status", cls.status)),
-            configuration_values=data.get("configuration_values"),
-            health_issues=list(data.get("health_issues") or []),
-            service_account_role_arn=data.get("service_account_role_arn"),
-            tags=dict(data.get("tags") or {}),
-        )
-
 
 @dataclass
 class Addon:
@@ -625,6 +614,12 @@ class EksEmulator:
             if addon is not None:
                 self._install(cluster, addon)
             return self.cluster_state(region, name) or {}
+
+    def has_addon(self, region: str, cluster_name: str, addon_name: str) -> bool:
+        """Whether ``addon_name`` is installed on the cluster (False when no such cluster)."""
+        with self._lock:
+            cluster = self._cluster(region, cluster_name)
+            return cluster is not None and addon_name in cluster.addons
 
     def update_cluster(self, region: str, name: str, changes: dict[str, Any]) -> dict[str, Any]:
         """Change status/version/platform_version/tags/auto_mode of an existing cluster."""

@@ -17,6 +17,7 @@ import random
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,6 +28,15 @@ FAULT_KINDS: tuple[FaultKind, ...] = (
     "access_denied",
     "unrecognized_client",
 )
+# Conditions on the emulated state under which a rule fires (``FaultRule.when``):
+# ``addon_missing``: the add-on the request names (``{addonName}`` in the path) is not
+# installed on the cluster. It models an IAM policy that grants ``eks:DescribeAddon`` on
+# ``addon/*/vpc-cni/*`` only: for an add-on that does not exist EKS authorises another
+# resource, ``arn:aws:eks:REGION:ACCOUNT:/clusters/NAME/addons/vpc-cni`` (the form in
+# public AccessDenied reports terraform-aws-modules/terraform-aws-eks#1725 and
+# aws/containers-roadmap#1172; AWS does not document it), which such a policy does not
+# match, so the caller sees AccessDeniedException instead of ResourceNotFoundException.
+FAULT_CONDITIONS: tuple[str, ...] = ("addon_missing",)
 
 # (kind, service) -> (HTTP status, error code, message). Service "*" is the fallback for
 # rest-json/json services that follow the common AWS error set.
@@ -86,6 +96,8 @@ class Call:
     operation: str
     region: str
     cluster: str | None = None
+    addon: str | None = None  # {addonName} of EKS add-on operations
+    account: str | None = None  # the caller's account (from the access key)
 
 
 @dataclass
@@ -93,7 +105,8 @@ class FaultRule:
     """Fail matching requests. ``None`` fields match anything.
 
     ``probability`` (0..1) is drawn from a RNG seeded with ``seed``; ``count`` limits how
-    many times the rule fires in total (None = unlimited).
+    many times the rule fires in total (None = unlimited); ``when`` (one of
+    ``FAULT_CONDITIONS``) makes the rule fire only while that condition holds for the call.
     """
 
     kind: FaultKind
@@ -101,6 +114,8 @@ class FaultRule:
     operation: str | None = None
     region: str | None = None
     cluster: str | None = None
+    account: str | None = None
+    when: str | None = None
     probability: float = 1.0
     count: int | None = None
     seed: int = 0
@@ -116,6 +131,8 @@ class FaultRule:
             raise ValueError("probability must be within [0, 1]")
         if self.count is not None and self.count < 0:
             raise ValueError("count must be >= 0")
+        if self.when is not None and self.when not in FAULT_CONDITIONS:
+            raise ValueError(f"unknown condition {self.when!r}; expected one of {FAULT_CONDITIONS}")
         self._rng = random.Random(self.seed)
 
     def matches(self, call: Call) -> bool:
@@ -124,6 +141,7 @@ class FaultRule:
             and (self.operation is None or self.operation == call.operation)
             and (self.region is None or self.region == call.region)
             and (self.cluster is None or self.cluster == call.cluster)
+            and (self.account is None or self.account == call.account)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -134,6 +152,8 @@ class FaultRule:
             "operation": self.operation,
             "region": self.region,
             "cluster": self.cluster,
+            "account": self.account,
+            "when": self.when,
             "probability": self.probability,
             "count": self.count,
             "seed": self.seed,
@@ -196,13 +216,19 @@ class FaultInjector:
         with self._lock:
             return [r.to_dict() for r in self._rules]
 
-    def pick(self, call: Call) -> FaultRule | None:
-        """The first rule (in insertion order) that matches and fires for this call."""
+    def pick(self, call: Call, holds: Callable[[str], bool] | None = None) -> FaultRule | None:
+        """The first rule (in insertion order) that matches and fires for this call.
+
+        ``holds(condition)`` answers a rule's ``when`` from the emulated state; without it
+        conditional rules never fire.
+        """
         if not self._rules:  # fast path, no lock
             return None
         with self._lock:
             for rule in self._rules:
                 if not rule.matches(call):
+                    continue
+                if rule.when is not None and (holds is None or not holds(rule.when)):
                     continue
                 if rule.count is not None and rule.fired >= rule.count:
                     continue

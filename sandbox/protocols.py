@@ -12,6 +12,7 @@ import uuid
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from sandbox.errors import AwsError
 from sandbox.wire import SandboxResponse, aws_error
 
 
@@ -63,3 +64,10 @@ def error_response(protocol: str, status: int, code: str, message: str) -> Sandb
     if protocol == "query":
         return query_error(status, code, message)
     return aws_error(status, code, message)
+
+
+def encode_error(protocol: str, error: AwsError) -> SandboxResponse:
+    """``error`` raised by a service's state, spelled for ``protocol``."""
+    if protocol in ("ec2", "query"):
+        return error_response(protocol, error.status, error.code, error.message)
+    return aws_error(error.status, error.code, error.message, error.fields)

@@ -33,8 +33,9 @@ from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 from sandbox.control import ControlApi
 from sandbox.ec2sts import Ec2Emulator, StsEmulator
 from sandbox.eks import EksEmulator
+from sandbox.errors import AwsError
 from sandbox.faults import Call, CallRecorder, FaultInjector, fault_error
-from sandbox.protocols import error_response
+from sandbox.protocols import encode_error, error_response
 from sandbox.regions import RegionState
 from sandbox.routing import router_for
 from sandbox.wire import SandboxRequest, SandboxResponse, ServiceEmulator, aws_error
@@ -189,11 +190,14 @@ class SandboxApp:
                 "UnknownOperationException",
                 f"No {service} operation matches {method} {path}",
             )
+        eks = service == "eks"
         call = Call(
             service,
             resolved.operation,
             region,
-            resolved.labels.get("name") if service == "eks" else None,
+            resolved.labels.get("name") if eks else None,
+            resolved.labels.get("addonName") if eks else None,
+            self.account,
         )
         incoming = _Incoming(call, router.protocol, method, path, query, form, raw)
         self.recorder.enter()
@@ -212,15 +216,11 @@ class SandboxApp:
             # Calls into a region the account has not enabled fail authentication.
             status, code, message = fault_error("unrecognized_client", call.service)
             return error_response(protocol, status, code, message)
-        rule = self.faults.pick(call)
+        rule = self.faults.pick(call, lambda condition: self._holds(condition, call))
         if rule is not None:
             status, code, message = fault_error(rule.kind, call.service)
             if rule.kind == "access_denied" and rule.message is None:
-                message = (
-                    f"User: arn:aws:iam::{self.account}:user/sandbox is not authorized to "
-                    f"perform: {call.service}:{call.operation} with an explicit deny in a "
-                    "service control policy"
-                )
+                message = self._denial_message(call, rule.when)
             return error_response(protocol, status, code, rule.message or message)
         emulator = self.emulator(call.service)
         if emulator is None:
@@ -245,10 +245,42 @@ class SandboxApp:
         )
         try:
             return emulator.handle(request)
+        except AwsError as error:
+            return encode_error(protocol, error)
         except Exception:
             traceback.print_exc(file=sys.stderr)
             status, code, message = fault_error("server_error", call.service)
             return error_response(protocol, status, code, f"sandbox emulator crashed: {message}")
+
+    def _holds(self, condition: str, call: Call) -> bool:
+        """Whether a fault rule's ``when`` condition holds for this call (``faults.py``)."""
+        if condition == "addon_missing":
+            return bool(call.cluster and call.addon) and not self.eks.has_addon(
+                call.region, call.cluster or "", call.addon or ""
+            )
+        return False
+
+    def _denial_message(self, call: Call, when: str | None) -> str:
+        """AccessDenied text as IAM words it (IAM user guide, "Troubleshoot access denied
+        error messages": "User: ARN is not authorized to perform: ACTION on resource: ARN
+        because no identity-based policy allows..." / "...with an explicit deny in a
+        service control policy")."""
+        principal = f"arn:aws:iam::{self.account}:user/sandbox"
+        action = f"{call.service}:{call.operation}"
+        if when == "addon_missing":
+            # The resource form public reports show for add-on calls (faults.py).
+            resource = (
+                f"arn:aws:eks:{call.region}:{self.account}:/clusters/{call.cluster}"
+                f"/addons/{call.addon}"
+            )
+            return (
+                f"User: {principal} is not authorized to perform: {action} on resource: "
+                f"{resource} because no identity-based policy allows the {action} action"
+            )
+        return (
+            f"User: {principal} is not authorized to perform: {action} with an explicit "
+            "deny in a service control policy"
+        )
 
 
 class QuietHandler(WSGIRequestHandler):

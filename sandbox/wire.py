@@ -33,14 +33,17 @@ class SandboxResponse:
         return json.dumps(self.body).encode()
 
 
-def aws_error(status: int, code: str, message: str) -> SandboxResponse:
-    """A restJson1 error as botocore parses it: X-Amzn-ErrorType header plus message body.
+def aws_error(
+    status: int, code: str, message: str, fields: dict[str, Any] | None = None
+) -> SandboxResponse:
+    """A restJson1 error as botocore parses it: X-Amzn-ErrorType header plus message body,
+    plus any members of the error shape (``fields``).
 
     See the Smithy AWS restJson1 protocol, "Operation error serialization".
     """
     return SandboxResponse(
         status=status,
-        body={"message": message, "Message": message, "__type": code},
+        body={**(fields or {}), "message": message, "Message": message, "__type": code},
         headers={"X-Amzn-ErrorType": code},
     )
 

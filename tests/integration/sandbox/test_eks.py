@@ -119,6 +119,29 @@ def test_missing_cluster_and_addon_errors(
         eks.list_addons(clusterName="ghost")
 
 
+def test_list_addons_follows_the_model_shape_and_paging(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    # botocore eks model: ListAddons GET /clusters/{name}/addons, maxResults 1..100,
+    # nextToken; output {addons: [str], nextToken}.
+    sandbox.add_cluster("us-east-1", "with")
+    eks = aws_client("eks")
+    page = eks.list_addons(clusterName="with", maxResults=1)
+    assert page["addons"] == ["vpc-cni"]
+    assert "nextToken" not in page
+    pages = eks.get_paginator("list_addons").paginate(
+        clusterName="with", PaginationConfig={"PageSize": 1}
+    )
+    assert [a for p in pages for a in p["addons"]] == ["vpc-cni"]
+    for kwargs in ({"maxResults": 101}, {"nextToken": "not-a-token"}):
+        with pytest.raises(ClientError) as exc:
+            eks.list_addons(clusterName="with", **kwargs)
+        assert _error(exc)[:2] == ("InvalidParameterException", 400)
+    with pytest.raises(ClientError) as exc:
+        aws_client("eks", "eu-west-1").list_addons(clusterName="with")
+    assert _error(exc) == ("ResourceNotFoundException", 404, "No cluster found for name: with.")
+
+
 def test_addon_configuration_schema_by_version(
     sandbox: SandboxClient, aws_client: AwsClientFactory
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import urllib.error
 import urllib.request
@@ -12,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from sandbox import start_sandbox_process
-from sandbox.client import SandboxClient, SandboxError
+from sandbox.client import AddonSeed, SandboxClient, SandboxError
 from sandbox.regions import DEFAULT_REGIONS
 from tests.conftest import AwsClientFactory
 
@@ -124,6 +125,35 @@ def test_denials_target_a_region_or_one_clusters_describe_addon(
     assert _code_status(exc) == ("AccessDeniedException", 403)
 
 
+def test_describe_addon_denied_only_where_the_addon_is_missing(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    # A policy granting eks:DescribeAddon on addon/*/vpc-cni/* only: EKS authorises
+    # .../clusters/NAME/addons/vpc-cni for a missing add-on (issue 10 item 8).
+    sandbox.add_cluster("us-east-1", "with")
+    sandbox.add_cluster("us-east-1", "cilium", addon=None)
+    sandbox.deny_describe_missing_addon()
+    eks = aws_client("eks")
+    assert eks.describe_addon(clusterName="with", addonName="vpc-cni")["addon"]
+    with pytest.raises(ClientError) as exc:
+        eks.describe_addon(clusterName="cilium", addonName="vpc-cni")
+    assert _code_status(exc) == ("AccessDeniedException", 403)
+    message = exc.value.response["Error"]["Message"]
+    assert "eks:DescribeAddon on resource: arn:aws:eks:us-east-1:123456789012:" in message
+    assert message.split("on resource: ")[1].startswith(
+        "arn:aws:eks:us-east-1:123456789012:/clusters/cilium/addons/vpc-cni "
+    )
+    assert eks.list_addons(clusterName="cilium")["addons"] == []  # ListAddons still allowed
+    # Installing the add-on lifts the denial; removing it brings it back.
+    sandbox.set_addon("us-east-1", "cilium", AddonSeed())
+    assert eks.describe_addon(clusterName="cilium", addonName="vpc-cni")["addon"]
+    sandbox.set_addon("us-east-1", "with", None)
+    with pytest.raises(ClientError) as exc:
+        eks.describe_addon(clusterName="with", addonName="vpc-cni")
+    assert _code_status(exc) == ("AccessDeniedException", 403)
+    assert sandbox.faults()[0]["fired"] == 2
+
+
 def test_counted_fault_is_retried_by_botocore_standard_mode(
     sandbox: SandboxClient, aws_client: AwsClientFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -191,6 +221,40 @@ def test_control_api_validates_input(sandbox: SandboxClient) -> None:
     with pytest.raises(SandboxError) as exc:
         sandbox.add_cluster("us-east-1", "bad", status="SLEEPING")
     assert exc.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/clusters", b"{not json"),
+        ("POST", "/clusters", b"\xff\xfe{}"),
+        ("POST", "/clusters", b"[1, 2]"),
+        ("POST", "/clusters", b'{"region": "us-east-1", "name": "x", "tags": ["a"]}'),
+        ("POST", "/clusters", b'{"region": "us-east-1", "name": "x", "auto_mode": "false"}'),
+        ("POST", "/clusters", b'{"region": "us-east-1", "name": "x", "addon": "vpc-cni"}'),
+        ("POST", "/clusters", b'{"region": "us-east-1", "name": {"a": 1}}'),
+        ("POST", "/clusters:batch", b'{"clusters": [{"region": "us-east-1"}]}'),
+        ("PUT", "/latency", b'{"region_ms": ["us-east-1"]}'),
+        ("PUT", "/latency", b'{"base_ms": "fast"}'),
+        ("POST", "/faults", b'{"kind": "throttle", "count": "two"}'),
+        ("POST", "/faults", b'{"kind": "throttle", "when": "full_moon"}'),
+        ("PUT", "/settings", b'{"enforce_enabled_regions": "no"}'),
+        ("PUT", "/regions", b'{"enabled": "us-east-1"}'),
+    ],
+)
+def test_malformed_control_requests_answer_400(
+    sandbox: SandboxClient, method: str, path: str, body: bytes
+) -> None:
+    request = urllib.request.Request(
+        f"{sandbox.endpoint}/_sandbox{path}",
+        data=body,
+        method=method,
+        headers={"Content-Type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as exc:
+        urllib.request.urlopen(request, timeout=5)
+    assert exc.value.code == 400
+    assert json.loads(exc.value.read())["error"]
 
 
 def test_unsigned_and_unknown_requests(sandbox: SandboxClient) -> None:
