@@ -1,16 +1,27 @@
-"""Reading and merging the vpc-cni add-on's configurationValues (pure).
+"""The one reader of the vpc-cni add-on's configurationValues (pure).
 
 EKS accepts configuration values as JSON or YAML ("Amazon EKS add-ons", advanced
-configuration) and DescribeAddon returns the text exactly as provided, so we parse with a
-YAML loader, which reads JSON too. The Helm chart default for enableNetworkPolicy is
-"false": an absent key means disabled.
+configuration) and DescribeAddon returns the text exactly as provided. Two readings, two
+entry points, one module:
+
+* `read_for_verdict` decides the verdict. It reads JSON and YAML with one YAML loader
+  (which reads JSON too) and only has to answer "is enforcement on?".
+* `read_exact` / `enable_change` serve everything we send to EKS or tell a user to send:
+  the UpdateAddon request and the `aws eks update-addon` command in the finding.
+  UpdateAddon *replaces* the whole configuration (EKS API reference, UpdateAddon,
+  configurationValues), so this reading refuses any text whose meaning is in doubt rather
+  than resend a document that differs from the user's in more than one key.
+
+The Helm chart default for enableNetworkPolicy is "false": an absent key means disabled.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -22,10 +33,11 @@ ENABLE_KEY = "enableNetworkPolicy"
 # hundred bytes stand for billions of values once written out as JSON.
 MAX_DEPTH = 64
 MAX_VALUES = 100_000
+_TOO_DEEP = f"configurationValues is nested more than {MAX_DEPTH} levels deep"
 
 
 class ConfigurationError(ValueError):
-    """configurationValues cannot be read as a mapping; callers must fail closed."""
+    """configurationValues cannot be read (with the certainty asked for); fail closed."""
 
 
 class _StrictBoolLoader(yaml.SafeLoader):
@@ -47,18 +59,14 @@ _StrictBoolLoader.add_implicit_resolver(
 )
 
 
-def parse_configuration(text: str | None) -> dict[str, Any]:
-    """Return the configuration document; empty or absent text is the empty mapping."""
-    if text is None or not text.strip():
-        return {}
-    try:
-        document = yaml.load(text, Loader=_StrictBoolLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigurationError(f"configurationValues is neither JSON nor YAML{where}") from None
-    except RecursionError:
-        raise ConfigurationError(_TOO_DEEP) from None
+def _syntax_error(error: yaml.YAMLError, problem: str) -> ConfigurationError:
+    mark = getattr(error, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return ConfigurationError(f"{problem}{where}")
+
+
+def _mapping(document: object) -> dict[str, Any]:
+    """The document if it is a bounded mapping (checked before anything walks or copies it)."""
     if document is None:
         return {}
     if not isinstance(document, dict):
@@ -69,7 +77,20 @@ def parse_configuration(text: str | None) -> dict[str, Any]:
     return document
 
 
-_TOO_DEEP = f"configurationValues is nested more than {MAX_DEPTH} levels deep"
+# ---------------------------------------------------------------------------- the verdict
+
+
+def read_for_verdict(text: str | None) -> dict[str, Any]:
+    """The document as far as the verdict needs it; empty or absent text is {}."""
+    if text is None or not text.strip():
+        return {}
+    try:
+        document = yaml.load(text, Loader=_StrictBoolLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise _syntax_error(error, "configurationValues is neither JSON nor YAML") from None
+    except RecursionError:
+        raise ConfigurationError(_TOO_DEEP) from None
+    return _mapping(document)
 
 
 def check_bounded(document: object) -> None:
@@ -117,12 +138,199 @@ def network_policy_enabled(document: dict[str, Any]) -> bool:
     return isinstance(value, str) and value.strip().lower() == "true"
 
 
-def merge_enable_network_policy(document: dict[str, Any]) -> dict[str, Any]:
-    """The document UpdateAddon must receive: the original plus enableNetworkPolicy "true".
+# ---------------------------------------------------------------------------- the exact reading
 
-    UpdateAddon replaces the whole configuration (EKS API reference, UpdateAddon,
-    configurationValues), so every other key is carried over unchanged.
+# JSON's number grammar (RFC 8259 section 6). A plain YAML scalar that is a number must look
+# like this, or YAML 1.1 (PyYAML), YAML 1.2 and JSON may read it differently (010, 1e5,
+# 0x1F, 1_000, 1:30, .5).
+_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
+_JSON_SCALARS = (str, int, float, bool, type(None))
+# NEL, LS and PS are line breaks in YAML 1.1 but ordinary characters in YAML 1.2.
+_YAML_VERSION_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
+
+
+def read_exact(text: str | None) -> dict[str, Any]:
+    """The document exactly as EKS holds it, or ConfigurationError when that is in doubt.
+
+    JSON text is read with JSON semantics (no duplicate keys, no NaN); YAML text must mean
+    the same under every YAML reading. Anything else is refused so we never send (or tell
+    anyone to send) a document that differs from the user's in more than the one key.
     """
+    if text is None or not text.strip():
+        return {}
+    try:
+        try:
+            document: Any = json.loads(
+                text, object_pairs_hook=_mark_duplicates, parse_constant=_NonFinite
+            )
+        except json.JSONDecodeError:
+            document = _read_yaml(text)
+    except RecursionError:
+        raise ConfigurationError(_TOO_DEEP) from None
+    if document is None:  # a JSON `null` or a YAML comment: not a mapping either way
+        raise ConfigurationError("configurationValues must be a mapping, found NoneType")
+    mapping = _mapping(document)
+    _check_json_exact(mapping)
+    return mapping
+
+
+def _ambiguous_yaml_scalars(text: str) -> list[str]:
+    """Plain scalars whose type depends on the YAML version or parser reading them.
+
+    EKS's own YAML parser is undocumented. Where YAML 1.1 (`yes`, `on`, timestamps, `010`)
+    and YAML 1.2/JSON disagree we cannot know which value EKS stored, so re-sending the
+    document as JSON could change a setting: the caller fails closed instead.
+    """
+    node = yaml.compose(text, Loader=_StrictBoolLoader)
+    strict = _StrictBoolLoader("")
+    yaml11 = yaml.SafeLoader("")
+    found: list[str] = []
+    stack = [node] if node is not None else []
+    seen: set[int] = set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:  # aliases share nodes: visit each once
+            continue
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+        elif isinstance(current, yaml.ScalarNode) and current.style is None:
+            value = current.value
+            ours = strict.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            theirs = yaml11.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+            numeric = ours in {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
+            if ours != theirs or numeric != bool(_JSON_NUMBER.match(value)):
+                found.append(value)
+    return sorted(found)
+
+
+class _Duplicates(dict[str, Any]):
+    """A JSON object that repeated a key; refused once the text is known to be JSON."""
+
+
+@dataclass(frozen=True)
+class _NonFinite:
+    """NaN/Infinity in JSON text; refused once the text is known to be JSON.
+
+    Raising inside json.loads would also refuse YAML text that merely starts with `NaN:`,
+    so the markers are built during parsing and judged afterwards.
+    """
+
+    name: str
+
+
+def _mark_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [key for key, _ in pairs]
+    return _Duplicates(pairs) if len(keys) != len(set(keys)) else dict(pairs)
+
+
+def _check_json_exact(value: Any, path: str = "$") -> None:
+    """Only what JSON can carry unchanged: string keys, finite numbers, no YAML-only types."""
+    if isinstance(value, _Duplicates):
+        raise ConfigurationError(f"{path} repeats a key")
+    if isinstance(value, _NonFinite):
+        raise ConfigurationError(f"{path} is {value.name}, which JSON cannot carry")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ConfigurationError(f"{path} has a non-string key {key!r}")
+            _check_json_exact(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_json_exact(item, f"{path}[{index}]")
+    elif not isinstance(value, _JSON_SCALARS):
+        raise ConfigurationError(f"{path} is a {type(value).__name__}, which JSON cannot carry")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigurationError(f"{path} is not a finite number")
+
+
+class _NoDuplicatesLoader(_StrictBoolLoader):
+    """PyYAML keeps the last of two equal keys silently; which one EKS kept is unknown."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise ConfigurationError(f"configurationValues repeats the key {key!r}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _read_yaml(text: str) -> Any:
+    if any(ch in text for ch in _YAML_VERSION_LINE_BREAKS):
+        raise ConfigurationError(
+            "configurationValues has NEL/LS/PS characters, which YAML 1.1 and 1.2 read "
+            "differently; write the configuration as JSON"
+        )
+    try:
+        ambiguous = _ambiguous_yaml_scalars(text)
+        if ambiguous:
+            shown = ", ".join(repr(v) for v in ambiguous[:5])
+            raise ConfigurationError(
+                f"configurationValues has YAML values whose type depends on the YAML version "
+                f"({shown}); quote them to make the meaning explicit"
+            )
+        return yaml.load(text, Loader=_NoDuplicatesLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as error:
+        raise _syntax_error(
+            error,
+            "configurationValues is not plain JSON or YAML (syntax errors, `<<` merge keys "
+            "and custom tags are refused)",
+        ) from None
+
+
+def strictly_equal(left: Any, right: Any) -> bool:
+    """Equality that also compares types (Python says 1 == 1.0 == True; JSON does not)."""
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, dict):
+        return list(left) == list(right) and all(strictly_equal(left[k], right[k]) for k in left)
+    if isinstance(left, list):
+        return len(left) == len(right) and all(
+            strictly_equal(a, b) for a, b in zip(left, right, strict=True)
+        )
+    return bool(left == right)
+
+
+# ---------------------------------------------------------------------------- the change
+
+
+@dataclass(frozen=True)
+class EnableChange:
+    """What UpdateAddon must receive: the user's document plus enableNetworkPolicy "true".
+
+    `payload` is the exact JSON text sent (and shown in the enable command); `merged` is
+    the same document as data, for the schema check.
+    """
+
+    merged: dict[str, Any]
+    payload: str
+
+
+def enable_change(text: str | None) -> EnableChange:
+    """The exact reading of `text`, merged; ConfigurationError when it is in doubt.
+
+    The JSON is read back and compared with the merged document, type for type, so what
+    EKS receives is provably the user's configuration with one key set.
+    """
+    original = read_exact(text)
+    if network_policy_enabled(original):
+        # The verdict said disabled, this stricter reading says enabled: in doubt, no change.
+        raise ConfigurationError(f"{ENABLE_KEY} already reads as enabled")
+    merged = merge_enable_network_policy(original)
+    payload = to_json(merged)
+    if not strictly_equal(json.loads(payload), merged):
+        raise ConfigurationError("configurationValues does not survive a JSON round trip")
+    return EnableChange(merged, payload)
+
+
+def merge_enable_network_policy(document: dict[str, Any]) -> dict[str, Any]:
+    """The original plus enableNetworkPolicy "true", every other key carried over unchanged
+    (UpdateAddon replaces the whole configuration)."""
     merged = copy.deepcopy(document)
     merged[ENABLE_KEY] = "true"
     return merged

@@ -12,10 +12,9 @@ import shlex
 
 from .addon_config import (
     ConfigurationError,
-    merge_enable_network_policy,
+    enable_change,
     network_policy_enabled,
-    parse_configuration,
-    to_json,
+    read_for_verdict,
 )
 from .model import (
     EXEMPT_TAG,
@@ -94,7 +93,7 @@ def evaluate(facts: ClusterFacts) -> Verdict:
             "add-on to v1.14.0-eksbuild.3 or later first, then enable enableNetworkPolicy.",
         )
     try:
-        document = parse_configuration(addon.configuration_values)
+        document = read_for_verdict(addon.configuration_values)
     except ConfigurationError as error:
         return Verdict(
             ComplianceStatus.FAILED,
@@ -102,13 +101,7 @@ def evaluate(facts: ClusterFacts) -> Verdict:
             f"{error}; network policy cannot be confirmed. Fix the add-on configuration.",
         )
     if not network_policy_enabled(document):
-        return Verdict(
-            ComplianceStatus.FAILED,
-            Reason.NETWORK_POLICY_DISABLED,
-            'enableNetworkPolicy is not "true" in the vpc-cni configuration, so pods can '
-            f"reach every other pod. Enable it, keeping the existing settings: "
-            f"{enable_command(facts, document)}",
-        )
+        return _disabled(facts, addon.configuration_values)
     if addon.status not in HEALTHY_ADDON_STATUSES:
         issues = f" ({', '.join(addon.health_issues)})" if addon.health_issues else ""
         return Verdict(
@@ -125,14 +118,35 @@ def evaluate(facts: ClusterFacts) -> Verdict:
     )
 
 
-def enable_command(facts: ClusterFacts, document: dict[str, object] | None = None) -> str:
-    """The exact, copy-pasteable command that enables enforcement without losing settings."""
+def _disabled(facts: ClusterFacts, text: str | None) -> Verdict:
+    """FAILED, with the enable command when the exact reading allows one, else why not."""
+    problem = 'enableNetworkPolicy is not "true" in the vpc-cni configuration, so pods can '
     try:
-        merged = to_json(merge_enable_network_policy(dict(document or {})))
-    except ConfigurationError:
-        merged = '{"enableNetworkPolicy":"true"}'
+        command = enable_command(facts, enable_change(text).payload)
+    except ConfigurationError as error:
+        return Verdict(
+            ComplianceStatus.FAILED,
+            Reason.NETWORK_POLICY_DISABLED,
+            f"{problem}reach every other pod. No command is offered because the "
+            f"configuration cannot be re-sent exactly ({error}); set enableNetworkPolicy to "
+            '"true" by hand, keeping the existing settings.',
+        )
+    return Verdict(
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+        f"{problem}reach every other pod. Enable it, keeping the existing settings: {command}",
+        command=command,
+    )
+
+
+def enable_command(facts: ClusterFacts, payload: str) -> str:
+    """The exact, copy-pasteable command that enables enforcement without losing settings.
+
+    `payload` comes from the exact reading (addon_config.enable_change), the same JSON a
+    remediation run would send.
+    """
     return (
         f"aws eks update-addon --region {facts.region} --cluster-name "
         f"{shlex.quote(facts.name)} --addon-name {VPC_CNI_ADDON} --resolve-conflicts "
-        f"PRESERVE --configuration-values {shlex.quote(merged)}"
+        f"PRESERVE --configuration-values {shlex.quote(payload)}"
     )

@@ -78,9 +78,14 @@ class ClusterFacts:
 
 @dataclass(frozen=True)
 class Verdict:
+    """One cluster's verdict. `command` is the exact `aws eks update-addon` command that
+    enables enforcement, set only for NETWORK_POLICY_DISABLED when the configuration could
+    be read exactly (addon_config.enable_change); everything that shows a fix uses it."""
+
     status: ComplianceStatus
     reason: Reason
     message: str
+    command: str | None = None
 
 
 @dataclass

@@ -1,20 +1,31 @@
-"""Parsing configurationValues as EKS stores them: JSON or YAML, any spacing and case."""
+"""Reading configurationValues as EKS stores them (JSON or YAML): the verdict's reading,
+and the exact reading behind every UpdateAddon request and enable command.
+
+Property tests (hypothesis) prove the merged document is the user's document plus
+enableNetworkPolicy "true" and nothing else, for JSON and YAML input.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eks_netpol_auditor import addon_config
 from eks_netpol_auditor.addon_config import (
+    ENABLE_KEY,
     ConfigurationError,
+    enable_change,
     merge_enable_network_policy,
     network_policy_enabled,
-    parse_configuration,
+    read_for_verdict,
+    strictly_equal,
     to_json,
 )
 
@@ -41,20 +52,20 @@ def test_json_with_true_in_any_case_and_spacing_is_enabled(
     document: dict[str, Any], spelling: str, indent: int | None
 ) -> None:
     text = json.dumps({**document, "enableNetworkPolicy": spelling}, indent=indent)
-    assert network_policy_enabled(parse_configuration(text))
+    assert network_policy_enabled(read_for_verdict(text))
 
 
 @given(documents, st.sampled_from(["true", '"true"', "'TRUE'", "True", "  true  "]))
 def test_yaml_string_or_boolean_true_is_enabled(document: dict[str, Any], value: str) -> None:
     block = yaml.safe_dump(document, default_flow_style=False) if document else ""
     text = block + f"enableNetworkPolicy: {value}\n"
-    assert network_policy_enabled(parse_configuration(text))
+    assert network_policy_enabled(read_for_verdict(text))
 
 
 @given(documents)
 def test_absent_key_is_disabled_in_both_formats(document: dict[str, Any]) -> None:
-    assert not network_policy_enabled(parse_configuration(json.dumps(document)))
-    assert not network_policy_enabled(parse_configuration(yaml.safe_dump(document)))
+    assert not network_policy_enabled(read_for_verdict(json.dumps(document)))
+    assert not network_policy_enabled(read_for_verdict(yaml.safe_dump(document)))
 
 
 @given(
@@ -65,9 +76,7 @@ def test_absent_key_is_disabled_in_both_formats(document: dict[str, Any]) -> Non
     )
 )
 def test_anything_but_true_is_disabled(value: object) -> None:
-    assert not network_policy_enabled(
-        parse_configuration(json.dumps({"enableNetworkPolicy": value}))
-    )
+    assert not network_policy_enabled(read_for_verdict(json.dumps({"enableNetworkPolicy": value})))
 
 
 @given(documents)
@@ -80,11 +89,172 @@ def test_merge_adds_only_the_key_and_round_trips_through_json(document: dict[str
 @pytest.mark.parametrize("text", ["[1, 2]", "just a string", "{unclosed", "a: [1", "- a\n- b"])
 def test_non_mapping_or_broken_text_raises_a_clear_error(text: str) -> None:
     with pytest.raises(ConfigurationError, match="configurationValues"):
-        parse_configuration(text)
+        read_for_verdict(text)
 
 
 def test_yaml_timestamps_survive_a_merge_unchanged() -> None:
-    document = parse_configuration("note: 2024-01-01T10:00:00Z\n")
+    document = read_for_verdict("note: 2024-01-01T10:00:00Z\n")
     assert json.loads(to_json(merge_enable_network_policy(document)))["note"] == (
         "2024-01-01T10:00:00Z"
     )
+
+
+# -------------------------------------------- the exact reading and the merge (what we send)
+
+
+def json_safe_documents(text: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**63), max_value=2**63)
+        | st.floats(allow_nan=False, allow_infinity=False)
+        | text
+    )
+    return st.dictionaries(
+        text,
+        st.recursive(
+            scalars,
+            lambda children: (
+                st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4)
+            ),
+            max_leaves=20,
+        ),
+        max_size=6,
+    )
+
+
+# Printable text of the Basic Multilingual Plane. Control characters, NEL/LS/PS and astral
+# \\u escapes are refused on purpose (the tests below), because YAML 1.1, YAML 1.2 and JSON
+# read them differently; PyYAML's emitter also mangles some of them.
+printable = st.characters(categories=("L", "N", "P", "S", "Zs"), max_codepoint=0xFFFF)
+json_documents = json_safe_documents(st.text(printable, max_size=12))
+yaml_documents = json_documents
+
+
+def enabled(document: dict[str, Any]) -> bool:
+    value = document.get(ENABLE_KEY)
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+
+
+def expected_merge(original: dict[str, Any]) -> dict[str, Any]:
+    expected = dict(original)
+    expected[ENABLE_KEY] = "true"
+    return expected
+
+
+def assert_only_the_key_changed(original: dict[str, Any], text: str) -> None:
+    if enabled(original):  # PASSED clusters never reach the merge; it refuses them too
+        with pytest.raises(ConfigurationError):
+            enable_change(text)
+        return
+    change = enable_change(text)
+    merged, payload = change.merged, change.payload
+    sent = json.loads(payload)
+    expected = expected_merge(original)
+    # Type-exact and order-exact: 1 must stay 1 (not 1.0 or true), every key where it was.
+    assert strictly_equal(sent, expected), (sent, expected)
+    assert strictly_equal(merged, expected)
+    assert {k: v for k, v in sent.items() if k != ENABLE_KEY} == {
+        k: v for k, v in original.items() if k != ENABLE_KEY
+    }
+    assert sent[ENABLE_KEY] == "true"
+
+
+@settings(max_examples=300, deadline=None)
+@given(json_documents, st.booleans(), st.booleans())
+def test_merge_of_json_configuration_adds_only_the_key(
+    original: dict[str, Any], ascii_only: bool, pretty: bool
+) -> None:
+    text = json.dumps(original, ensure_ascii=ascii_only, indent=2 if pretty else None)
+    assert_only_the_key_changed(original, text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(yaml_documents, st.booleans(), st.integers(min_value=0, max_value=4))
+def test_merge_of_yaml_configuration_adds_only_the_key(
+    original: dict[str, Any], flow: bool, extra_indent: int
+) -> None:
+    text = yaml.safe_dump(
+        original,
+        default_flow_style=flow,
+        sort_keys=False,
+        indent=2 + extra_indent,
+        allow_unicode=True,
+    )
+    try:
+        enable_change(text)
+    except ConfigurationError as error:
+        refusal = str(error)
+    else:
+        refusal = ""
+    if refusal:
+        # The only refusal allowed: a plain YAML scalar whose type differs between YAML 1.1
+        # and JSON/YAML 1.2 (PyYAML writes e.g. 1e+20 plain). Refusing is safe; guessing not.
+        assert "depends on the YAML version" in refusal
+        return
+    assert_only_the_key_changed(original, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('{"a":"\\ud83d\\ude00"}', "\U0001f600"),  # a surrogate-pair escape is one character
+        ('{"a":"x\x7fy"}', "x\x7fy"),  # control characters are legal in JSON strings
+        ('{"a":1e5}', 100000.0),  # a JSON number, which YAML 1.1 would read as a string
+    ],
+)
+def test_json_text_is_read_with_json_rules(text: str, value: object) -> None:
+    merged = enable_change(text).merged
+    assert strictly_equal(merged["a"], value)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"env":{"a":"1","a":"2"}}', "repeats a key"),
+        ('{"livenessProbeTimeoutSeconds":NaN}', "NaN"),
+        ('{"livenessProbeTimeoutSeconds":-Infinity}', "-Infinity"),
+    ],
+)
+def test_json_that_cannot_be_sent_back_unchanged_is_refused(text: str, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        enable_change(text)
+
+
+def test_yaml_keys_that_json_would_read_as_constants_are_still_yaml() -> None:
+    merged = enable_change("NaN: x\nInfinity: y\n").merged
+    assert merged == {"NaN": "x", "Infinity": "y", ENABLE_KEY: "true"}
+
+
+def test_already_enabled_under_json_rules_is_not_rewritten() -> None:
+    with pytest.raises(ConfigurationError, match="already reads as enabled"):
+        enable_change('{"enableNetworkPolicy":"TRUE"}')
+
+
+def test_merge_keeps_key_order_and_replaces_a_false_in_place() -> None:
+    text = '{"a":1,"enableNetworkPolicy":"false","b":{"c":[1,2.5,null,true]}}'
+    payload = enable_change(text).payload
+    assert payload == '{"a":1,"enableNetworkPolicy":"true","b":{"c":[1,2.5,null,true]}}'
+
+
+@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
+def test_yaml_line_breaks_that_differ_between_versions_are_refused(char: str) -> None:
+    with pytest.raises(ConfigurationError, match="NEL/LS/PS"):
+        enable_change(f"env:\n  ADDITIONAL_ENI_TAGS: 'a{char}b'\n")
+
+
+def test_yaml_anchors_are_expanded_not_lost() -> None:
+    text = "nodeAgent: &na\n  enablePolicyEventLogs: 'true'\ninit: *na\n"
+    merged = enable_change(text).merged
+    assert merged["init"] == merged["nodeAgent"] == {"enablePolicyEventLogs": "true"}
+
+
+def test_configuration_values_are_parsed_in_this_module_only() -> None:
+    """One reader: no other module of the Lambda package may parse YAML (or configuration)."""
+    package = Path(addon_config.__file__).parent
+    parsers = sorted(
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if re.search(r"^\s*(import yaml|from yaml)", path.read_text(), re.MULTILINE)
+    )
+    assert parsers == ["addon_config.py"]

@@ -229,3 +229,37 @@ def test_unsupported_messages_say_what_to_upgrade_first() -> None:
     )
     assert "1.25" in evaluate(cluster(kubernetes_version="1.23")).message
     assert "exempt" in evaluate(cluster(addon=None)).message
+
+
+def test_the_command_travels_with_the_verdict_and_comes_from_the_exact_reading() -> None:
+    facts = cluster(addon=addon(configuration_values='{"env":{"A":"1"},"enableNetworkPolicy":0}'))
+    verdict = evaluate(facts)
+    assert verdict.command is not None
+    assert verdict.message.endswith(verdict.command)
+    words = shlex.split(verdict.command)
+    assert words[words.index("--configuration-values") + 1] == (
+        '{"env":{"A":"1"},"enableNetworkPolicy":"true"}'
+    )
+    assert evaluate(cluster()).command is None, "PASSED: nothing to run"
+    assert evaluate(cluster(addon=None)).command is None
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # YAML 1.1 reads `yes` as true, YAML 1.2 as a string: which did EKS store?
+        ("env:\n  ENABLE_POD_ENI: yes\n", "depends on the YAML version"),
+        # Which of two equal keys EKS kept is unknown.
+        ('{"env":{"A":"1","A":"2"}}', "repeats a key"),
+    ],
+)
+def test_no_command_when_the_configuration_cannot_be_resent_exactly(text: str, why: str) -> None:
+    """A command built from a guess would rewrite the user's settings: say why, print none."""
+    verdict = evaluate(cluster(addon=addon(configuration_values=text)))
+    assert (verdict.status, verdict.reason) == (
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    )
+    assert verdict.command is None
+    assert why in verdict.message and "No command is offered" in verdict.message
+    assert "update-addon" not in verdict.message

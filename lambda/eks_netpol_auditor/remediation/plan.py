@@ -2,8 +2,10 @@
 
 A bad `vpc-cni` update breaks pod networking cluster-wide, so every rule here fails
 closed: when anything is unknown, unreadable or unexpected the cluster is skipped and the
-guard that stopped it is named. Nothing here performs I/O; `remediate.py` is the shell
-that reads schemas, sends the requests and records the outcome.
+guard that stopped it is named. Nothing here performs I/O; `apply.py` is the shell that
+reads schemas, sends the requests and records the outcome. The configuration itself is
+read by `addon_config` (its exact reading); this module keeps the guards, the schema
+check and the selection.
 
 The change itself follows the EKS API reference:
 
@@ -24,25 +26,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-import yaml
-
-from ..addon_config import (
-    ENABLE_KEY,
-    MAX_DEPTH,
-    ConfigurationError,
-    _StrictBoolLoader,
-    check_bounded,
-    merge_enable_network_policy,
-    network_policy_enabled,
-    to_json,
-)
+from ..addon_config import ENABLE_KEY, ConfigurationError, enable_change
 from ..model import (
     AUTO_REMEDIATE_TAG,
     EXEMPT_TAG,
@@ -200,189 +189,6 @@ def _tag_guard(facts: ClusterFacts, require_tag: bool) -> Outcome | None:
     return None
 
 
-# ---------------------------------------------------------------------------- configuration
-
-# JSON's number grammar (RFC 8259 section 6). A plain YAML scalar that is a number must look
-# like this, or YAML 1.1 (PyYAML), YAML 1.2 and JSON may read it differently (010, 1e5,
-# 0x1F, 1_000, 1:30, .5).
-_JSON_NUMBER = re.compile(r"^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$")
-_JSON_SCALARS = (str, int, float, bool, type(None))
-
-
-def _ambiguous_yaml_scalars(text: str) -> list[str]:
-    """Plain scalars whose type depends on the YAML version or parser reading them.
-
-    EKS's own YAML parser is undocumented. Where YAML 1.1 (`yes`, `on`, timestamps, `010`)
-    and YAML 1.2/JSON disagree we cannot know which value EKS stored, so re-sending the
-    document as JSON could change a setting: the caller fails closed instead.
-    """
-    node = yaml.compose(text, Loader=_StrictBoolLoader)
-    strict = _StrictBoolLoader("")
-    yaml11 = yaml.SafeLoader("")
-    found: list[str] = []
-    stack = [node] if node is not None else []
-    seen: set[int] = set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen:  # aliases share nodes: visit each once
-            continue
-        seen.add(id(current))
-        if isinstance(current, yaml.MappingNode):
-            for key, value in current.value:
-                stack.extend((key, value))
-        elif isinstance(current, yaml.SequenceNode):
-            stack.extend(current.value)
-        elif isinstance(current, yaml.ScalarNode) and current.style is None:
-            value = current.value
-            ours = strict.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-            theirs = yaml11.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
-            numeric = ours in {"tag:yaml.org,2002:int", "tag:yaml.org,2002:float"}
-            if ours != theirs or numeric != bool(_JSON_NUMBER.match(value)):
-                found.append(value)
-    return sorted(found)
-
-
-class _Duplicates(dict[str, Any]):
-    """A JSON object that repeated a key; refused once the text is known to be JSON."""
-
-
-@dataclass(frozen=True)
-class _NonFinite:
-    """NaN/Infinity in JSON text; refused once the text is known to be JSON.
-
-    Raising inside json.loads would also refuse YAML text that merely starts with `NaN:`,
-    so the markers are built during parsing and judged afterwards.
-    """
-
-    name: str
-
-
-def _mark_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [key for key, _ in pairs]
-    return _Duplicates(pairs) if len(keys) != len(set(keys)) else dict(pairs)
-
-
-def _check_json_exact(value: Any, path: str = "$") -> None:
-    """Only what JSON can carry unchanged: string keys, finite numbers, no YAML-only types."""
-    if isinstance(value, _Duplicates):
-        raise ConfigurationError(f"{path} repeats a key")
-    if isinstance(value, _NonFinite):
-        raise ConfigurationError(f"{path} is {value.name}, which JSON cannot carry")
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                raise ConfigurationError(f"{path} has a non-string key {key!r}")
-            _check_json_exact(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_json_exact(item, f"{path}[{index}]")
-    elif not isinstance(value, _JSON_SCALARS):
-        raise ConfigurationError(f"{path} is a {type(value).__name__}, which JSON cannot carry")
-    elif isinstance(value, float) and not math.isfinite(value):
-        raise ConfigurationError(f"{path} is not a finite number")
-
-
-def read_configuration(text: str | None) -> dict[str, Any]:
-    """The document exactly as EKS holds it, or ConfigurationError when that is in doubt.
-
-    Stricter than `addon_config.parse_configuration` (which only has to decide a verdict):
-    JSON text is read with JSON semantics (no duplicate keys, no NaN); YAML text must mean
-    the same under every YAML reading. Anything else is refused so we never send a document
-    that differs from the user's in more than the one key.
-    """
-    if text is None or not text.strip():
-        return {}
-    try:
-        try:
-            document: Any = json.loads(
-                text, object_pairs_hook=_mark_duplicates, parse_constant=_NonFinite
-            )
-        except json.JSONDecodeError:
-            document = _read_yaml(text)
-    except RecursionError:
-        raise ConfigurationError(
-            f"configurationValues is nested more than {MAX_DEPTH} levels deep"
-        ) from None
-    if not isinstance(document, dict):
-        raise ConfigurationError(
-            f"configurationValues must be a mapping, found {type(document).__name__}"
-        )
-    check_bounded(document)  # before anything walks, copies or serialises it
-    _check_json_exact(document)
-    return document
-
-
-class _NoDuplicatesLoader(_StrictBoolLoader):
-    """PyYAML keeps the last of two equal keys silently; which one EKS kept is unknown."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if key in seen:
-                raise ConfigurationError(f"configurationValues repeats the key {key!r}")
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-# NEL, LS and PS are line breaks in YAML 1.1 but ordinary characters in YAML 1.2.
-_YAML_VERSION_LINE_BREAKS = ("\x85", "\u2028", "\u2029")
-
-
-def _read_yaml(text: str) -> Any:
-    if any(ch in text for ch in _YAML_VERSION_LINE_BREAKS):
-        raise ConfigurationError(
-            "configurationValues has NEL/LS/PS characters, which YAML 1.1 and 1.2 read "
-            "differently; write the configuration as JSON"
-        )
-    try:
-        ambiguous = _ambiguous_yaml_scalars(text)
-        if ambiguous:
-            shown = ", ".join(repr(v) for v in ambiguous[:5])
-            raise ConfigurationError(
-                f"configurationValues has YAML values whose type depends on the YAML version "
-                f"({shown}); quote them to make the meaning explicit"
-            )
-        return yaml.load(text, Loader=_NoDuplicatesLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise ConfigurationError(
-            "configurationValues is not plain JSON or YAML (syntax errors, `<<` merge keys "
-            f"and custom tags are refused){where}"
-        ) from None
-
-
-def strictly_equal(left: Any, right: Any) -> bool:
-    """Equality that also compares types (Python says 1 == 1.0 == True; JSON does not)."""
-    if type(left) is not type(right):
-        return False
-    if isinstance(left, dict):
-        return list(left) == list(right) and all(strictly_equal(left[k], right[k]) for k in left)
-    if isinstance(left, list):
-        return len(left) == len(right) and all(
-            strictly_equal(a, b) for a, b in zip(left, right, strict=True)
-        )
-    return bool(left == right)
-
-
-def merged_configuration(text: str | None) -> tuple[dict[str, Any], str]:
-    """(merged document, the JSON sent): the original plus enableNetworkPolicy "true".
-
-    The JSON is read back and compared with the merged document, type for type, so what
-    EKS receives is provably the user's configuration with one key set.
-    """
-    original = read_configuration(text)
-    if network_policy_enabled(original):
-        # The verdict said disabled, this stricter reading says enabled: in doubt, no change.
-        raise ConfigurationError(f"{ENABLE_KEY} already reads as enabled")
-    merged = merge_enable_network_policy(original)
-    payload = to_json(merged)
-    if not strictly_equal(json.loads(payload), merged):
-        raise ConfigurationError("configurationValues does not survive a JSON round trip")
-    return merged, payload
-
-
 # ---------------------------------------------------------------------------- token
 
 
@@ -475,16 +281,16 @@ def assess(
             "FAILED/NETWORK_POLICY_DISABLED",
         )
     try:
-        merged, payload = merged_configuration(addon.configuration_values)
+        change = enable_change(addon.configuration_values)  # the exact reading
     except ConfigurationError as error:
         return skip(Guard.CONFIGURATION, f"{error}; not rewriting a configuration in doubt")
-    token = client_request_token(facts.arn, addon.version, payload)
+    token = client_request_token(facts.arn, addon.version, change.payload)
     return Candidate(
         region=facts.region,
         cluster=facts.name,
         addon_version=addon.version,
-        merged=merged,
-        request=UpdateRequest(facts.name, payload, token),
+        merged=change.merged,
+        request=UpdateRequest(facts.name, change.payload, token),
     )
 
 

@@ -20,8 +20,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from ..addon_config import ConfigurationError, parse_configuration
-from ..evaluate import USER_GUIDE_URL, enable_command
+from ..evaluate import USER_GUIDE_URL
 from ..model import (
     AUTO_REMEDIATE_TAG,
     CONTROL_ID,
@@ -231,23 +230,9 @@ def _valid_vpc_value(key: str, value: object) -> bool:
 
 
 def remediation_command(result: ClusterResult) -> str | None:
-    """The exact enabling command when the auditor can compute one safely, else None.
-
-    Only for a FAILED NETWORK_POLICY_DISABLED verdict with a readable configuration: the
-    command keeps every existing setting and adds enableNetworkPolicy (evaluate.py).
-    """
-    facts = result.facts
-    if (
-        result.verdict.status is not ComplianceStatus.FAILED
-        or result.verdict.reason is not Reason.NETWORK_POLICY_DISABLED
-        or facts.addon is None
-    ):
-        return None
-    try:
-        document = parse_configuration(facts.addon.configuration_values)
-    except ConfigurationError:
-        return None
-    return enable_command(facts, document)
+    """The exact enabling command carried by the verdict (evaluate.py, from the exact
+    reading of the configuration), or None when none can be offered safely."""
+    return result.verdict.command
 
 
 def recommendation(result: ClusterResult) -> dict[str, str]:

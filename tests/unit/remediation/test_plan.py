@@ -9,17 +9,14 @@ enableNetworkPolicy "true" and nothing else, for JSON and YAML input.
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 from dataclasses import replace
 from typing import Any
 
 import pytest
-import yaml
 from botocore.exceptions import ClientError, EndpointConnectionError
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from eks_netpol_auditor.addon_config import ENABLE_KEY, ConfigurationError
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.evaluate import evaluate
 from eks_netpol_auditor.model import (
@@ -39,9 +36,7 @@ from eks_netpol_auditor.remediation.plan import (
     assess,
     check_schema,
     client_request_token,
-    merged_configuration,
     select,
-    strictly_equal,
 )
 
 ACCOUNT = "123456789012"
@@ -314,6 +309,23 @@ def test_eligible_cluster_gets_the_exact_update_request() -> None:
     )
 
 
+def test_the_request_sends_what_the_verdict_tells_the_user_to_send() -> None:
+    """One exact reading: the finding's command and the UpdateAddon request never differ."""
+    facts = cluster(addon=addon(configuration_values="env: {A: '1'}\nenableNetworkPolicy: x\n"))
+    candidate = decide(facts)
+    assert isinstance(candidate, Candidate)
+    command = evaluate(facts).command
+    assert command is not None
+    words = shlex.split(command)
+    assert words[words.index("--configuration-values") + 1] == (
+        candidate.request.configuration_values
+    )
+    assert (
+        words[words.index("--resolve-conflicts") + 1]
+        == (candidate.request.to_kwargs()["resolveConflicts"])
+    )
+
+
 def test_absent_configuration_becomes_just_the_key() -> None:
     candidate = decide(cluster(addon=addon(configuration_values=None)))
     assert isinstance(candidate, Candidate)
@@ -415,155 +427,6 @@ def test_schema_in_doubt_refuses(schema: str | None, guard: Guard) -> None:
     assert outcome is not None
     assert outcome.action is Action.SKIPPED
     assert outcome.guard is guard
-
-
-# ------------------------------------------------------------------------------- merge properties
-
-
-def documents(text: st.SearchStrategy[str]) -> st.SearchStrategy[dict[str, Any]]:
-    scalars = (
-        st.none()
-        | st.booleans()
-        | st.integers(min_value=-(2**63), max_value=2**63)
-        | st.floats(allow_nan=False, allow_infinity=False)
-        | text
-    )
-    return st.dictionaries(
-        text,
-        st.recursive(
-            scalars,
-            lambda children: (
-                st.lists(children, max_size=4) | st.dictionaries(text, children, max_size=4)
-            ),
-            max_leaves=20,
-        ),
-        max_size=6,
-    )
-
-
-# Printable text of the Basic Multilingual Plane. Control characters, NEL/LS/PS and astral
-# \\u escapes are refused on purpose (the tests below), because YAML 1.1, YAML 1.2 and JSON
-# read them differently; PyYAML's emitter also mangles some of them.
-printable = st.characters(categories=("L", "N", "P", "S", "Zs"), max_codepoint=0xFFFF)
-json_documents = documents(st.text(printable, max_size=12))
-yaml_documents = json_documents
-
-
-def enabled(document: dict[str, Any]) -> bool:
-    value = document.get(ENABLE_KEY)
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
-
-
-def expected_merge(original: dict[str, Any]) -> dict[str, Any]:
-    expected = dict(original)
-    expected[ENABLE_KEY] = "true"
-    return expected
-
-
-def assert_only_the_key_changed(original: dict[str, Any], text: str) -> None:
-    if enabled(original):  # PASSED clusters never reach the merge; it refuses them too
-        with pytest.raises(ConfigurationError):
-            merged_configuration(text)
-        return
-    merged, payload = merged_configuration(text)
-    sent = json.loads(payload)
-    expected = expected_merge(original)
-    # Type-exact and order-exact: 1 must stay 1 (not 1.0 or true), every key where it was.
-    assert strictly_equal(sent, expected), (sent, expected)
-    assert strictly_equal(merged, expected)
-    assert {k: v for k, v in sent.items() if k != ENABLE_KEY} == {
-        k: v for k, v in original.items() if k != ENABLE_KEY
-    }
-    assert sent[ENABLE_KEY] == "true"
-
-
-@settings(max_examples=300, deadline=None)
-@given(json_documents, st.booleans(), st.booleans())
-def test_merge_of_json_configuration_adds_only_the_key(
-    original: dict[str, Any], ascii_only: bool, pretty: bool
-) -> None:
-    text = json.dumps(original, ensure_ascii=ascii_only, indent=2 if pretty else None)
-    assert_only_the_key_changed(original, text)
-
-
-@settings(max_examples=300, deadline=None)
-@given(yaml_documents, st.booleans(), st.integers(min_value=0, max_value=4))
-def test_merge_of_yaml_configuration_adds_only_the_key(
-    original: dict[str, Any], flow: bool, extra_indent: int
-) -> None:
-    text = yaml.safe_dump(
-        original,
-        default_flow_style=flow,
-        sort_keys=False,
-        indent=2 + extra_indent,
-        allow_unicode=True,
-    )
-    try:
-        merged_configuration(text)
-    except ConfigurationError as error:
-        refusal = str(error)
-    else:
-        refusal = ""
-    if refusal:
-        # The only refusal allowed: a plain YAML scalar whose type differs between YAML 1.1
-        # and JSON/YAML 1.2 (PyYAML writes e.g. 1e+20 plain). Refusing is safe; guessing not.
-        assert "depends on the YAML version" in refusal
-        return
-    assert_only_the_key_changed(original, text)
-
-
-@pytest.mark.parametrize(
-    ("text", "value"),
-    [
-        ('{"a":"\\ud83d\\ude00"}', "\U0001f600"),  # a surrogate-pair escape is one character
-        ('{"a":"x\x7fy"}', "x\x7fy"),  # control characters are legal in JSON strings
-        ('{"a":1e5}', 100000.0),  # a JSON number, which YAML 1.1 would read as a string
-    ],
-)
-def test_json_text_is_read_with_json_rules(text: str, value: object) -> None:
-    merged, _ = merged_configuration(text)
-    assert strictly_equal(merged["a"], value)
-
-
-@pytest.mark.parametrize(
-    ("text", "message"),
-    [
-        ('{"env":{"a":"1","a":"2"}}', "repeats a key"),
-        ('{"livenessProbeTimeoutSeconds":NaN}', "NaN"),
-        ('{"livenessProbeTimeoutSeconds":-Infinity}', "-Infinity"),
-    ],
-)
-def test_json_that_cannot_be_sent_back_unchanged_is_refused(text: str, message: str) -> None:
-    with pytest.raises(ConfigurationError, match=message):
-        merged_configuration(text)
-
-
-def test_yaml_keys_that_json_would_read_as_constants_are_still_yaml() -> None:
-    merged, _ = merged_configuration("NaN: x\nInfinity: y\n")
-    assert merged == {"NaN": "x", "Infinity": "y", ENABLE_KEY: "true"}
-
-
-def test_already_enabled_under_json_rules_is_not_rewritten() -> None:
-    with pytest.raises(ConfigurationError, match="already reads as enabled"):
-        merged_configuration('{"enableNetworkPolicy":"TRUE"}')
-
-
-def test_merge_keeps_key_order_and_replaces_a_false_in_place() -> None:
-    text = '{"a":1,"enableNetworkPolicy":"false","b":{"c":[1,2.5,null,true]}}'
-    _, payload = merged_configuration(text)
-    assert payload == '{"a":1,"enableNetworkPolicy":"true","b":{"c":[1,2.5,null,true]}}'
-
-
-@pytest.mark.parametrize("char", ["\x85", "\u2028", "\u2029"])
-def test_yaml_line_breaks_that_differ_between_versions_are_refused(char: str) -> None:
-    with pytest.raises(ConfigurationError, match="NEL/LS/PS"):
-        merged_configuration(f"env:\n  ADDITIONAL_ENI_TAGS: 'a{char}b'\n")
-
-
-def test_yaml_anchors_are_expanded_not_lost() -> None:
-    text = "nodeAgent: &na\n  enablePolicyEventLogs: 'true'\ninit: *na\n"
-    merged, _ = merged_configuration(text)
-    assert merged["init"] == merged["nodeAgent"] == {"enablePolicyEventLogs": "true"}
 
 
 # ------------------------------------------------------------------------------- selection
