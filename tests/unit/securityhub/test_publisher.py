@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from eks_netpol_auditor.securityhub.publisher import MAX_REQUEST_BYTES, batches, chunked
+from eks_netpol_auditor.securityhub.plan import MAX_REQUEST_BYTES, batches, chunked
 from eks_netpol_auditor.securityhub.ratelimit import TokenBucket
 
 

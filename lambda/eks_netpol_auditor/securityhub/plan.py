@@ -1,0 +1,293 @@
+"""Security Hub CSPM publishing, the pure half: where each finding goes and what to change.
+
+Every rule that can lose or misplace a finding lives here, boto3-free, so it can be tested
+by table without an emulator: which regions to read, which region a cluster's finding goes
+to, whose CreatedAt is kept, which stored findings are stale and may be archived, when the
+workflow needs no update, and how Notes and requests are grouped. `publisher.py` is the
+shell that reads, imports, updates and paces the calls.
+
+AWS references: API_BatchImportFindings, API_BatchUpdateFindings, API_GetFindings
+(https://docs.aws.amazon.com/securityhub/1.0/APIReference/), the user guide pages
+"BatchImportFindings for finding providers" and "Security Hub CSPM quotas".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from ..model import AuditError, AuditResult, ClusterResult, ComplianceStatus
+from .asff import GENERATOR_ID, finding_id, finding_size, parse_finding_id
+
+# API_BatchImportFindings: "Findings": 1-100 items; quotas page: 6 MB per request. The
+# margin covers the request's JSON envelope around the findings.
+MAX_FINDINGS_PER_CALL = 100
+MAX_REQUEST_BYTES = 6 * 1024 * 1024 - 64 * 1024
+MAX_IDENTIFIERS_PER_UPDATE = 100  # API_BatchUpdateFindings: up to 100 findings per request
+RESOLVED = "RESOLVED"
+SUPPRESSED = "SUPPRESSED"
+ACTIVE = "ACTIVE"
+
+T = TypeVar("T")
+StoredFinding = Mapping[str, Any]
+
+
+class ReadStatus(StrEnum):
+    """How GetFindings answered in one region."""
+
+    OK = "ok"
+    DISABLED = "disabled"  # InvalidAccessException: Security Hub CSPM is not enabled there
+    ERROR = "error"  # anything else: we do not know what is stored there
+
+
+@dataclass(frozen=True)
+class RegionFindings:
+    """What GetFindings told us about one region: our findings (active and archived) by Id."""
+
+    region: str
+    status: ReadStatus
+    error: str | None = None
+    findings: Mapping[str, StoredFinding] = field(default_factory=dict)
+
+
+def cluster_finding_id(cluster: ClusterResult) -> str:
+    facts = cluster.facts
+    return finding_id(facts.partition, facts.account, facts.region, facts.name)
+
+
+def is_ours(finding: StoredFinding, arn: str, account: str) -> bool:
+    """Belt and braces on top of the GetFindings filters: a finding is ours only when its
+    Id parses as ours for this account and its ProductArn, GeneratorId and AwsAccountId all
+    agree. A delegated administrator's GetFindings also returns member accounts' findings;
+    those are never updated, moved or archived by us."""
+    parsed = parse_finding_id(str(finding.get("Id", "")))
+    return (
+        parsed is not None
+        and finding.get("ProductArn") == arn
+        and finding.get("GeneratorId") == GENERATOR_ID
+        and finding.get("AwsAccountId") == account
+        and parsed[1] == account
+    )
+
+
+def regions_to_read(
+    cluster_regions: Iterable[str],
+    listed_regions: Iterable[str],
+    home: str,
+    findings_region: str | None,
+) -> list[str]:
+    """Every region that can hold one of our findings this run: the clusters' own regions,
+    every region listed in full (stale findings of deleted clusters), the home region
+    (fallback target) and FINDINGS_REGION."""
+    regions = set(cluster_regions) | set(listed_regions) | {home}
+    if findings_region is not None:
+        regions.add(findings_region)
+    return sorted(regions)
+
+
+def target_region(
+    own: str, home: str, findings_region: str | None, reads: Mapping[str, RegionFindings]
+) -> tuple[str | None, str | None]:
+    """(region to import into, None) or (None, error) for a cluster in region `own`.
+
+    BatchImportFindings must be called in the ProductArn's region, so the finding goes to
+    FINDINGS_REGION when set, else to the cluster's own region, else (only when Security Hub
+    CSPM is *not enabled* there) to the home region. A region we could not read is not
+    "not enabled": rerouting would create a second copy next to one we cannot see, so the
+    cluster gets an error instead.
+    """
+    if findings_region is not None:
+        fixed = reads[findings_region]
+        if fixed.status is ReadStatus.OK:
+            return findings_region, None
+        return None, (
+            f"Security Hub: cannot deliver to FINDINGS_REGION {findings_region}: {fixed.error}"
+        )
+    read = reads[own]
+    if read.status is ReadStatus.OK:
+        return own, None
+    if read.status is ReadStatus.ERROR:
+        return None, f"Security Hub: cannot read findings in {own}: {read.error}"
+    fallback = reads[home]
+    if fallback.status is ReadStatus.OK:
+        return home, None
+    return None, (
+        f"Security Hub is not enabled in {own} and cannot deliver to the home region "
+        f"{home}: {fallback.error}"
+    )
+
+
+def route(
+    clusters: Sequence[ClusterResult],
+    home: str,
+    findings_region: str | None,
+    reads: Mapping[str, RegionFindings],
+) -> tuple[dict[str, list[ClusterResult]], list[tuple[ClusterResult, str]]]:
+    """Clusters grouped by target region, and the clusters with nowhere to go (and why)."""
+    routes: dict[str, list[ClusterResult]] = {}
+    undeliverable: list[tuple[ClusterResult, str]] = []
+    for cluster in clusters:
+        target, error = target_region(cluster.facts.region, home, findings_region, reads)
+        if target is None:
+            undeliverable.append((cluster, error or "Security Hub: no region to deliver to"))
+        else:
+            routes.setdefault(target, []).append(cluster)
+    return routes, undeliverable
+
+
+def active_copy(fid: str, region: str, reads: Mapping[str, RegionFindings]) -> StoredFinding | None:
+    """The stored active copy whose CreatedAt to keep: this region's first, then any other
+    region's (the finding moved), the oldest if there are several."""
+    here = reads[region].findings.get(fid)
+    if here is not None and here.get("RecordState") == ACTIVE:
+        return here
+    others = [
+        read.findings[fid]
+        for read in reads.values()
+        if fid in read.findings and read.findings[fid].get("RecordState") == ACTIVE
+    ]
+    return min(others, key=lambda f: str(f.get("CreatedAt", ""))) if others else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What this run saw, which decides whose findings belong to clusters that are gone."""
+
+    account: str
+    listed_regions: frozenset[str]
+    # Clusters this run listed, whether or not they could be described: never "gone".
+    seen: frozenset[tuple[str, str]]
+    narrowed: bool  # a run limited to some clusters looked for nothing else
+
+    @classmethod
+    def of(cls, result: AuditResult, *, narrowed: bool) -> Scope:
+        return cls(
+            account=result.account,
+            listed_regions=frozenset(result.listed_regions),
+            seen=frozenset(
+                [(r.facts.region, r.facts.name) for r in result.results]
+                + [(e.region, e.cluster) for e in result.errors if e.cluster is not None]
+            ),
+            narrowed=narrowed,
+        )
+
+    def cluster_gone(self, fid: str) -> bool:
+        """True only when a complete listing of the cluster's own region this run lacked it.
+
+        The cluster's region comes from the Id, never from the region the finding is stored
+        in (FINDINGS_REGION or the home region hold other regions' findings). A region that
+        was not listed (denied, failed, or a narrowed run) and a cluster we saw but could not
+        describe are never treated as gone.
+        """
+        parsed = parse_finding_id(fid)
+        if parsed is None or self.narrowed:
+            return False
+        _, account, region, name = parsed
+        if account != self.account or region not in self.listed_regions:
+            return False
+        return (region, name) not in self.seen
+
+
+def stale_ids(read: RegionFindings, delivered: Mapping[str, str], scope: Scope) -> list[str]:
+    """Active findings in `read.region` to archive: the cluster is gone, or its finding was
+    just delivered to another region (one active copy per cluster)."""
+    stale = []
+    for fid, finding in sorted(read.findings.items()):
+        if finding.get("RecordState") != ACTIVE:
+            continue
+        moved = fid in delivered and delivered[fid] != read.region
+        if moved or scope.cluster_gone(fid):
+            stale.append(fid)
+    return stale
+
+
+def archive_error(fid: str, stored_region: str, problem: str) -> AuditError:
+    """An archive failure, reported against the cluster the finding is about."""
+    parsed = parse_finding_id(fid)
+    region, cluster = (parsed[2], parsed[3]) if parsed else (stored_region, fid)
+    return AuditError(
+        region,
+        cluster,
+        f"Security Hub: could not archive the stale finding in {stored_region}: {problem}",
+    )
+
+
+def unread_region_errors(
+    reads: Iterable[RegionFindings], listed_regions: Iterable[str]
+) -> list[AuditError]:
+    """A listed region whose findings could not be read may hide findings of deleted
+    clusters: say so rather than report a clean run."""
+    listed = set(listed_regions)
+    return [
+        AuditError(
+            read.region,
+            None,
+            f"Security Hub: could not check for findings of deleted clusters: {read.error}",
+        )
+        for read in sorted(reads, key=lambda r: r.region)
+        if read.status is ReadStatus.ERROR and read.region in listed
+    ]
+
+
+def workflow_settled(stored: StoredFinding | None) -> bool:
+    """True when the stored copy's workflow must not be set to RESOLVED.
+
+    RESOLVED on an active copy needs nothing. An archived RESOLVED copy does not count:
+    re-activating it makes Security Hub reset the workflow to NEW (ASFF "Workflow"), so it
+    must be resolved again.
+    """
+    if stored is None or stored.get("RecordState") != ACTIVE:
+        return False
+    return (stored.get("Workflow") or {}).get("Status") in {RESOLVED, SUPPRESSED}
+
+
+def to_resolve(
+    delivered: Mapping[str, ClusterResult], stored: Mapping[str, StoredFinding]
+) -> list[str]:
+    """Ids of delivered PASSED findings whose Workflow must be set to RESOLVED (Security Hub
+    resolves only its own control findings, and reopens ours itself on regression)."""
+    return [
+        fid
+        for fid, cluster in delivered.items()
+        if cluster.verdict.status is ComplianceStatus.PASSED
+        and not workflow_settled(stored.get(fid))
+    ]
+
+
+def notes_by_text(
+    notes: Mapping[str, str | None], stored: Mapping[str, StoredFinding]
+) -> dict[str, list[str]]:
+    """Ids grouped by the Note text to write (one BatchUpdateFindings per distinct text),
+    leaving out ids without a note and active copies that already say the same."""
+    by_text: dict[str, list[str]] = {}
+    for fid, text in notes.items():
+        if text is None:
+            continue
+        old = stored.get(fid) or {}
+        same_note = (old.get("Note") or {}).get("Text") == text
+        if same_note and old.get("RecordState") == ACTIVE:
+            continue
+        by_text.setdefault(text, []).append(fid)
+    return dict(sorted(by_text.items()))
+
+
+def batches(findings: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Consecutive batches of at most 100 findings and MAX_REQUEST_BYTES serialised."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for finding in findings:
+        item_size = finding_size(finding) + 1
+        if batch and (len(batch) >= MAX_FINDINGS_PER_CALL or size + item_size > MAX_REQUEST_BYTES):
+            yield batch
+            batch, size = [], 0
+        batch.append(finding)
+        size += item_size
+    if batch:
+        yield batch
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[list[T]]:
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
