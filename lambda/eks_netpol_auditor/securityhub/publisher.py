@@ -43,6 +43,8 @@ from .plan import MAX_IDENTIFIERS_PER_UPDATE, ReadStatus, RegionFindings, batche
 from .ratelimit import TokenBucket
 
 if TYPE_CHECKING:
+    from mypy_boto3_securityhub import SecurityHubClient
+
     from ..aws import AwsClients
     from ..config import Settings
 
@@ -133,7 +135,7 @@ class Publisher:
             settings.home_region,
             settings.findings_region,
         )
-        reads = {read.region: read for read in self._parallel(regions, self._read_region)}
+        reads = {read.region: read for read in self._parallel(regions, self._read)}
         routes, undeliverable = plan.route(
             result.results, settings.home_region, settings.findings_region, reads
         )
@@ -187,47 +189,6 @@ class Publisher:
         cluster.publish_error = error
         self.result.findings_failed += 1
         self.result.errors.append(AuditError(cluster.facts.region, cluster.facts.name, error))
-
-    # -- phase 1: read ----------------------------------------------------------------------
-
-    def _read_region(self, region: str) -> RegionFindings:
-        """Every finding of ours stored in `region`, active and archived, by Id.
-
-        Archived ones are read too: a re-import must still carry a newer UpdatedAt than
-        theirs. The ProductArn filter also keeps out findings replicated from other regions
-        by cross-region aggregation, whose ProductArn names their own region.
-        """
-        arn = product_arn(self.partition, region, self.account)
-        filters = {
-            "ProductArn": [{"Value": arn, "Comparison": "EQUALS"}],
-            "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
-            "AwsAccountId": [{"Value": self.account, "Comparison": "EQUALS"}],
-        }
-        client = self.clients.securityhub(region)
-        found: dict[str, dict[str, Any]] = {}
-        token: str | None = None
-        try:
-            while True:
-                self.limits.read(region)
-                kwargs: dict[str, Any] = {"Filters": filters, "MaxResults": GET_FINDINGS_PAGE}
-                if token:
-                    kwargs["NextToken"] = token
-                page = client.get_findings(**kwargs)
-                for finding in page.get("Findings", []):
-                    item: dict[str, Any] = dict(finding)
-                    if plan.is_ours(item, arn, self.account):
-                        found[item["Id"]] = item
-                token = page.get("NextToken")
-                if not token:
-                    break
-        except ClientError as error:
-            if error_code(error) == NOT_ENABLED:
-                return RegionFindings(region, ReadStatus.DISABLED, describe_error(error))
-            logger.warning("cannot read Security Hub findings in %s: %s", region, error)
-            return RegionFindings(region, ReadStatus.ERROR, describe_error(error))
-        except BotoCoreError as error:
-            return RegionFindings(region, ReadStatus.ERROR, describe_error(error))
-        return RegionFindings(region, ReadStatus.OK, findings=found)
 
     # -- phase 3: deliver -------------------------------------------------------------------
 
@@ -287,21 +248,19 @@ class Publisher:
             note = {"Note": {"Text": text, "UpdatedBy": NOTE_UPDATED_BY}}
             self._update(region, ids, note, delivered, delivery)
 
+    def _read(self, region: str) -> RegionFindings:
+        return read_findings(
+            self.clients.securityhub(region),
+            lambda: self.limits.read(region),
+            region,
+            product_arn(self.partition, region, self.account),
+            self.account,
+        )
+
     def _import(self, region: str, findings: list[dict[str, Any]]) -> dict[str, str]:
-        """Import in size- and count-bounded batches; returns failed Id -> error text."""
-        client = self.clients.securityhub(region)
-        failed: dict[str, str] = {}
-        for batch in batches(findings):
-            self.limits.write(region)
-            try:
-                response = client.batch_import_findings(Findings=batch)  # type: ignore[arg-type]
-            except (ClientError, BotoCoreError) as error:
-                text = describe_error(error)
-                failed.update((f["Id"], text) for f in batch)
-                continue
-            for item in response.get("FailedFindings", []):
-                failed[item["Id"]] = f"{item.get('ErrorCode')}: {item.get('ErrorMessage', '')}"
-        return failed
+        return import_findings(
+            self.clients.securityhub(region), lambda: self.limits.write(region), findings
+        )
 
     def _update(
         self,
@@ -311,31 +270,23 @@ class Publisher:
         delivered: Mapping[str, ClusterResult],
         delivery: Delivery,
     ) -> None:
-        client = self.clients.securityhub(region)
-        arn = product_arn(self.partition, region, self.account)
+        problems = update_findings(
+            self.clients.securityhub(region),
+            lambda: self.limits.write(region),
+            product_arn(self.partition, region, self.account),
+            ids,
+            change,
+        )
         what = ", ".join(change)
-        for chunk in chunked(ids, MAX_IDENTIFIERS_PER_UPDATE):
-            identifiers: list[Any] = [{"Id": fid, "ProductArn": arn} for fid in chunk]
-            self.limits.write(region)
-            try:
-                response = client.batch_update_findings(FindingIdentifiers=identifiers, **change)
-            except (ClientError, BotoCoreError) as error:
-                problems = {fid: describe_error(error) for fid in chunk}
-            else:
-                problems = {
-                    item["FindingIdentifier"]["Id"]: f"{item.get('ErrorCode')}: "
-                    f"{item.get('ErrorMessage', '')}"
-                    for item in response.get("UnprocessedFindings", [])
-                }
-            for fid, problem in problems.items():
-                if fid in delivered:
-                    delivery.warnings.append(
-                        (
-                            delivered[fid],
-                            f"Security Hub: finding imported in {region} but {what} not "
-                            f"updated: {problem}",
-                        )
+        for fid, problem in problems.items():
+            if fid in delivered:
+                delivery.warnings.append(
+                    (
+                        delivered[fid],
+                        f"Security Hub: finding imported in {region} but {what} not "
+                        f"updated: {problem}",
                     )
+                )
 
     # -- phase 4: archive -------------------------------------------------------------------
 
@@ -358,3 +309,88 @@ class Publisher:
             for fid, problem in sorted(failures.items())
         )
         return outcome
+
+
+# -- the calls themselves: one region's client, paced by `pace` before every request ------
+
+
+def read_findings(
+    client: SecurityHubClient, pace: Callable[[], None], region: str, arn: str, account: str
+) -> RegionFindings:
+    """Every finding of ours stored in `region`, active and archived, by Id, all pages.
+
+    Archived ones are read too: a re-import must still carry a newer UpdatedAt than theirs.
+    The ProductArn filter also keeps out findings replicated from other regions by
+    cross-region aggregation, whose ProductArn names their own region.
+    """
+    filters = {
+        "ProductArn": [{"Value": arn, "Comparison": "EQUALS"}],
+        "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
+        "AwsAccountId": [{"Value": account, "Comparison": "EQUALS"}],
+    }
+    found: dict[str, dict[str, Any]] = {}
+    token: str | None = None
+    try:
+        while True:
+            pace()
+            kwargs: dict[str, Any] = {"Filters": filters, "MaxResults": GET_FINDINGS_PAGE}
+            if token:
+                kwargs["NextToken"] = token
+            page = client.get_findings(**kwargs)
+            for finding in page.get("Findings", []):
+                item: dict[str, Any] = dict(finding)
+                if plan.is_ours(item, arn, account):
+                    found[item["Id"]] = item
+            token = page.get("NextToken")
+            if not token:
+                break
+    except ClientError as error:
+        if error_code(error) == NOT_ENABLED:
+            return RegionFindings(region, ReadStatus.DISABLED, describe_error(error))
+        logger.warning("cannot read Security Hub findings in %s: %s", region, error)
+        return RegionFindings(region, ReadStatus.ERROR, describe_error(error))
+    except BotoCoreError as error:
+        return RegionFindings(region, ReadStatus.ERROR, describe_error(error))
+    return RegionFindings(region, ReadStatus.OK, findings=found)
+
+
+def import_findings(
+    client: SecurityHubClient, pace: Callable[[], None], findings: list[dict[str, Any]]
+) -> dict[str, str]:
+    """Import in size- and count-bounded batches; returns failed Id -> error text."""
+    failed: dict[str, str] = {}
+    for batch in batches(findings):
+        pace()
+        try:
+            response = client.batch_import_findings(Findings=batch)  # type: ignore[arg-type]
+        except (ClientError, BotoCoreError) as error:
+            text = describe_error(error)
+            failed.update((f["Id"], text) for f in batch)
+            continue
+        for item in response.get("FailedFindings", []):
+            failed[item["Id"]] = f"{item.get('ErrorCode')}: {item.get('ErrorMessage', '')}"
+    return failed
+
+
+def update_findings(
+    client: SecurityHubClient,
+    pace: Callable[[], None],
+    arn: str,
+    ids: Sequence[str],
+    change: Mapping[str, Any],
+) -> dict[str, str]:
+    """BatchUpdateFindings in chunks of 100; returns Id -> problem for those not updated."""
+    problems: dict[str, str] = {}
+    for chunk in chunked(ids, MAX_IDENTIFIERS_PER_UPDATE):
+        identifiers: list[Any] = [{"Id": fid, "ProductArn": arn} for fid in chunk]
+        pace()
+        try:
+            response = client.batch_update_findings(FindingIdentifiers=identifiers, **change)
+        except (ClientError, BotoCoreError) as error:
+            problems.update((fid, describe_error(error)) for fid in chunk)
+            continue
+        for item in response.get("UnprocessedFindings", []):
+            problems[item["FindingIdentifier"]["Id"]] = (
+                f"{item.get('ErrorCode')}: {item.get('ErrorMessage', '')}"
+            )
+    return problems
