@@ -404,3 +404,16 @@ class SandboxClient:
             "GET", f"/securityhub/{self._seg(region)}/findings"
         )["findings"]
         return result
+
+    def ingestion_events(self, account: str | None = None, region: str | None = None) -> int:
+        """Finding ingestion events (findings BatchImportFindings accepted, new or updated)
+        matching ``account`` and ``region`` (None matches all): what Security Hub CSPM bills."""
+        rows = self._request("GET", "/securityhub:ingestion")["ingestion"]
+        return sum(
+            int(row["count"])
+            for row in rows
+            if account in (None, row["account"]) and region in (None, row["region"])
+        )
+
+    def reset_ingestion_events(self) -> None:
+        self._request("DELETE", "/securityhub:ingestion")

@@ -25,6 +25,7 @@ Endpoints (JSON bodies; errors are ``{"error": "..."}`` with 400/404/501)::
     GET|DELETE /_sandbox/calls                           counts + peak concurrency / reset
     PUT    /_sandbox/securityhub/R                       {enabled: bool}
     GET    /_sandbox/securityhub/R/findings
+    GET|DELETE /_sandbox/securityhub:ingestion            finding ingestion events / reset
 """
 
 from __future__ import annotations
@@ -164,6 +165,8 @@ class ControlApi:
             ("DELETE", "/calls", self._reset_calls),
             ("PUT", f"/securityhub/{seg}", self._put_securityhub),
             ("GET", f"/securityhub/{seg}/findings", self._findings),
+            ("GET", "/securityhub:ingestion", self._ingestion),
+            ("DELETE", "/securityhub:ingestion", self._reset_ingestion),
         ]
         self._routes = [
             (method, re.compile(f"^{re.escape(self.PREFIX)}{pattern}$"), handler)
@@ -442,3 +445,14 @@ class ControlApi:
         self, a: dict[str, str], _b: dict[str, Any], _q: dict[str, str]
     ) -> tuple[int, Any]:
         return 200, {"findings": self._require_securityhub().findings(a["0"])}
+
+    def _ingestion(
+        self, _a: dict[str, str], _b: dict[str, Any], _q: dict[str, str]
+    ) -> tuple[int, Any]:
+        return 200, {"ingestion": self._require_securityhub().ingestion_events()}
+
+    def _reset_ingestion(
+        self, a: dict[str, str], b: dict[str, Any], q: dict[str, str]
+    ) -> tuple[int, Any]:
+        self._require_securityhub().reset_ingestion_events()
+        return self._ingestion(a, b, q)

@@ -14,6 +14,8 @@ operations the product uses, strictly:
   https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_BatchUpdateFindings.html
 * GetFindings
   https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_GetFindings.html
+* The FindingProviderFields rules, the workflow reset on re-activation and finding ingestion
+  events (the billed unit, counted per account and Region) are described where implemented.
 * DescribeHub (enablement checks)
   https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DescribeHub.html
 
@@ -46,7 +48,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
@@ -221,6 +224,140 @@ def _nonempty_str(value: Any, max_len: int | None = None) -> TypeGuard[str]:
     if not isinstance(value, str) or not value.strip():
         return False
     return max_len is None or len(value) <= max_len
+
+
+# --------------------------------------------------------------------------------------------
+# FindingProviderFields
+# --------------------------------------------------------------------------------------------
+#
+# User guide, "BatchImportFindings for finding providers", section "Using FindingProviderFields"
+# (https://docs.aws.amazon.com/securityhub/latest/userguide/finding-update-batchimportfindings.html
+# #batchimportfindings-findingproviderfields) and the API reference "FindingProviderFields"
+# (https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_FindingProviderFields.html):
+#
+# * only FindingProviderFields.X sent (the preferred form): FindingProviderFields.X is updated and
+#   copied to the top-level X "only if the attribute was not already updated by
+#   BatchUpdateFindings";
+# * only the top-level X sent: it overwrites FindingProviderFields.X, and the top-level X is
+#   updated only if BatchUpdateFindings has not changed it;
+# * both sent: for a new finding FindingProviderFields.X populates both (the top-level value
+#   sent is not used); for an existing finding "Security Hub uses both values" (each updates its
+#   own copy), the top-level one again only if BatchUpdateFindings has not changed it.
+#
+# Neither sent on an update: not documented. The stored values are kept (the page describes
+# per-attribute updates, never a removal).
+
+
+def _provider_severity(severity: Any) -> Any:
+    """A Severity as FindingProviderFields stores it: model shape FindingProviderSeverity has
+    only Label and Original, so a top-level Normalized/Product is dropped (Label derived from
+    Normalized first when no Label was sent)."""
+    if not isinstance(severity, dict):
+        return severity
+    completed = _complete_severity(severity)
+    return {k: v for k, v in completed.items() if k in ("Label", "Original")}
+
+
+def merge_provider_fields(
+    finding: dict[str, Any], old: dict[str, Any] | None, user_owned: Collection[str]
+) -> None:
+    """Resolve FindingProviderFields and their top-level twins of ``finding`` (in place), given
+    the stored finding ``old`` (None on creation) and the top-level fields a customer changed
+    with BatchUpdateFindings (``user_owned``)."""
+    sent = finding.get("FindingProviderFields")
+    sent = sent if isinstance(sent, dict) else {}
+    old_provider = (old or {}).get("FindingProviderFields") or {}
+    provider: dict[str, Any] = {}
+    for name in PROVIDER_SHADOWED_FIELDS:
+        in_provider, in_top = name in sent, name in finding
+        if in_provider:
+            provider[name] = copy.deepcopy(sent[name])
+        elif in_top:
+            provider[name] = copy.deepcopy(finding[name])
+        elif name in old_provider:
+            provider[name] = copy.deepcopy(old_provider[name])
+
+        if old is not None and (name in user_owned or not (in_top or in_provider)):
+            source = old  # the customer's value stays; or nothing sent: keep what is stored
+        elif old is None or not in_top:
+            source = provider  # new finding, or only FindingProviderFields sent
+        else:
+            source = finding  # existing finding, top level sent: "uses both values"
+        if name not in source:
+            finding.pop(name, None)
+        elif source is not finding:
+            finding[name] = copy.deepcopy(source[name])
+    if "Severity" in provider:
+        provider["Severity"] = _provider_severity(provider["Severity"])
+    if isinstance(finding.get("Severity"), dict):
+        finding["Severity"] = _complete_severity(finding["Severity"])
+    if provider:
+        finding["FindingProviderFields"] = provider
+    else:
+        finding.pop("FindingProviderFields", None)
+
+
+def _provider_field_problems(finding: dict[str, Any]) -> list[str]:
+    """Validation of Severity, Types, Confidence, Criticality and RelatedFindings, top-level and
+    in FindingProviderFields (ASFF syntax page; FindingProviderFields page: Severity and Types
+    are "Required" in the object, so a FindingProviderFields without them is refused)."""
+    problems: list[str] = []
+    provider = finding.get("FindingProviderFields")
+    if provider is not None and not isinstance(provider, dict):
+        return ["FindingProviderFields must be an object"]
+    provider = provider or {}
+    if "FindingProviderFields" in finding:
+        missing = [n for n in ("Severity", "Types") if n not in provider]
+        if missing:
+            problems.append(f"FindingProviderFields needs {' and '.join(missing)}")
+    top_severity, provider_severity = finding.get("Severity"), provider.get("Severity")
+    if top_severity is None and provider_severity is None:
+        problems.append("Severity needs Label or Normalized")
+    if top_severity is not None:
+        problems.extend(_severity_problems(top_severity, "Severity", ("Label", "Normalized")))
+    if provider_severity is not None:
+        problems.extend(
+            _severity_problems(provider_severity, "FindingProviderFields.Severity", ("Label",))
+        )
+    for prefix, source in (("", finding), ("FindingProviderFields.", provider)):
+        if source.get("Types") is not None and not _valid_types(source["Types"]):
+            problems.append(
+                f"{prefix}Types must be up to 50 namespace/category/classifier strings with an "
+                "allowed namespace"
+            )
+        for name in ("Confidence", "Criticality"):
+            if name in source and not (_is_int(source[name]) and 0 <= source[name] <= 100):
+                problems.append(f"{prefix}{name} must be an integer 0-100")
+        if "RelatedFindings" in source and not _valid_related(source["RelatedFindings"]):
+            problems.append(f"{prefix}RelatedFindings must be up to 10 {{Id, ProductArn}} objects")
+    return problems
+
+
+def _severity_problems(severity: Any, where: str, needs_one_of: tuple[str, ...]) -> list[str]:
+    if not isinstance(severity, dict) or not any(k in severity for k in needs_one_of):
+        return [f"{where} needs {' or '.join(needs_one_of)}"]
+    problems = []
+    if "Label" in severity and severity["Label"] not in SEVERITY_LABELS:
+        problems.append(f"{where}.Label is invalid")
+    if "Normalized" in severity and not (
+        _is_int(severity["Normalized"]) and 0 <= severity["Normalized"] <= 100
+    ):
+        problems.append(f"{where}.Normalized must be an integer 0-100")
+    return problems
+
+
+def _valid_related(related: Any) -> bool:
+    """ASFF "RelatedFindings": up to 10 {ProductArn, Id} objects."""
+    return (
+        isinstance(related, list)
+        and len(related) <= 10
+        and all(
+            isinstance(r, dict)
+            and _nonempty_str(r.get("Id"))
+            and _nonempty_str(r.get("ProductArn"))
+            for r in related
+        )
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -681,6 +818,12 @@ class SecurityHubEmulator:
         self._findings: dict[tuple[str, str], dict[_Key, _Stored]] = {}
         self._disabled_regions: set[str] = set()
         self._buckets: dict[tuple[str, str, str], _TokenBucket] = {}
+        # Finding ingestion events per (account, Region): the unit Security Hub CSPM bills
+        # beyond a monthly free tier (pricing page: a new finding and an update of an existing
+        # one both count). Every finding BatchImportFindings accepts counts, including an
+        # update ignored for a stale UpdatedAt: whether AWS bills that one is not documented,
+        # and counting it is the stricter reading.
+        self._ingestion: Counter[tuple[str, str]] = Counter()
         self._subscribed_at = _now_iso()
 
     # -- public sandbox API ------------------------------------------------------------------
@@ -691,6 +834,7 @@ class SecurityHubEmulator:
             self._findings.clear()
             self._disabled_regions.clear()
             self._buckets.clear()
+            self._ingestion.clear()
 
     def set_enabled(self, region: str, enabled: bool) -> None:
         """Security Hub is enabled in every Region unless a test turns it off here."""
@@ -709,6 +853,18 @@ class SecurityHubEmulator:
                 if stored_region == region
                 for stored in store.values()
             ]
+
+    def ingestion_events(self) -> list[dict[str, Any]]:
+        """Finding ingestion events so far, one ``{account, region, count}`` per pair."""
+        with self._lock:
+            return [
+                {"account": account, "region": region, "count": count}
+                for (account, region), count in sorted(self._ingestion.items())
+            ]
+
+    def reset_ingestion_events(self) -> None:
+        with self._lock:
+            self._ingestion.clear()
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
         handlers: dict[str, Callable[[SandboxRequest], SandboxResponse]] = {
@@ -809,6 +965,7 @@ class SecurityHubEmulator:
                 continue
             self._upsert(store, copy.deepcopy(finding), request)
             success += 1
+        self._ingestion[(request.account, request.region)] += success
         return SandboxResponse(
             200, {"FailedCount": len(failed), "SuccessCount": success, "FailedFindings": failed}
         )
@@ -871,34 +1028,7 @@ class SecurityHubEmulator:
                     f"Resources[{index}].Tags is invalid",
                 )
 
-        provider = finding.get("FindingProviderFields")
-        provider_severity = provider.get("Severity") if isinstance(provider, dict) else None
-        severity = finding.get("Severity", provider_severity)
-        require(
-            isinstance(severity, dict) and ("Label" in severity or "Normalized" in severity),
-            "Severity needs Label or Normalized",
-        )
-        if isinstance(severity, dict):
-            if "Label" in severity:
-                require(severity["Label"] in SEVERITY_LABELS, "Severity.Label is invalid")
-            if "Normalized" in severity:
-                require(
-                    _is_int(severity["Normalized"]) and 0 <= severity["Normalized"] <= 100,
-                    "Severity.Normalized must be an integer 0-100",
-                )
-        types = finding.get("Types")
-        if types is not None:
-            require(
-                _valid_types(types),
-                "Types must be up to 50 namespace/category/classifier "
-                "strings with an allowed namespace",
-            )
-        for name in ("Confidence", "Criticality"):
-            if name in finding:
-                require(
-                    _is_int(finding[name]) and 0 <= finding[name] <= 100,
-                    f"{name} must be an integer 0-100",
-                )
+        problems.extend(_provider_field_problems(finding))
         if "ProductFields" in finding:
             fields = finding["ProductFields"]
             require(_valid_string_map(fields, 50, 128, 2048), "ProductFields is invalid")
@@ -955,21 +1085,11 @@ class SecurityHubEmulator:
             return
 
         self._apply_service_fields(finding, request)
-        provider = finding.get("FindingProviderFields")
-        provider = dict(provider) if isinstance(provider, dict) else {}
-        for name in PROVIDER_SHADOWED_FIELDS:
-            # FindingProviderFields is populated from the top-level fields when empty.
-            if name not in provider and name in finding:
-                provider[name] = copy.deepcopy(finding[name])
-            # ...and a top-level field left out falls back to the provider's value.
-            if name not in finding and name in provider:
-                finding[name] = copy.deepcopy(provider[name])
-        if "Severity" in provider:
-            provider["Severity"] = _complete_severity(provider["Severity"])
-        if "Severity" in finding:
-            finding["Severity"] = _complete_severity(finding["Severity"])
-        if provider:
-            finding["FindingProviderFields"] = provider
+        merge_provider_fields(
+            finding,
+            existing.finding if existing else None,
+            existing.customer_fields if existing else frozenset(),
+        )
         finding.setdefault("RecordState", "ACTIVE")
 
         if existing is None:
@@ -986,12 +1106,6 @@ class SecurityHubEmulator:
         old = existing.finding
         # BatchImportFindings cannot change these after creation: keep the stored values.
         for name in (*CUSTOMER_ONLY_FIELDS, "WorkflowState"):
-            finding.pop(name, None)
-            if name in old:
-                finding[name] = copy.deepcopy(old[name])
-        # Top-level fields a customer changed with BatchUpdateFindings win over the provider
-        # (user guide, "Using FindingProviderFields").
-        for name in existing.customer_fields:
             finding.pop(name, None)
             if name in old:
                 finding[name] = copy.deepcopy(old[name])
@@ -1016,7 +1130,10 @@ class SecurityHubEmulator:
 
     @staticmethod
     def _reopen_if_needed(old: dict[str, Any], new: dict[str, Any]) -> None:
-        """ASFF "Workflow.Status": Security Hub resets NOTIFIED or RESOLVED to NEW when
+        """ASFF "Workflow.Status" (API reference "Workflow"/"WorkflowUpdate", user guide
+        "Setting the workflow status for findings",
+        https://docs.aws.amazon.com/securityhub/latest/userguide/findings-workflow-status.html):
+        Security Hub resets NOTIFIED or RESOLVED to NEW when
         RecordState goes ARCHIVED -> ACTIVE or Compliance.Status goes PASSED -> WARNING, FAILED
         or NOT_AVAILABLE. SUPPRESSED is never reset. The automatic PASSED -> RESOLVED applies to
         Security Hub's own control findings only, so it is not emulated."""
@@ -1145,16 +1262,7 @@ class SecurityHubEmulator:
             changes["Workflow"] = {"Status": workflow["Status"]}
         if "RelatedFindings" in body:
             related = body["RelatedFindings"]
-            if not (
-                isinstance(related, list)
-                and len(related) <= 10
-                and all(
-                    isinstance(r, dict)
-                    and _nonempty_str(r.get("Id"))
-                    and _nonempty_str(r.get("ProductArn"))
-                    for r in related
-                )
-            ):
+            if not _valid_related(related):
                 raise _InputError("RelatedFindings must be up to 10 {Id, ProductArn} objects")
             changes["RelatedFindings"] = related
         if not changes:

@@ -14,8 +14,10 @@ from typing import Any
 
 import pytest
 
+from sandbox.client import SandboxClient
 from sandbox.securityhub import SecurityHubEmulator, default_product_arn, parse_timestamp
 from sandbox.wire import SandboxRequest, SandboxResponse
+from tests.conftest import AwsClientFactory
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
@@ -271,6 +273,180 @@ def test_passed_does_not_auto_resolve_custom_findings(hub: SecurityHubEmulator) 
         hub, finding(updated_at="2026-11-03T00:00:00Z", Compliance={"Status": "PASSED"})
     )
     assert hub.findings(REGION)[0]["Workflow"]["Status"] == "RESOLVED"
+
+
+def test_suppressed_survives_compliance_regression(hub: SecurityHubEmulator) -> None:
+    import_findings(hub, finding(Compliance={"Status": "PASSED"}))
+    _set_workflow(hub, "SUPPRESSED")
+    import_findings(
+        hub, finding(updated_at="2026-11-02T00:00:00Z", Compliance={"Status": "FAILED"})
+    )
+    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "SUPPRESSED"
+
+
+def test_unarchiving_reopens_notified(hub: SecurityHubEmulator) -> None:
+    import_findings(hub, finding(RecordState="ARCHIVED"))
+    _set_workflow(hub, "NOTIFIED")
+    import_findings(hub, finding(updated_at="2026-11-02T00:00:00Z", RecordState="ACTIVE"))
+    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
+
+
+# -------------------------------------------------------------------------- FindingProviderFields
+# User guide "BatchImportFindings for finding providers", section "Using FindingProviderFields".
+
+OTHER_TYPE = "Software and Configuration Checks/Vulnerabilities/CVE"
+
+
+def provider_fields(label: str, types: list[str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"Severity": {"Label": label}, "Types": types or [NETPOL_TYPE], **extra}
+
+
+def without(name: str, **overrides: Any) -> dict[str, Any]:
+    result = finding(**overrides)
+    result.pop(name)
+    return result
+
+
+def update_fields(hub: SecurityHubEmulator, **fields: Any) -> None:
+    identifiers = [{"Id": "cluster-a", "ProductArn": PRODUCT_ARN}]
+    response = call(hub, "BatchUpdateFindings", {"FindingIdentifiers": identifiers, **fields})
+    assert response.body["ProcessedFindings"], response.body
+
+
+def test_new_finding_takes_provider_fields_over_top_level(hub: SecurityHubEmulator) -> None:
+    import_findings(
+        hub,
+        finding(
+            Severity={"Label": "LOW"},
+            Confidence=10,
+            FindingProviderFields=provider_fields("HIGH", [OTHER_TYPE], Confidence=90),
+        ),
+    )
+    [stored] = hub.findings(REGION)
+    assert stored["Severity"] == {"Label": "HIGH", "Normalized": 70}
+    assert stored["Types"] == [OTHER_TYPE]
+    assert stored["Confidence"] == 90
+    assert stored["FindingProviderFields"]["Severity"] == {"Label": "HIGH"}
+
+
+def test_top_level_only_populates_provider_fields(hub: SecurityHubEmulator) -> None:
+    import_findings(hub, finding(Severity={"Normalized": 95, "Original": "9.5"}))
+    [stored] = hub.findings(REGION)
+    assert stored["Severity"] == {"Label": "CRITICAL", "Normalized": 95, "Original": "9.5"}
+    # FindingProviderSeverity has only Label and Original (botocore model).
+    assert stored["FindingProviderFields"]["Severity"] == {"Label": "CRITICAL", "Original": "9.5"}
+    assert stored["FindingProviderFields"]["Types"] == [NETPOL_TYPE]
+
+
+def test_provider_fields_update_follows_to_top_level(hub: SecurityHubEmulator) -> None:
+    import_findings(hub, without("Severity", FindingProviderFields=provider_fields("HIGH")))
+    sent = without(
+        "Severity",
+        updated_at="2026-11-02T00:00:00Z",
+        FindingProviderFields=provider_fields("LOW", [OTHER_TYPE]),
+    )
+    sent.pop("Types")
+    import_findings(hub, sent)
+    [stored] = hub.findings(REGION)
+    assert stored["Severity"] == {"Label": "LOW", "Normalized": 1}
+    assert stored["Types"] == [OTHER_TYPE]
+
+
+def test_customer_severity_survives_provider_updates(hub: SecurityHubEmulator) -> None:
+    import_findings(hub, without("Severity", FindingProviderFields=provider_fields("HIGH")))
+    update_fields(hub, Severity={"Label": "INFORMATIONAL"})
+    sent = without(
+        "Severity",
+        updated_at="2026-11-02T00:00:00Z",
+        FindingProviderFields=provider_fields("CRITICAL", [OTHER_TYPE]),
+    )
+    sent.pop("Types")
+    import_findings(hub, sent)
+    [stored] = hub.findings(REGION)
+    # Severity is the customer's; Types, which the customer never touched, follows the provider.
+    assert stored["Severity"] == {"Label": "INFORMATIONAL", "Normalized": 0}
+    assert stored["FindingProviderFields"]["Severity"] == {"Label": "CRITICAL"}
+    assert stored["Types"] == [OTHER_TYPE]
+
+    update_fields(hub, Types=[NETPOL_TYPE])
+    sent = dict(sent, UpdatedAt="2026-11-03T00:00:00Z")
+    import_findings(hub, sent)
+    [stored] = hub.findings(REGION)
+    assert stored["Types"] == [NETPOL_TYPE]
+    assert stored["FindingProviderFields"]["Types"] == [OTHER_TYPE]
+
+
+def test_existing_finding_uses_both_values(hub: SecurityHubEmulator) -> None:
+    import_findings(hub, finding(FindingProviderFields=provider_fields("HIGH")))
+    import_findings(
+        hub,
+        finding(
+            updated_at="2026-11-02T00:00:00Z",
+            Severity={"Label": "MEDIUM"},
+            FindingProviderFields=provider_fields("LOW"),
+        ),
+    )
+    [stored] = hub.findings(REGION)
+    assert stored["Severity"]["Label"] == "MEDIUM"
+    assert stored["FindingProviderFields"]["Severity"] == {"Label": "LOW"}
+
+
+def test_update_without_an_attribute_keeps_it(hub: SecurityHubEmulator) -> None:
+    import_findings(hub, finding(FindingProviderFields=provider_fields("HIGH", Criticality=70)))
+    import_findings(hub, finding(updated_at="2026-11-02T00:00:00Z"))
+    [stored] = hub.findings(REGION)
+    assert stored["Criticality"] == 70
+    assert stored["FindingProviderFields"]["Criticality"] == 70
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"Severity": {"Label": "HIGH"}}, "FindingProviderFields needs Types"),
+        ({"Types": [NETPOL_TYPE]}, "FindingProviderFields needs Severity"),
+        (provider_fields("SEVERE"), "FindingProviderFields.Severity.Label is invalid"),
+        (
+            {"Severity": {"Original": "x"}, "Types": [NETPOL_TYPE]},
+            "FindingProviderFields.Severity needs Label",
+        ),
+        (provider_fields("HIGH", ["Compliance/X"]), "FindingProviderFields.Types"),
+        (provider_fields("HIGH", Confidence=101), "FindingProviderFields.Confidence"),
+    ],
+)
+def test_invalid_provider_fields_fail_the_finding(
+    hub: SecurityHubEmulator, fields: dict[str, Any], message: str
+) -> None:
+    body = import_findings(hub, finding(FindingProviderFields=fields))
+    assert body["FailedCount"] == 1
+    assert message in body["FailedFindings"][0]["ErrorMessage"]
+    assert hub.findings(REGION) == []
+
+
+# -------------------------------------------------------------------------- ingestion events
+
+
+def test_every_accepted_finding_is_an_ingestion_event(hub: SecurityHubEmulator) -> None:
+    import_findings(hub, finding("a"), finding("b"), finding("bad", Title=""))
+    import_findings(hub, finding("a", updated_at="2026-11-02T00:00:00Z"))  # update
+    import_findings(hub, finding("a", updated_at="2026-11-02T00:00:00Z"))  # stale, still billed
+    call(
+        hub,
+        "BatchImportFindings",
+        {"Findings": [finding("c", region="us-east-1")]},
+        region="us-east-1",
+    )
+    assert hub.ingestion_events() == [
+        {"account": ACCOUNT, "region": REGION, "count": 4},
+        {"account": ACCOUNT, "region": "us-east-1", "count": 1},
+    ]
+    # Neither BatchUpdateFindings nor reads are ingestion events.
+    update_fields_body = {"FindingIdentifiers": [{"Id": "a", "ProductArn": PRODUCT_ARN}]}
+    call(hub, "BatchUpdateFindings", {**update_fields_body, "Confidence": 5})
+    get_findings(hub)
+    assert sum(row["count"] for row in hub.ingestion_events()) == 5
+    hub.reset_ingestion_events()
+    assert hub.ingestion_events() == []
+    assert len(hub.findings(REGION)) == 2
 
 
 # -------------------------------------------------------------------------- BatchUpdateFindings
@@ -640,3 +816,22 @@ def test_concurrent_imports_are_consistent(hub: SecurityHubEmulator) -> None:
         thread.join()
     assert not errors
     assert len(hub.findings(REGION)) == 160
+
+
+# -------------------------------------------------------------------------- over HTTP
+
+
+def test_ingestion_events_through_the_control_api(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    """What the engine's "skip unchanged re-imports" saving is measured with."""
+    client = aws_client("securityhub", REGION)
+    client.batch_import_findings(Findings=[finding("a"), finding("b")])
+    client.batch_import_findings(Findings=[finding("a", updated_at="2026-11-02T00:00:00Z")])
+    assert sandbox.ingestion_events() == 3
+    assert sandbox.ingestion_events(account=ACCOUNT, region=REGION) == 3
+    assert sandbox.ingestion_events(region="us-east-1") == 0
+    assert sandbox.ingestion_events(account="999999999999") == 0
+    sandbox.reset_ingestion_events()
+    assert sandbox.ingestion_events() == 0
+    assert len(sandbox.findings(REGION)) == 2
