@@ -14,20 +14,28 @@ import pytest
 
 from eks_netpol_auditor import cli
 from eks_netpol_auditor.audit import run_audit
+from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AuditResult
-from eks_netpol_auditor.securityhub.asff import build_finding, finding_id, parse_timestamp
-from sandbox.client import AddonSeed, SandboxClient
+from eks_netpol_auditor.securityhub.asff import (
+    GENERATOR_ID,
+    build_finding,
+    finding_id,
+    parse_timestamp,
+    product_arn,
+)
+from sandbox.client import AddonSeed, ClusterSeed, SandboxClient
 
 ACCOUNT = "123456789012"
+OTHER_ACCOUNT = "210987654321"
 HOME = "us-east-1"
 ENABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"true"}')
 DISABLED = AddonSeed(configuration_values='{"env":{"WARM_IP_TARGET":"5"}}')
 
 
-def audit(*regions: str, **changes: Any) -> AuditResult:
+def audit(*regions: str, clients: AwsClients | None = None, **changes: Any) -> AuditResult:
     settings = Settings(regions=regions, publish=True, home_region=HOME, max_workers=16)
-    return run_audit(replace(settings, **changes))
+    return run_audit(replace(settings, **changes), clients)
 
 
 def fid(region: str, cluster: str) -> str:
@@ -325,3 +333,138 @@ def test_table_says_where_findings_went(
     table = capsys.readouterr().out
     assert code == 0
     assert "Security Hub: 2 findings published (us-east-1 2), 0 failed, 0 archived" in table
+
+
+# -- pins (issue 9 item 7): each fails when the rule it names is broken -----------------------
+
+
+@pytest.mark.parametrize("where", ["findings_region", "home_fallback"])
+def test_denied_listing_never_archives_in_the_region_holding_the_findings(
+    sandbox: SandboxClient, where: str
+) -> None:
+    """The findings of eu-west-1's clusters live in another region that *was* listed in
+    full; a denied eu-west-1 listing must still not make them look deleted."""
+    holder = "eu-central-1" if where == "findings_region" else HOME
+    changes: dict[str, Any] = {"findings_region": holder} if where == "findings_region" else {}
+    if where == "home_fallback":
+        sandbox.set_securityhub_enabled("eu-west-1", False)
+    sandbox.add_cluster("eu-west-1", "dublin", addon=DISABLED)
+    sandbox.add_cluster(holder, "local", addon=ENABLED)  # so the holder is listed in full
+    first = audit("eu-west-1", holder, **changes)
+    assert {r.finding_region for r in first.results} == {holder}
+    key = fid("eu-west-1", "dublin")
+    assert stored(sandbox, holder)[key]["RecordState"] == "ACTIVE"
+
+    sandbox.deny_region("eu-west-1", service="eks")
+    result = audit("eu-west-1", holder, **changes)
+    assert [(e.region, e.cluster) for e in result.errors] == [("eu-west-1", None)]
+    assert result.findings_archived == 0
+    assert stored(sandbox, holder)[key]["RecordState"] == "ACTIVE"
+    assert active(sandbox, holder, "eu-west-1") == sorted(
+        [(holder, key), (holder, fid(holder, "local"))]
+    )
+
+
+def test_security_hub_read_error_in_own_region_is_reported_not_rerouted(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=DISABLED)
+    audit("eu-west-1")
+    key = fid("eu-west-1", "dublin")
+    before = stored(sandbox, "eu-west-1")[key]
+
+    sandbox.add_fault(
+        "access_denied", service="securityhub", operation="GetFindings", region="eu-west-1"
+    )
+    result = audit("eu-west-1")
+    cluster = result.results[0]
+    assert cluster.finding_region is None
+    assert cluster.publish_error is not None
+    assert "cannot read findings in eu-west-1" in cluster.publish_error
+    assert (result.findings_published, result.findings_failed) == (0, 1)
+    assert ("eu-west-1", "dublin") in [(e.region, e.cluster) for e in result.errors]
+    assert result.exit_code() == 1  # FAILED wins; the error is still listed
+    # No second copy at home next to the one we could not see; the original is untouched.
+    assert stored(sandbox, HOME) == {}
+    assert stored(sandbox, "eu-west-1")[key] == before
+
+
+def test_get_findings_is_paginated_beyond_100_findings(sandbox: SandboxClient) -> None:
+    """GetFindings returns at most 100 per page: findings on later pages must still be
+    archived when their cluster is deleted, and keep their CreatedAt when updated."""
+    names = [f"c{i:03d}" for i in range(100)] + ["zz-gone", "zz-keep"]
+    sandbox.add_clusters([ClusterSeed("eu-west-1", name, addon=DISABLED) for name in names])
+    audit("eu-west-1")
+    first = stored(sandbox, "eu-west-1")
+    assert len(first) == 102
+    sandbox.delete_cluster("eu-west-1", "zz-gone")
+    sandbox.reset_calls()
+
+    result = audit("eu-west-1")
+    assert result.errors == []
+    assert result.findings_archived == 1
+    after = stored(sandbox, "eu-west-1")
+    assert len(after) == 102  # updated in place, no duplicates
+    assert after[fid("eu-west-1", "zz-gone")]["RecordState"] == "ARCHIVED"
+    keep = fid("eu-west-1", "zz-keep")
+    assert after[keep]["CreatedAt"] == first[keep]["CreatedAt"]
+    assert parse_timestamp(after[keep]["UpdatedAt"]) > parse_timestamp(first[keep]["UpdatedAt"])  # type: ignore[operator]
+    assert calls(sandbox, "GetFindings", region="eu-west-1") == 2  # 100 + 2
+
+
+def _foreign(region: str, cluster: str, **change: str) -> dict[str, Any]:
+    """A finding shaped like ours but belonging to another account, as a delegated
+    administrator's GetFindings would return for a member account."""
+    finding: dict[str, Any] = {
+        "SchemaVersion": "2018-10-08",
+        "Id": finding_id("aws", OTHER_ACCOUNT, region, cluster),
+        "ProductArn": product_arn("aws", region, OTHER_ACCOUNT),
+        "GeneratorId": GENERATOR_ID,
+        "AwsAccountId": OTHER_ACCOUNT,
+        "CreatedAt": "2020-01-01T00:00:00.000Z",
+        "FirstObservedAt": "2020-01-01T00:00:00.000Z",
+        "UpdatedAt": "2030-01-01T00:00:00.000Z",
+        "Title": "t",
+        "Description": "d",
+        "Severity": {"Label": "MEDIUM"},
+        "Resources": [{"Type": "AwsEksCluster", "Id": "x"}],
+        "RecordState": "ACTIVE",
+        "Workflow": {"Status": "NEW"},
+    }
+    finding.update(change)
+    return finding
+
+
+def test_another_accounts_finding_from_get_findings_is_never_ours(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=DISABLED)
+    audit("eu-west-1")
+    key = fid("eu-west-1", "dublin")
+    before = stored(sandbox, "eu-west-1")[key]
+    ours_arn = product_arn("aws", "eu-west-1", ACCOUNT)
+    injected = [
+        # a member account's finding for a cluster we do not have: would be "deleted"
+        _foreign("eu-west-1", "member-cluster"),
+        # a member's finding with our cluster's Id: its old CreatedAt must not be taken
+        _foreign("eu-west-1", "dublin", Id=key),
+        # an Id naming another account behind our own ProductArn and account
+        _foreign("eu-west-1", "spoof", ProductArn=ours_arn, AwsAccountId=ACCOUNT),
+    ]
+
+    def add_foreign(parsed: dict[str, Any], **_: Any) -> None:
+        parsed.setdefault("Findings", []).extend(injected)
+
+    clients = AwsClients()
+    clients.securityhub("eu-west-1").meta.events.register(
+        "after-call.securityhub.GetFindings", add_foreign
+    )
+    result = audit("eu-west-1", clients=clients)
+    assert result.errors == []
+    assert result.findings_archived == 0
+    assert result.results[0].finding_region == "eu-west-1"
+    after = stored(sandbox, "eu-west-1")
+    assert set(after) == {key}  # nothing written for the foreign Ids
+    assert after[key]["CreatedAt"] == before["CreatedAt"]
+    assert after[key]["AwsAccountId"] == ACCOUNT
+    assert calls(sandbox, "BatchUpdateFindings") == 0
