@@ -1,0 +1,358 @@
+"""EKS change events -> the one cluster each names. Pure: no boto3, no I/O.
+
+Two kinds of event are accepted, both as EventBridge delivers them:
+
+* EKS API calls recorded by CloudTrail: `detail-type` "AWS API Call via CloudTrail",
+  `source` aws.eks, `detail.eventSource` eks.amazonaws.com ("AWS service events delivered
+  via AWS CloudTrail", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html;
+  "Amazon Elastic Kubernetes Service events",
+  https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-eks.html). The cluster comes
+  from `requestParameters` (`name` or `clusterName`) or, for TagResource/UntagResource,
+  from `resourceArn`; the caller from `userIdentity` (CloudTrail userIdentity element,
+  https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
+* EKS's own add-on events, same EKS events reference: "EKS Addon Creation Failed",
+  "... Creation Succeeded", "... Update Failed", "... Update Succeeded", "... Deletion
+  Failed", "... Deletion Succeeded", "EKS Addon Health Degraded", "... Health Restored".
+  The reference documents only these `detail-type` strings, not their `detail` fields, so
+  `detail` is never read: the add-on comes from the envelope's `resources` ARNs ("AWS
+  service event metadata": ARNs of the resources involved). An event whose `resources`
+  names no EKS add-on or cluster is rejected, never guessed.
+
+ARN formats (Service Authorization Reference, "Actions, resources, and condition keys for
+Amazon EKS"): `cluster/<name>`, `addon/<cluster>/<addon>/<uuid>`,
+`nodegroup/<cluster>/<nodegroup>/<uuid>`, ... The auditor reads only cluster tags and the
+vpc-cni add-on, so a tag change on an add-on or node group, or any change to another
+add-on, cannot change a verdict: such an event is a `Skip` (valid, nothing to audit).
+
+Everything else is an `EventRejected` with one line saying why: it never becomes a wider
+audit.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
+from pydantic import BaseModel, Field, ValidationError
+
+from .model import VPC_CNI_ADDON
+
+CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
+EKS_SOURCE = "aws.eks"
+EKS_EVENT_SOURCE = "eks.amazonaws.com"
+CLOUDTRAIL_EVENTS = frozenset(
+    {
+        "CreateCluster",
+        "DeleteCluster",
+        "CreateAddon",
+        "UpdateAddon",
+        "DeleteAddon",
+        "TagResource",
+        "UntagResource",
+    }
+)
+ADDON_CALLS = frozenset({"CreateAddon", "UpdateAddon", "DeleteAddon"})
+TAG_CALLS = frozenset({"TagResource", "UntagResource"})
+ADDON_EVENTS = frozenset(
+    {
+        "EKS Addon Creation Failed",
+        "EKS Addon Creation Succeeded",
+        "EKS Addon Update Failed",
+        "EKS Addon Update Succeeded",
+        "EKS Addon Deletion Failed",
+        "EKS Addon Deletion Succeeded",
+        "EKS Addon Health Degraded",
+        "EKS Addon Health Restored",
+    }
+)
+# EKS API reference, CreateCluster `name`: 1-100 characters, ^[0-9A-Za-z][A-Za-z0-9\-_]*
+CLUSTER_NAME = re.compile(r"[0-9A-Za-z][A-Za-z0-9\-_]{0,99}")
+REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
+ACCOUNT = re.compile(r"\d{12}")
+EKS_ARN = re.compile(
+    r"arn:(?P<partition>aws[a-z-]*):eks:(?P<region>[^:]+):(?P<account>\d{12}):"
+    r"(?P<kind>[a-z-]+)/(?P<path>.+)"
+)
+
+
+class EventRejected(ValueError):
+    """The payload is not an event this auditor accepts; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A valid EKS event that cannot change any verdict (another add-on, a node group tag)."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class ClusterEvent:
+    """One accepted event, reduced to the cluster it names and who caused it."""
+
+    event_id: str
+    name: str  # CloudTrail eventName or the EKS event's detail-type
+    account: str
+    region: str
+    cluster: str
+    deleted: bool = False  # DeleteCluster: archive the finding once the cluster is gone
+    principal: str | None = None  # from userIdentity; CloudTrail events only
+    client_token: str | None = None  # requestParameters.clientRequestToken
+
+
+@dataclass(frozen=True)
+class Target:
+    """One cluster to audit, with every event of the batch that named it."""
+
+    account: str
+    region: str
+    cluster: str
+    events: tuple[ClusterEvent, ...]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.region, self.cluster)
+
+
+class _Envelope(EventBridgeModel):
+    """Powertools' EventBridge envelope, narrowed: account and region must look like AWS's
+    and `detail` must be an object."""
+
+    account: str = Field(pattern=f"^{ACCOUNT.pattern}$")
+    region: str = Field(pattern=f"^{REGION.pattern}$")
+    detail: dict[str, Any]
+
+
+class _SessionIssuer(BaseModel):
+    arn: str | None = None
+
+
+class _SessionContext(BaseModel):
+    sessionIssuer: _SessionIssuer | None = None
+
+
+class _UserIdentity(BaseModel):
+    type: str | None = None
+    arn: str | None = None
+    sessionContext: _SessionContext | None = None
+
+
+class _CloudTrailDetail(BaseModel):
+    eventSource: str  # CloudTrail field names, as delivered
+    eventName: str
+    awsRegion: str | None = None
+    errorCode: str | None = None
+    userIdentity: _UserIdentity | None = None
+    requestParameters: dict[str, Any] | None = None
+
+
+def is_eks_event(event: Mapping[str, Any]) -> bool:
+    """True for anything that claims to be an EKS event (then it is parsed, or rejected)."""
+    return event.get("source") == EKS_SOURCE
+
+
+def parse_event(raw: object) -> ClusterEvent | Skip:
+    """The cluster an EKS event names, a Skip, or EventRejected with one clear reason."""
+    if not isinstance(raw, dict):
+        raise EventRejected(f"event must be a JSON object, got {type(raw).__name__}")
+    try:
+        envelope = _Envelope.model_validate(raw)
+    except ValidationError as error:
+        raise EventRejected(f"malformed EventBridge event: {first_problem(error)}") from None
+    if envelope.source != EKS_SOURCE:
+        raise EventRejected(f"unsupported event source {envelope.source!r} (expected aws.eks)")
+    if envelope.detail_type == CLOUDTRAIL_DETAIL_TYPE:
+        return _from_cloudtrail(envelope)
+    if envelope.detail_type in ADDON_EVENTS:
+        return _from_addon_event(envelope)
+    raise EventRejected(f"unsupported EKS event detail-type {envelope.detail_type!r}")
+
+
+def _from_cloudtrail(envelope: _Envelope) -> ClusterEvent | Skip:
+    try:
+        detail = _CloudTrailDetail.model_validate(envelope.detail)
+    except ValidationError as error:
+        raise EventRejected(f"malformed CloudTrail detail: {first_problem(error)}") from None
+    if detail.eventSource != EKS_EVENT_SOURCE:
+        raise EventRejected(f"unsupported eventSource {detail.eventSource!r}")
+    if detail.eventName not in CLOUDTRAIL_EVENTS:
+        raise EventRejected(f"unsupported EKS API call {detail.eventName!r}")
+    if detail.awsRegion is not None and detail.awsRegion != envelope.region:
+        raise EventRejected(
+            f"event region {envelope.region} differs from detail.awsRegion {detail.awsRegion}"
+        )
+    if detail.errorCode is not None:
+        return Skip(f"{detail.eventName} failed ({detail.errorCode}): nothing changed")
+    params = detail.requestParameters or {}
+    if detail.eventName in TAG_CALLS:
+        cluster = _tagged_cluster(envelope, params.get("resourceArn"))
+        if isinstance(cluster, Skip):
+            return cluster
+    else:
+        cluster = _cluster_param(params)
+        if detail.eventName in ADDON_CALLS:
+            addon = params.get("addonName")
+            if not isinstance(addon, str) or not addon:
+                raise EventRejected(f"{detail.eventName}: requestParameters.addonName missing")
+            if addon != VPC_CNI_ADDON:
+                return Skip(f"{detail.eventName} of add-on {addon!r}, not {VPC_CNI_ADDON}")
+    token = params.get("clientRequestToken")
+    return ClusterEvent(
+        event_id=envelope.id,
+        name=detail.eventName,
+        account=envelope.account,
+        region=envelope.region,
+        cluster=cluster,
+        deleted=detail.eventName == "DeleteCluster",
+        principal=_event_principal(detail.userIdentity),
+        client_token=token if isinstance(token, str) else None,
+    )
+
+
+def _cluster_param(params: Mapping[str, Any]) -> str:
+    for key in ("name", "clusterName"):
+        value = params.get(key)
+        if value is not None:
+            return _valid_cluster(value, f"requestParameters.{key}")
+    raise EventRejected("requestParameters names no cluster (name or clusterName)")
+
+
+def _valid_cluster(value: object, where: str) -> str:
+    if not isinstance(value, str) or not CLUSTER_NAME.fullmatch(value):
+        raise EventRejected(f"{where}: not an EKS cluster name: {str(value)[:120]!r}")
+    return value
+
+
+def _arn_parts(envelope: _Envelope, arn: str, where: str) -> tuple[str, list[str]]:
+    """(resource kind, path segments) of an EKS ARN of this event's account and region."""
+    match = EKS_ARN.fullmatch(arn)
+    if match is None:
+        raise EventRejected(f"{where}: not an EKS ARN: {arn[:200]!r}")
+    if match["region"] != envelope.region or match["account"] != envelope.account:
+        raise EventRejected(
+            f"{where}: {arn} is not in the event's account {envelope.account} and "
+            f"region {envelope.region}"
+        )
+    return match["kind"], match["path"].split("/")
+
+
+def _tagged_cluster(envelope: _Envelope, arn: object) -> str | Skip:
+    if not isinstance(arn, str):
+        raise EventRejected("requestParameters.resourceArn missing")
+    kind, path = _arn_parts(envelope, arn, "requestParameters.resourceArn")
+    if kind != "cluster":
+        # Only cluster tags (exempt, auto-remediate) are read; other tags change no verdict.
+        return Skip(f"tags changed on an EKS {kind}, not a cluster: no verdict depends on them")
+    if len(path) != 1:
+        raise EventRejected(f"requestParameters.resourceArn: malformed cluster ARN {arn!r}")
+    return _valid_cluster(path[0], "requestParameters.resourceArn")
+
+
+def _from_addon_event(envelope: _Envelope) -> ClusterEvent | Skip:
+    named: set[tuple[str, str | None]] = set()  # (cluster, add-on or None for a cluster ARN)
+    for arn in envelope.resources:
+        if not EKS_ARN.fullmatch(arn):
+            continue
+        kind, path = _arn_parts(envelope, arn, "resources")
+        if kind == "addon" and len(path) >= 2:
+            named.add((_valid_cluster(path[0], "resources"), path[1]))
+        elif kind == "cluster" and len(path) == 1:
+            named.add((_valid_cluster(path[0], "resources"), None))
+    clusters = {cluster for cluster, _ in named}
+    if not clusters:
+        raise EventRejected(
+            f"{envelope.detail_type}: resources names no EKS cluster or add-on ARN (the "
+            "event's detail fields are not documented, so nothing else is read)"
+        )
+    if len(clusters) > 1:
+        raise EventRejected(
+            f"{envelope.detail_type}: resources name several clusters: {sorted(clusters)}"
+        )
+    addons = {addon for _, addon in named if addon is not None}
+    if addons and VPC_CNI_ADDON not in addons:
+        return Skip(f"{envelope.detail_type} for add-on {sorted(addons)[0]!r}, not vpc-cni")
+    return ClusterEvent(
+        event_id=envelope.id,
+        name=envelope.detail_type,
+        account=envelope.account,
+        region=envelope.region,
+        cluster=clusters.pop(),
+    )
+
+
+# ---------------------------------------------------------------------- who made the call
+
+
+def principal_of(arn: str) -> str:
+    """A comparable identity for an IAM or STS ARN.
+
+    A role session `arn:aws:sts::<acct>:assumed-role/<role>/<session>` (GetCallerIdentity
+    in Lambda) and its issuer `arn:aws:iam::<acct>:role/<path>/<role>` (CloudTrail
+    `userIdentity.sessionContext.sessionIssuer.arn`) both become `role:<acct>:<role>`: the
+    assumed-role ARN carries no role path (IAM identifiers, "IAM ARNs"), so the role name
+    is compared, not the path. Anything else (an IAM user) compares as the ARN itself.
+    """
+    parts = arn.split(":", 5)
+    if len(parts) == 6:
+        service, account, resource = parts[2], parts[4], parts[5]
+        if service == "sts" and resource.startswith("assumed-role/"):
+            return f"role:{account}:{resource.split('/')[1]}"
+        if service == "iam" and resource.startswith("role/"):
+            return f"role:{account}:{resource.rsplit('/', 1)[-1]}"
+    return arn
+
+
+def _event_principal(identity: _UserIdentity | None) -> str | None:
+    if identity is None:
+        return None
+    context = identity.sessionContext
+    issuer = context.sessionIssuer if context is not None else None
+    if issuer is not None and issuer.arn:
+        return principal_of(issuer.arn)
+    return principal_of(identity.arn) if identity.arn else None
+
+
+def is_own_call(event: ClusterEvent, own_principal: str | None, token_prefix: str) -> bool:
+    """The auditor's own call: made by its own role, or carrying its idempotency token.
+
+    Either signal is enough: mistaking someone else's call for ours only means that event
+    re-audits without remediating (the schedule remediates later), the safe direction.
+    """
+    if own_principal is not None and event.principal == own_principal:
+        return True
+    return event.client_token is not None and event.client_token.startswith(token_prefix)
+
+
+# ---------------------------------------------------------------------- batches
+
+
+def group(events: Iterable[ClusterEvent]) -> list[Target]:
+    """One target per (account, region, cluster), in first-seen order."""
+    grouped: dict[tuple[str, str, str], list[ClusterEvent]] = {}
+    for event in events:
+        grouped.setdefault((event.account, event.region, event.cluster), []).append(event)
+    return [
+        Target(account, region, cluster, tuple(found))
+        for (account, region, cluster), found in grouped.items()
+    ]
+
+
+def in_cooldown(modified_at: datetime | None, now: datetime, minutes: int) -> bool:
+    """True when the add-on changed less than `minutes` ago (by anyone: see README)."""
+    if modified_at is None or minutes <= 0:
+        return False
+    return now - modified_at < timedelta(minutes=minutes)
+
+
+def first_problem(error: ValidationError) -> str:
+    """The first pydantic problem as `field.path: message`, one line."""
+    problems = error.errors()
+    if not problems:
+        return str(error).splitlines()[0]
+    first = problems[0]
+    where = ".".join(str(part) for part in first.get("loc", ())) or "event"
+    return f"{where}: {first.get('msg', 'invalid')}"
