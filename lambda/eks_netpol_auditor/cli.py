@@ -12,12 +12,13 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TextIO
 
 from . import __version__
 from .audit import AuditAborted, run_audit
 from .config import ConfigError, Settings, parse_count, parse_regions, settings_from_env
 from .model import AuditResult
+from .remediation import Outcome
 
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
@@ -83,12 +84,12 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
 
 
-def _remediation_cell(remediation: dict[str, Any] | None) -> str:
+def _remediation_cell(remediation: Outcome | None) -> str:
     """One word per action, with the guard that stopped it or the update it started."""
     if remediation is None:
         return "-"
-    action = str(remediation.get("action", "?"))
-    detail = remediation.get("guard") or remediation.get("update_id")
+    action = remediation.action.value
+    detail = remediation.guard.value if remediation.guard else remediation.update_id
     return f"{action} ({detail})" if detail else action
 
 

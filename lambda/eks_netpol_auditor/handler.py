@@ -135,8 +135,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def summarize(result: AuditResult) -> dict[str, Any]:
     actions: dict[str, int] = {}
     for cluster in result.results:
-        if cluster.remediation:
-            action = str(cluster.remediation.get("action"))
+        if cluster.remediation is not None:
+            action = cluster.remediation.action.value
             actions[action] = actions.get(action, 0) + 1
     return {
         "account": result.account,

@@ -8,7 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the remediation package imports this module; typing only
+    from .remediation.plan import Outcome
 
 CONTROL_ID = "CIS-EKS-5.4.4"
 EXEMPT_TAG = "eks-netpol-auditor:exempt"
@@ -90,11 +93,15 @@ class Verdict:
 
 @dataclass
 class ClusterResult:
-    """One cluster's outcome; later stages (publish, remediate) fill their fields in."""
+    """One cluster's outcome; later stages (publish, remediate) fill their fields in.
+
+    `remediation` is the typed outcome; it becomes JSON only in `to_json`, where output
+    is written.
+    """
 
     facts: ClusterFacts
     verdict: Verdict
-    remediation: dict[str, Any] | None = None
+    remediation: Outcome | None = None
     finding_region: str | None = None
     publish_error: str | None = None
 
@@ -109,7 +116,7 @@ class ClusterResult:
             "message": self.verdict.message,
             "addon_version": addon.version if addon else None,
             "kubernetes_version": self.facts.kubernetes_version,
-            "remediation": self.remediation,
+            "remediation": None if self.remediation is None else self.remediation.to_json(),
             "finding_region": self.finding_region,
             "publish_error": self.publish_error,
         }

@@ -112,7 +112,7 @@ def test_malformed_configuration_fails_closed_and_spoils_nothing_else(
         assert len(verdict.message) < 300, name  # the problem, not the document
         # Fail closed: never rewritten, and the reason says why.
         assert cluster.remediation is not None
-        assert (cluster.remediation["action"], cluster.remediation["guard"]) == (
+        assert (cluster.remediation.action, cluster.remediation.guard) == (
             "skipped",
             "configuration",
         ), name
@@ -145,8 +145,8 @@ def test_oversized_configuration_is_refused_by_the_schema_not_sent(
         "NETWORK_POLICY_DISABLED",
     )
     assert cluster.remediation is not None
-    assert cluster.remediation["guard"] == "schema_rejects_config"
-    assert "'bulk'" in cluster.remediation["reason"]
+    assert cluster.remediation.guard == "schema_rejects_config"
+    assert "'bulk'" in cluster.remediation.reason
     assert sandbox.updates() == []
     assert result.errors == []
     (finding,) = sandbox.findings(HOME)
@@ -341,5 +341,5 @@ def test_tags_at_and_beyond_the_aws_limits_still_import_whole(sandbox: SandboxCl
     assert sandbox.updates() == []
     beyond_result = next(r for r in result.results if r.facts.name == "beyond")
     assert beyond_result.remediation is not None
-    assert beyond_result.remediation["guard"] == "opt_out_tag"
+    assert beyond_result.remediation.guard == "opt_out_tag"
     assert len(json.dumps(stored[fid(HOME, "beyond")]).encode()) <= 240 * 1024

@@ -311,14 +311,14 @@ def test_every_cluster_is_accounted_for_under_every_fault_at_once(
     assert [(u["region"], u["clusterName"]) for u in updates] == [(CHURN, REMEDIATED)]
     opted = next(r for r in result.results if r.facts.name == REMEDIATED)
     assert opted.remediation is not None
-    assert opted.remediation["action"] == "applied"
-    assert opted.remediation["update_id"] == updates[0]["id"]
+    assert opted.remediation.action == "applied"
+    assert opted.remediation.update_id == updates[0]["id"]
     note = after[CHURN][fid(CHURN, REMEDIATED)]["Note"]["Text"]
     assert f"EKS update id {updates[0]['id']}" in note
     skipped = {
-        r.facts.name: r.remediation["guard"]
+        r.facts.name: r.remediation.guard
         for r in result.results
-        if r.remediation is not None and r.remediation["action"] == "skipped"
+        if r.remediation is not None and r.remediation.action == "skipped"
     }
     assert skipped[SECRET] == "not_evaluated"
     assert skipped["default-off"] == "require_tag"

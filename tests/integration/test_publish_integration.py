@@ -289,7 +289,7 @@ def test_remediation_outcome_is_noted_once(sandbox: SandboxClient) -> None:
     key = fid("eu-west-1", "pay")
     result = audit("eu-west-1", auto_remediate=True, dry_run=True)
     assert result.results[0].remediation is not None
-    assert result.results[0].remediation["action"] == "dry_run"
+    assert result.results[0].remediation.action == "dry_run"
     note = stored(sandbox, "eu-west-1")[key]["Note"]
     assert note["Text"].startswith("eks-netpol-auditor remediation: dry_run")
     assert "UpdateAddon" in note["Text"]
@@ -300,9 +300,9 @@ def test_remediation_outcome_is_noted_once(sandbox: SandboxClient) -> None:
 
     applied = audit("eu-west-1", auto_remediate=True)
     outcome = applied.results[0].remediation
-    assert outcome is not None and outcome["action"] == "applied"
+    assert outcome is not None and outcome.action == "applied"
     note = stored(sandbox, "eu-west-1")[key]["Note"]
-    assert f"EKS update id {outcome['update_id']}" in note["Text"]
+    assert f"EKS update id {outcome.update_id}" in note["Text"]
 
 
 @pytest.mark.slow

@@ -74,7 +74,8 @@ def audit(settings_: Settings, **kwargs: Any) -> AuditResult:
 
 
 def by_name(result: AuditResult) -> dict[str, dict[str, Any] | None]:
-    return {r.facts.name: r.remediation for r in result.results}
+    """Each cluster's remediation as the JSON output shows it."""
+    return {r.facts.name: r.to_json()["remediation"] for r in result.results}
 
 
 def status_of(result: AuditResult) -> dict[str, tuple[str, str]]:
@@ -224,7 +225,8 @@ def test_cap_is_honoured_in_order_and_the_rest_deferred(sandbox: SandboxClient) 
     result = audit(remediating(max_remediations=4))
     assert update_calls(sandbox) == 4
     actions = {
-        (r.facts.region, r.facts.name): (r.remediation or {}).get("action") for r in result.results
+        (r.facts.region, r.facts.name): r.remediation and r.remediation.action
+        for r in result.results
     }
     assert actions == {
         ("eu-west-1", "a-eu-west-1"): "applied",

@@ -245,8 +245,7 @@ def _record(
         outcome = outcomes.get((cluster.facts.region, cluster.facts.name))
         if outcome is None:
             continue
-        record = outcome.to_json()
-        cluster.remediation = record
+        cluster.remediation = outcome
         counts[outcome.action.value] = counts.get(outcome.action.value, 0) + 1
         if outcome.action is Action.FAILED:
             result.errors.append(
@@ -266,7 +265,7 @@ def _record(
                 "cluster": cluster.facts.name,
                 "region": cluster.facts.region,
                 "cluster_arn": cluster.facts.arn,
-                "remediation": record,
+                "remediation": outcome.to_json(),
             },
         )
     logger.info(

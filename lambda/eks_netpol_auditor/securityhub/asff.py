@@ -30,6 +30,7 @@ from ..model import (
     Reason,
 )
 from ..names import PRODUCT
+from ..remediation.plan import Action, Outcome
 
 SCHEMA_VERSION = "2018-10-08"
 # Fixed per control: GetFindings filters on it to find (and only find) our own findings.
@@ -270,7 +271,7 @@ def product_fields(result: ClusterResult) -> dict[str, str]:
     reserved); values are clipped to the ASFF limit and blank ones left out."""
     facts = result.facts
     addon = facts.addon
-    remediation = result.remediation or {}
+    remediation = result.remediation
     raw: dict[str, object] = {
         "Control": CONTROL_ID,
         "Reason": result.verdict.reason.value,
@@ -285,8 +286,8 @@ def product_fields(result: ClusterResult) -> dict[str, str]:
         "AddonStatus": addon.status if addon else None,
         "AddonHealthIssues": ",".join(addon.health_issues) if addon else None,
         "RemediationCommand": _unclipped(remediation_command(result)),
-        "RemediationAction": remediation.get("action"),
-        "RemediationUpdateId": remediation.get("update_id"),
+        "RemediationAction": remediation.action.value if remediation else None,
+        "RemediationUpdateId": remediation.update_id if remediation else None,
     }
     fields: dict[str, str] = {}
     for key, value in raw.items():
@@ -422,24 +423,23 @@ def archived(existing: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     return finding
 
 
-def remediation_note(remediation: Mapping[str, Any] | None) -> str | None:
+def remediation_note(remediation: Outcome | None) -> str | None:
     """The Note text recording what the remediation stage did, or None when it did nothing.
 
     Deterministic (no timestamps) so an unchanged outcome is not rewritten on every run;
     BatchUpdateFindings stamps Note.UpdatedAt itself.
     """
-    if not remediation or not remediation.get("action"):
+    if remediation is None:
         return None
-    text = f"{PRODUCT} remediation: {remediation['action']}"
-    if remediation.get("update_id"):
-        text += f", EKS update id {remediation['update_id']}"
-    if remediation.get("guard"):
-        text += f" (guard {remediation['guard']})"
-    if remediation.get("reason"):
-        text += f". {remediation['reason']}"
-    if remediation.get("request") is not None:
-        request = remediation["request"]
-        shown = request if isinstance(request, str) else json.dumps(request, sort_keys=True)
-        verb = "Would send" if remediation["action"] == "dry_run" else "Sent"
+    text = f"{PRODUCT} remediation: {remediation.action.value}"
+    if remediation.update_id:
+        text += f", EKS update id {remediation.update_id}"
+    if remediation.guard is not None:
+        text += f" (guard {remediation.guard.value})"
+    if remediation.reason:
+        text += f". {remediation.reason}"
+    if remediation.request is not None:
+        shown = json.dumps(remediation.request.to_kwargs(), sort_keys=True)
+        verb = "Would send" if remediation.action is Action.DRY_RUN else "Sent"
         text += f". {verb} UpdateAddon {shown}"
     return clip(text, MAX_NOTE_TEXT)

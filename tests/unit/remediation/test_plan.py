@@ -548,7 +548,7 @@ def run(
     clients: FakeClients, result: AuditResult, settings_: Settings, stop: Any = lambda: False
 ) -> dict[str, dict[str, Any] | None]:
     shell.remediate(settings_, clients, result, stop)  # type: ignore[arg-type]
-    return {r.facts.name: r.remediation for r in result.results}
+    return {r.facts.name: r.to_json()["remediation"] for r in result.results}
 
 
 def test_off_makes_no_call_and_records_nothing(sleeps: list[float]) -> None:
@@ -597,7 +597,8 @@ def test_cap_defers_the_rest_in_deterministic_order(sleeps: list[float]) -> None
     result = audit_result(*facts)
     shell.remediate(on(max_remediations=3), clients, result, lambda: False)  # type: ignore[arg-type]
     actions = {
-        (r.facts.region, r.facts.name): (r.remediation or {})["action"] for r in result.results
+        (r.facts.region, r.facts.name): r.remediation and r.remediation.action
+        for r in result.results
     }
     assert actions == {
         ("eu-west-1", "a"): "applied",

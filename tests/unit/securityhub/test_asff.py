@@ -22,6 +22,7 @@ from eks_netpol_auditor.model import (
     ComplianceStatus,
     Reason,
 )
+from eks_netpol_auditor.remediation import Action, Guard, Outcome, UpdateRequest
 from eks_netpol_auditor.securityhub.asff import (
     EKS_DETAIL_FIELDS,
     EKS_VPC_CONFIG_FIELDS,
@@ -91,9 +92,11 @@ def facts(
     )
 
 
-def result(cluster: ClusterFacts | None = None, **remediation: Any) -> ClusterResult:
+def result(
+    cluster: ClusterFacts | None = None, remediation: Outcome | None = None
+) -> ClusterResult:
     cluster = cluster or facts()
-    return ClusterResult(cluster, evaluate(cluster), remediation=remediation or None)
+    return ClusterResult(cluster, evaluate(cluster), remediation=remediation)
 
 
 def build(cluster_result: ClusterResult, **kwargs: Any) -> dict[str, Any]:
@@ -300,24 +303,19 @@ def test_oversized_and_odd_tags_never_break_the_import() -> None:
 
 def test_remediation_outcome_becomes_a_deterministic_note() -> None:
     assert remediation_note(None) is None
-    assert remediation_note({}) is None
-    applied = remediation_note(
-        {"action": "applied", "reason": "enabled network policy", "update_id": "u-1"}
-    )
+    applied = remediation_note(Outcome(Action.APPLIED, "enabled network policy", update_id="u-1"))
     assert applied == (
         "eks-netpol-auditor remediation: applied, EKS update id u-1. enabled network policy"
     )
     dry = remediation_note(
-        {"action": "dry_run", "reason": "would enable", "request": {"x": "y" * 2000}}
+        Outcome(Action.DRY_RUN, "would enable", request=UpdateRequest("c", "y" * 2000, "t"))
     )
     assert dry is not None and len(dry) <= MAX_NOTE_TEXT and "Would send UpdateAddon" in dry
-    skipped = remediation_note(
-        {"action": "skipped", "guard": "exempt_tag", "reason": "cluster is exempted"}
-    )
+    skipped = remediation_note(Outcome(Action.SKIPPED, "cluster is exempted", Guard.EXEMPT_TAG))
     assert skipped == (
         "eks-netpol-auditor remediation: skipped (guard exempt_tag). cluster is exempted"
     )
-    finding = build(result(action="applied", update_id="u-1", reason="ok"))
+    finding = build(result(remediation=Outcome(Action.APPLIED, "ok", update_id="u-1")))
     assert finding["ProductFields"]["eks-netpol-auditor/RemediationAction"] == "applied"
     assert finding["ProductFields"]["eks-netpol-auditor/RemediationUpdateId"] == "u-1"
 
