@@ -395,15 +395,51 @@ class SandboxClient:
         self._request("DELETE", "/calls")
 
     # ------------------------------------------------------------------ Security Hub
-    def set_securityhub_enabled(self, region: str, enabled: bool) -> None:
-        self._request("PUT", f"/securityhub/{self._seg(region)}", {"enabled": enabled})
+    def set_securityhub_enabled(
+        self, region: str, enabled: bool, *, account: str | None = None
+    ) -> None:
+        """Turn Security Hub on or off in ``region`` for ``account`` (None: every account)."""
+        self._request(
+            "PUT", f"/securityhub/{self._seg(region)}", {"enabled": enabled}, {"account": account}
+        )
 
-    def findings(self, region: str) -> list[dict[str, Any]]:
-        """Findings stored by the Security Hub emulator in ``region`` (ASFF dicts)."""
+    def findings(self, region: str, *, account: str | None = None) -> list[dict[str, Any]]:
+        """Findings stored by the Security Hub emulator in ``region`` (ASFF dicts); every
+        account's unless ``account`` is given. Stored copies only: what an administrator or
+        an aggregation Region sees is GetFindings' business."""
         result: list[dict[str, Any]] = self._request(
-            "GET", f"/securityhub/{self._seg(region)}/findings"
+            "GET", f"/securityhub/{self._seg(region)}/findings", query={"account": account}
         )["findings"]
         return result
+
+    def set_securityhub_organization(
+        self,
+        administrator: str,
+        members: list[str],
+        *,
+        aggregation_region: str | None = None,
+        linked_regions: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Make ``administrator`` the Security Hub administrator of ``members`` (in every
+        Region), optionally with cross-Region aggregation into ``aggregation_region`` from
+        ``linked_regions``. Findings that already exist in a Region when it is linked reach
+        the aggregation Region only once they are updated, as in Security Hub."""
+        body = {
+            "administrator": administrator,
+            "members": list(members),
+            "aggregation_region": aggregation_region,
+            "linked_regions": list(linked_regions or []),
+        }
+        result: dict[str, Any] = self._request("PUT", "/securityhub:organization", body)
+        return result
+
+    def securityhub_organization(self) -> dict[str, Any]:
+        """``{administrator, members, aggregation_region, linked_regions}``."""
+        result: dict[str, Any] = self._request("GET", "/securityhub:organization")
+        return result
+
+    def clear_securityhub_organization(self) -> None:
+        self._request("DELETE", "/securityhub:organization")
 
     def ingestion_events(self, account: str | None = None, region: str | None = None) -> int:
         """Finding ingestion events (findings BatchImportFindings accepted, new or updated)

@@ -23,8 +23,10 @@ Endpoints (JSON bodies; errors are ``{"error": "..."}`` with 400/404/501)::
     GET|POST|DELETE /_sandbox/faults, DELETE /_sandbox/faults/ID
     GET|PUT|DELETE /_sandbox/latency                     {base_ms, region_ms, service_ms}
     GET|DELETE /_sandbox/calls                           counts + peak concurrency / reset
-    PUT    /_sandbox/securityhub/R                       {enabled: bool}
-    GET    /_sandbox/securityhub/R/findings
+    PUT    /_sandbox/securityhub/R[?account=A]           {enabled: bool} (all accounts without A)
+    GET    /_sandbox/securityhub/R/findings[?account=A]
+    GET|PUT|DELETE /_sandbox/securityhub:organization    {administrator, members,
+                                                          aggregation_region, linked_regions}
     GET|DELETE /_sandbox/securityhub:ingestion            finding ingestion events / reset
 """
 
@@ -166,6 +168,9 @@ class ControlApi:
             ("PUT", f"/securityhub/{seg}", self._put_securityhub),
             ("GET", f"/securityhub/{seg}/findings", self._findings),
             ("GET", "/securityhub:ingestion", self._ingestion),
+            ("GET", "/securityhub:organization", self._get_organization),
+            ("PUT", "/securityhub:organization", self._put_organization),
+            ("DELETE", "/securityhub:organization", self._delete_organization),
             ("DELETE", "/securityhub:ingestion", self._reset_ingestion),
         ]
         self._routes = [
@@ -434,17 +439,19 @@ class ControlApi:
         return emulator
 
     def _put_securityhub(
-        self, a: dict[str, str], b: dict[str, Any], _q: dict[str, str]
+        self, a: dict[str, str], b: dict[str, Any], q: dict[str, str]
     ) -> tuple[int, Any]:
         if not isinstance(b.get("enabled"), bool):
             raise ControlError(400, "enabled must be true or false")
-        self._require_securityhub().set_enabled(a["0"], b["enabled"])
+        account = _opt_str(b, "account") or q.get("account")
+        self._require_securityhub().set_enabled(a["0"], b["enabled"], account=account)
         return 200, {"region": a["0"], "enabled": b["enabled"]}
 
     def _findings(
-        self, a: dict[str, str], _b: dict[str, Any], _q: dict[str, str]
+        self, a: dict[str, str], _b: dict[str, Any], q: dict[str, str]
     ) -> tuple[int, Any]:
-        return 200, {"findings": self._require_securityhub().findings(a["0"])}
+        found = self._require_securityhub().findings(a["0"], account=q.get("account"))
+        return 200, {"findings": found}
 
     def _ingestion(
         self, _a: dict[str, str], _b: dict[str, Any], _q: dict[str, str]
@@ -456,3 +463,24 @@ class ControlApi:
     ) -> tuple[int, Any]:
         self._require_securityhub().reset_ingestion_events()
         return self._ingestion(a, b, q)
+
+    def _get_organization(
+        self, _a: dict[str, str], _b: dict[str, Any], _q: dict[str, str]
+    ) -> tuple[int, Any]:
+        return 200, self._require_securityhub().organization()
+
+    def _put_organization(
+        self, _a: dict[str, str], b: dict[str, Any], _q: dict[str, str]
+    ) -> tuple[int, Any]:
+        members, linked = b.get("members") or [], b.get("linked_regions") or []
+        for name, value in (("members", members), ("linked_regions", linked)):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ControlError(400, f"{name} must be a list of strings")
+        return 200, self._require_securityhub().set_organization(
+            _opt_str(b, "administrator"), members, _opt_str(b, "aggregation_region"), linked
+        )
+
+    def _delete_organization(
+        self, _a: dict[str, str], _b: dict[str, Any], _q: dict[str, str]
+    ) -> tuple[int, Any]:
+        return 200, self._require_securityhub().set_organization(None)

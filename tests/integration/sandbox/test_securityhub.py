@@ -13,8 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
-from sandbox.client import SandboxClient
+from sandbox.client import SandboxClient, SandboxError
 from sandbox.securityhub import SecurityHubEmulator, default_product_arn, parse_timestamp
 from sandbox.wire import SandboxRequest, SandboxResponse
 from tests.conftest import AwsClientFactory
@@ -835,3 +836,307 @@ def test_ingestion_events_through_the_control_api(
     sandbox.reset_ingestion_events()
     assert sandbox.ingestion_events() == 0
     assert len(sandbox.findings(REGION)) == 2
+
+
+# -------------------------------------------------------------------------- organization
+# User guide "Administrator and member accounts", "How cross-Region aggregation works";
+# API_GetFindings, API_BatchUpdateFindings, API_BatchImportFindings.
+
+ADMIN = "111111111111"
+MEMBER_A = "222222222222"
+MEMBER_B = "333333333333"
+OUTSIDER = "444444444444"
+HOME = "us-east-1"
+LINKED = "eu-west-1"
+UNLINKED = "ap-southeast-2"
+
+
+def owned(account: str, finding_id: str, region: str = HOME, **overrides: Any) -> dict[str, Any]:
+    """A finding of ``account`` in ``region``, as that account's auditor imports it."""
+    result = finding(finding_id, region=region, **overrides)
+    result["AwsAccountId"] = account
+    result["ProductArn"] = default_product_arn(region, account)
+    return result
+
+
+def import_as(hub: SecurityHubEmulator, account: str, *findings: dict[str, Any]) -> None:
+    region = findings[0]["ProductArn"].split(":")[3]
+    response = call(
+        hub, "BatchImportFindings", {"Findings": list(findings)}, region=region, account=account
+    )
+    assert response.body["FailedCount"] == 0, response.body
+
+
+def ids_as(hub: SecurityHubEmulator, account: str, region: str = HOME, **body: Any) -> list[str]:
+    return sorted(ids(call(hub, "GetFindings", body, region=region, account=account)))
+
+
+@pytest.fixture
+def org(hub: SecurityHubEmulator) -> SecurityHubEmulator:
+    hub.set_organization(ADMIN, [MEMBER_A, MEMBER_B])
+    import_as(hub, ADMIN, owned(ADMIN, "admin-1"))
+    import_as(hub, MEMBER_A, owned(MEMBER_A, "a-1"), owned(MEMBER_A, "a-2", RecordState="ARCHIVED"))
+    import_as(hub, MEMBER_B, owned(MEMBER_B, "b-1", Compliance={"Status": "PASSED"}))
+    import_as(hub, OUTSIDER, owned(OUTSIDER, "x-1"))
+    return hub
+
+
+def test_administrator_sees_its_members_findings_in_the_region(org: SecurityHubEmulator) -> None:
+    assert ids_as(org, ADMIN) == ["a-1", "a-2", "admin-1", "b-1"]
+    assert ids_as(org, MEMBER_A) == ["a-1", "a-2"]
+    assert ids_as(org, OUTSIDER) == ["x-1"]
+    # Security Hub "does not copy member account findings into the administrator account".
+    assert [f["Id"] for f in org.findings(HOME, account=ADMIN)] == ["admin-1"]
+    # Other Regions are not part of the view without aggregation.
+    import_as(org, MEMBER_A, owned(MEMBER_A, "a-eu", region=LINKED))
+    assert "a-eu" not in ids_as(org, ADMIN)
+    assert ids_as(org, ADMIN, LINKED) == ["a-eu"]
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        ({"AwsAccountId": eq(MEMBER_A)}, ["a-1", "a-2"]),
+        ({"AwsAccountId": [{"Value": MEMBER_A, "Comparison": "NOT_EQUALS"}]}, ["admin-1", "b-1"]),
+        ({"ProductArn": eq(default_product_arn(HOME, MEMBER_B))}, ["b-1"]),
+        (
+            {"GeneratorId": eq("eks-netpol-auditor"), "RecordState": eq("ACTIVE")},
+            ["a-1", "admin-1", "b-1"],
+        ),
+        ({"ProductName": eq("Default"), "ComplianceStatus": eq("PASSED")}, ["b-1"]),
+        (
+            {"WorkflowStatus": eq("NEW"), "Id": [{"Value": "a-", "Comparison": "PREFIX"}]},
+            ["a-1", "a-2"],
+        ),
+        ({"AwsAccountId": eq(OUTSIDER)}, []),
+    ],
+)
+def test_filters_work_across_member_accounts(
+    org: SecurityHubEmulator, filters: dict[str, Any], expected: list[str]
+) -> None:
+    assert ids_as(org, ADMIN, Filters=filters) == expected
+
+
+def test_administrator_cannot_import_for_a_member(org: SecurityHubEmulator) -> None:
+    """API_BatchImportFindings: with the default product ARN the caller "needs to be the same
+    as the AwsAccountId attribute for the finding"."""
+    with_admin_product = dict(
+        owned(MEMBER_A, "forged-2"), ProductArn=default_product_arn(HOME, ADMIN)
+    )
+    response = call(
+        org,
+        "BatchImportFindings",
+        {"Findings": [owned(MEMBER_A, "forged-1"), with_admin_product]},
+        region=HOME,
+        account=ADMIN,
+    )
+    assert response.body["FailedCount"] == 2
+    messages = [f["ErrorMessage"] for f in response.body["FailedFindings"]]
+    assert "ProductArn must be" in messages[0]
+    assert "AwsAccountId must be the caller's account" in messages[1]
+    assert ids_as(org, MEMBER_A) == ["a-1", "a-2"]
+    assert org.ingestion_events() == [
+        {"account": account, "region": HOME, "count": count}
+        for account, count in ((ADMIN, 1), (MEMBER_A, 2), (MEMBER_B, 1), (OUTSIDER, 1))
+    ]
+
+
+def test_administrator_updates_member_findings_members_only_their_own(
+    org: SecurityHubEmulator,
+) -> None:
+    target = {"Id": "a-1", "ProductArn": default_product_arn(HOME, MEMBER_A)}
+    body = {"FindingIdentifiers": [target], "Workflow": {"Status": "NOTIFIED"}}
+    response = call(org, "BatchUpdateFindings", body, region=HOME, account=ADMIN)
+    assert response.body["ProcessedFindings"] == [target]
+    [stored] = [f for f in org.findings(HOME, account=MEMBER_A) if f["Id"] == "a-1"]
+    assert stored["Workflow"]["Status"] == "NOTIFIED"
+
+    for caller in (MEMBER_B, OUTSIDER):
+        response = call(org, "BatchUpdateFindings", body, region=HOME, account=caller)
+        assert response.body["ProcessedFindings"] == []
+        assert response.body["UnprocessedFindings"][0]["ErrorCode"] == "FindingNotFound"
+    admin_own = {"Id": "admin-1", "ProductArn": default_product_arn(HOME, ADMIN)}
+    response = call(
+        org,
+        "BatchUpdateFindings",
+        {**body, "FindingIdentifiers": [admin_own]},
+        region=HOME,
+        account=MEMBER_A,
+    )
+    assert response.body["ProcessedFindings"] == []
+
+
+def test_aggregation_region_shows_linked_regions_new_and_updated_findings(
+    hub: SecurityHubEmulator,
+) -> None:
+    hub.set_organization(ADMIN, [MEMBER_A])
+    import_as(hub, MEMBER_A, owned(MEMBER_A, "before-link", region=LINKED))
+    import_as(hub, MEMBER_A, owned(MEMBER_A, "touched-later", region=LINKED))
+    hub.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
+    import_as(hub, MEMBER_A, owned(MEMBER_A, "after-link", region=LINKED))
+    import_as(hub, MEMBER_A, owned(MEMBER_A, "unlinked", region=UNLINKED))
+    import_as(hub, MEMBER_A, owned(MEMBER_A, "home", region=HOME))
+    # Findings that existed before the link are not replicated until they are updated.
+    assert ids_as(hub, ADMIN) == ["after-link", "home"]
+
+    import_as(
+        hub,
+        MEMBER_A,
+        owned(MEMBER_A, "touched-later", region=LINKED, UpdatedAt="2026-11-05T00:00:00Z"),
+    )
+    assert ids_as(hub, ADMIN) == ["after-link", "home", "touched-later"]
+    # Members inherit the aggregation for their own findings; a linked Region's own view is
+    # unchanged.
+    assert ids_as(hub, MEMBER_A) == ["after-link", "home", "touched-later"]
+    assert ids_as(hub, ADMIN, LINKED) == ["after-link", "before-link", "touched-later"]
+    # Replication "does not add to the cost": only the imports count.
+    assert sum(row["count"] for row in hub.ingestion_events()) == 6
+
+
+def test_batch_update_replicates_a_pre_existing_finding(hub: SecurityHubEmulator) -> None:
+    hub.set_organization(ADMIN, [MEMBER_A])
+    import_as(hub, MEMBER_A, owned(MEMBER_A, "old", region=LINKED))
+    hub.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
+    target = {"Id": "old", "ProductArn": default_product_arn(LINKED, MEMBER_A)}
+    body = {"FindingIdentifiers": [target], "Workflow": {"Status": "RESOLVED"}}
+    # Not in the aggregation Region yet, so it cannot be updated there...
+    response = call(hub, "BatchUpdateFindings", body, region=HOME, account=ADMIN)
+    assert response.body["UnprocessedFindings"][0]["ErrorCode"] == "FindingNotFound"
+    # ...but an update in its own Region replicates it, and later updates work from home.
+    response = call(hub, "BatchUpdateFindings", body, region=LINKED, account=ADMIN)
+    assert response.body["ProcessedFindings"] == [target]
+    assert ids_as(hub, ADMIN) == ["old"]
+    body["Workflow"] = {"Status": "NOTIFIED"}
+    assert call(hub, "BatchUpdateFindings", body, region=HOME, account=ADMIN).body[
+        "ProcessedFindings"
+    ] == [target]
+    assert hub.findings(LINKED)[0]["Workflow"]["Status"] == "NOTIFIED"
+
+
+def test_relinking_keeps_the_link_time_of_regions_already_linked(hub: SecurityHubEmulator) -> None:
+    hub.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
+    import_as(hub, MEMBER_A, owned(MEMBER_A, "eu", region=LINKED))
+    hub.set_organization(ADMIN, [MEMBER_A, MEMBER_B], HOME, [LINKED, UNLINKED])
+    assert ids_as(hub, ADMIN) == ["eu"]
+    assert hub.organization() == {
+        "administrator": ADMIN,
+        "members": [MEMBER_A, MEMBER_B],
+        "aggregation_region": HOME,
+        "linked_regions": [UNLINKED, LINKED],
+    }
+
+
+def test_enablement_is_per_account_and_region(org: SecurityHubEmulator) -> None:
+    org.set_enabled(HOME, False, account=MEMBER_B)
+    response = call(org, "GetFindings", region=HOME, account=MEMBER_B)
+    assert response.status == 401
+    assert error_code(response) == "InvalidAccessException"
+    assert MEMBER_B in response.body["message"]
+    # A member with Security Hub off contributes nothing to the administrator's view.
+    assert ids_as(org, ADMIN) == ["a-1", "a-2", "admin-1"]
+    assert ids_as(org, MEMBER_A) == ["a-1", "a-2"]
+    assert call(org, "GetFindings", region=LINKED, account=MEMBER_B).status == 200
+    org.set_enabled(HOME, True, account=MEMBER_B)
+    assert "b-1" in ids_as(org, ADMIN)
+    # Without an account, the setting covers every account in the Region.
+    org.set_enabled(HOME, False)
+    assert call(org, "GetFindings", region=HOME, account=ADMIN).status == 401
+    org.set_enabled(HOME, True)
+    assert call(org, "GetFindings", region=HOME, account=MEMBER_B).status == 200
+
+
+def test_pagination_across_accounts(org: SecurityHubEmulator) -> None:
+    seen: list[str] = []
+    token = None
+    while True:
+        body: dict[str, Any] = {"MaxResults": 1, **({"NextToken": token} if token else {})}
+        response = call(org, "GetFindings", body, region=HOME, account=ADMIN)
+        seen += ids(response)
+        token = response.body.get("NextToken")
+        if token is None:
+            break
+        # A token issued to the administrator does not continue a member's query.
+        stolen = call(
+            org, "GetFindings", {"MaxResults": 1, "NextToken": token}, region=HOME, account=MEMBER_A
+        )
+        assert stolen.status == 400
+    assert sorted(seen) == ["a-1", "a-2", "admin-1", "b-1"]
+
+
+def test_list_members_and_get_administrator_account(org: SecurityHubEmulator) -> None:
+    first = call(org, "ListMembers", {"MaxResults": 1}, region=HOME, account=ADMIN).body
+    assert [m["AccountId"] for m in first["Members"]] == [MEMBER_A]
+    assert first["Members"][0]["AdministratorId"] == ADMIN
+    assert first["Members"][0]["MemberStatus"] == "Enabled"
+    second = call(
+        org, "ListMembers", {"NextToken": first["NextToken"]}, region=HOME, account=ADMIN
+    ).body
+    assert [m["AccountId"] for m in second["Members"]] == [MEMBER_B]
+    assert "NextToken" not in second
+    assert call(org, "ListMembers", region=HOME, account=MEMBER_A).body == {"Members": []}
+    assert call(org, "ListMembers", {"MaxResults": 51}, region=HOME, account=ADMIN).status == 400
+
+    administrator = call(org, "GetAdministratorAccount", region=HOME, account=MEMBER_A).body
+    assert administrator["Administrator"]["AccountId"] == ADMIN
+    assert call(org, "GetAdministratorAccount", region=HOME, account=OUTSIDER).body == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((None, [MEMBER_A]), "need an administrator"),
+        ((ADMIN, [ADMIN]), "its own member"),
+        ((ADMIN, [MEMBER_A], None, [LINKED]), "need an aggregation_region"),
+    ],
+)
+def test_invalid_organizations_are_refused(
+    hub: SecurityHubEmulator, args: tuple[Any, ...], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        hub.set_organization(*args)
+
+
+def test_reset_forgets_the_organization(org: SecurityHubEmulator) -> None:
+    org.reset()
+    assert org.organization()["administrator"] is None
+    import_as(org, MEMBER_A, owned(MEMBER_A, "a-1"))
+    assert ids_as(org, ADMIN) == []
+
+
+def test_organization_through_the_control_api(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    """The default account as administrator, driven over HTTP with boto3 (ListMembers is a
+    GET with query-string parameters, so this also checks they reach the emulator)."""
+    with pytest.raises(SandboxError) as refused:
+        sandbox.set_securityhub_organization(ACCOUNT, [ACCOUNT])
+    assert refused.value.status == 400
+    organization = sandbox.set_securityhub_organization(
+        ACCOUNT, [MEMBER_B, MEMBER_A], aggregation_region=HOME, linked_regions=[LINKED]
+    )
+    assert organization == sandbox.securityhub_organization()
+    assert organization["members"] == [MEMBER_A, MEMBER_B]
+    client = aws_client("securityhub", HOME)
+    page = client.list_members(OnlyAssociated=True, MaxResults=1)
+    assert [m["AccountId"] for m in page["Members"]] == [MEMBER_A]
+    rest = client.list_members(NextToken=page["NextToken"])
+    assert [m["AccountId"] for m in rest["Members"]] == [MEMBER_B]
+
+    eu = aws_client("securityhub", LINKED)
+    eu.batch_import_findings(Findings=[finding("eu-1")])
+    found = client.get_findings(Filters={"Region": eq(LINKED)})["Findings"]
+    assert [f["Id"] for f in found] == ["eu-1"]
+    assert sandbox.findings(LINKED, account=ACCOUNT)[0]["Id"] == "eu-1"
+    assert sandbox.findings(LINKED, account=MEMBER_A) == []
+    assert sandbox.findings(HOME) == []
+
+    sandbox.set_securityhub_enabled(LINKED, False, account=MEMBER_A)
+    eu.describe_hub()  # still on for the caller
+    sandbox.set_securityhub_enabled(LINKED, False, account=ACCOUNT)
+    with pytest.raises(ClientError) as denied:
+        eu.describe_hub()
+    assert denied.value.response["Error"]["Code"] == "InvalidAccessException"
+
+    sandbox.clear_securityhub_organization()
+    assert sandbox.securityhub_organization()["administrator"] is None
+    assert client.list_members()["Members"] == []

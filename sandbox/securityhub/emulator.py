@@ -16,7 +16,12 @@ operations the product uses, strictly:
   https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_GetFindings.html
 * The FindingProviderFields rules, the workflow reset on re-activation and finding ingestion
   events (the billed unit, counted per account and Region) are described where implemented.
-* DescribeHub (enablement checks)
+* An organization (``organization.py``): an administrator reads and updates its members'
+  findings, and in the aggregation Region those replicated from linked Regions;
+  BatchImportFindings stays limited to the caller's own account. ListMembers and
+  GetAdministratorAccount answer from the same set-up.
+  https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_ListMembers.html
+* DescribeHub (enablement checks, per account and Region)
   https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_DescribeHub.html
 
 Field rules come from the ASFF syntax page
@@ -44,16 +49,18 @@ import binascii
 import copy
 import functools
 import hashlib
+import itertools
 import json
 import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeGuard
 
+from sandbox.securityhub.organization import Organization
 from sandbox.wire import SandboxRequest, SandboxResponse, aws_error
 
 # --------------------------------------------------------------------------------------------
@@ -108,6 +115,8 @@ RATE_LIMITS: dict[str, tuple[float, float]] = {
     "BatchUpdateFindings": (10.0, 30.0),
     "GetFindings": (3.0, 6.0),
     "DescribeHub": (10.0, 30.0),
+    "ListMembers": (10.0, 30.0),
+    "GetAdministratorAccount": (10.0, 30.0),
 }
 
 _TIMESTAMP_RE = re.compile(
@@ -395,6 +404,9 @@ class _Stored:
     # Top-level fields a customer changed with BatchUpdateFindings; later imports keep them
     # (user guide, "Using FindingProviderFields").
     customer_fields: set[str] = field(default_factory=set)
+    # Change sequence number of the last create/update (import or BatchUpdateFindings): what
+    # decides whether a linked Region's finding has reached the aggregation Region.
+    changed: int = 0
 
 
 _Key = tuple[str, str]  # (ProductArn, Id)
@@ -805,8 +817,8 @@ def _compare_keys(a: SortKey, b: SortKey, descending: list[bool]) -> int:
 
 
 class SecurityHubEmulator:
-    """In-memory Security Hub for one sandbox: findings per (account, Region), per-Region
-    enablement, and per-account/Region token buckets. All state sits behind one lock; handle()
+    """In-memory Security Hub for one sandbox: findings per (account, Region), enablement per
+    account and Region, an organization view, and per-account/Region token buckets. All state sits behind one lock; handle()
     never sleeps, so holding the lock for a call is cheap."""
 
     def __init__(
@@ -816,7 +828,11 @@ class SecurityHubEmulator:
         self._rate_limits = rate_limits
         self._lock = threading.Lock()
         self._findings: dict[tuple[str, str], dict[_Key, _Stored]] = {}
-        self._disabled_regions: set[str] = set()
+        # Enablement overrides: (account, Region) or (None, Region) for every account.
+        self._enabled: dict[tuple[str | None, str], bool] = {}
+        self._org = Organization()
+        self._changes = itertools.count(1)
+        self._last_change = 0
         self._buckets: dict[tuple[str, str, str], _TokenBucket] = {}
         # Finding ingestion events per (account, Region): the unit Security Hub CSPM bills
         # beyond a monthly free tier (pricing page: a new finding and an update of an existing
@@ -832,27 +848,62 @@ class SecurityHubEmulator:
         """Forget findings, throttling state and enablement overrides (between tests)."""
         with self._lock:
             self._findings.clear()
-            self._disabled_regions.clear()
+            self._enabled.clear()
+            self._org = Organization()
             self._buckets.clear()
             self._ingestion.clear()
 
-    def set_enabled(self, region: str, enabled: bool) -> None:
-        """Security Hub is enabled in every Region unless a test turns it off here."""
+    def set_enabled(self, region: str, enabled: bool, account: str | None = None) -> None:
+        """Security Hub is enabled for every account in every Region unless turned off here,
+        for one ``account`` or (None) for every account in ``region``."""
         with self._lock:
-            if enabled:
-                self._disabled_regions.discard(region)
-            else:
-                self._disabled_regions.add(region)
+            if account is None:
+                for key in [k for k in self._enabled if k[1] == region]:
+                    del self._enabled[key]
+            self._enabled[(account, region)] = enabled
 
-    def findings(self, region: str) -> list[dict[str, Any]]:
-        """Deep copies of every stored finding in ``region`` (all accounts), import order."""
+    def _is_enabled(self, account: str, region: str) -> bool:
+        specific = self._enabled.get((account, region))
+        return self._enabled.get((None, region), True) if specific is None else specific
+
+    def findings(self, region: str, account: str | None = None) -> list[dict[str, Any]]:
+        """Deep copies of the findings stored in ``region`` (every account's unless
+        ``account`` is given), in import order. Stored copies only: what an aggregation Region
+        shows through GetFindings is not duplicated here."""
         with self._lock:
             return [
                 copy.deepcopy(stored.finding)
-                for (_, stored_region), store in self._findings.items()
-                if stored_region == region
+                for (stored_account, stored_region), store in self._findings.items()
+                if stored_region == region and account in (None, stored_account)
                 for stored in store.values()
             ]
+
+    def set_organization(
+        self,
+        administrator: str | None,
+        members: Iterable[str] = (),
+        aggregation_region: str | None = None,
+        linked_regions: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """Make ``administrator`` the Security Hub administrator of ``members`` (None: no
+        organization), with an optional aggregation Region and its linked Regions."""
+        members = list(members)
+        linked = list(linked_regions)
+        if administrator is None and (members or aggregation_region or linked):
+            raise ValueError("members and aggregation need an administrator")
+        if administrator in members:
+            raise ValueError("the administrator cannot be its own member")
+        if linked and aggregation_region is None:
+            raise ValueError("linked_regions need an aggregation_region")
+        with self._lock:
+            self._org = self._org.relinked(
+                administrator, members, aggregation_region, linked, self._last_change
+            )
+            return self._org.to_dict()
+
+    def organization(self) -> dict[str, Any]:
+        with self._lock:
+            return self._org.to_dict()
 
     def ingestion_events(self) -> list[dict[str, Any]]:
         """Finding ingestion events so far, one ``{account, region, count}`` per pair."""
@@ -872,6 +923,8 @@ class SecurityHubEmulator:
             "BatchUpdateFindings": self._batch_update_findings,
             "GetFindings": self._get_findings,
             "DescribeHub": self._describe_hub,
+            "ListMembers": self._list_members,
+            "GetAdministratorAccount": self._get_administrator_account,
         }
         handler = handlers.get(request.operation)
         if handler is None:
@@ -886,7 +939,7 @@ class SecurityHubEmulator:
             # authorization (order not documented; it only matters for a disabled Region).
             if self._rate_limits and not self._take_token(request):
                 return aws_error(429, "LimitExceededException", "Rate exceeded")
-            if request.region in self._disabled_regions:
+            if not self._is_enabled(request.account, request.region):
                 # Whole-call failure, as the API returns for an unsubscribed account. The user
                 # guide also mentions per-finding FailedFindings "InvalidAccess" when the hub or
                 # product integration is disabled; this emulator uses the stricter whole-call error.
@@ -914,6 +967,28 @@ class SecurityHubEmulator:
     def _store(self, request: SandboxRequest) -> dict[_Key, _Stored]:
         return self._findings.setdefault((request.account, request.region), {})
 
+    def _next_change(self) -> int:
+        self._last_change = next(self._changes)
+        return self._last_change
+
+    def _visible(self, request: SandboxRequest) -> Iterator[tuple[_Key, _Stored]]:
+        """Every stored finding the caller can read and update in this Region: its own, its
+        members' when it is the administrator, and in the aggregation Region those of linked
+        Regions (organization.py). Accounts with Security Hub off in a Region contribute
+        nothing from it ("only aggregates findings from Regions where an account has Security
+        Hub enabled")."""
+        for scope in self._org.scopes(request.account, request.region):
+            if scope.account != request.account and not self._is_enabled(
+                scope.account, scope.region
+            ):
+                continue
+            for key, stored in self._findings.get((scope.account, scope.region), {}).items():
+                if scope.shows(stored.changed):
+                    yield key, stored
+
+    def _find(self, request: SandboxRequest, key: _Key) -> _Stored | None:
+        return next((stored for k, stored in self._visible(request) if k == key), None)
+
     # -- DescribeHub ---------------------------------------------------------------------------
 
     def _describe_hub(self, request: SandboxRequest) -> SandboxResponse:
@@ -926,6 +1001,60 @@ class SecurityHubEmulator:
                 "SubscribedAt": self._subscribed_at,
                 "AutoEnableControls": True,
                 "ControlFindingGenerator": "SECURITY_CONTROL",
+            },
+        )
+
+    # -- ListMembers, GetAdministratorAccount -------------------------------------------------
+
+    def _list_members(self, request: SandboxRequest) -> SandboxResponse:
+        """API_ListMembers: the administrator's member accounts (an account that administers
+        nobody gets an empty list). Every sandbox member is an organization member with
+        MemberStatus "Enabled" ("the member account is currently active"), so OnlyAssociated
+        changes nothing. MaxResults 1-50 (botocore model)."""
+        params = {**{k: v[0] for k, v in request.query.items() if v}, **request.body}
+        max_results = params.get("MaxResults", 50)
+        try:
+            max_results = int(max_results)
+        except (TypeError, ValueError):
+            raise _InputError("MaxResults must be an integer") from None
+        if not 1 <= max_results <= 50:
+            raise _InputError("MaxResults must be between 1 and 50")
+        members = sorted(self._org.members) if request.account == self._org.administrator else []
+        token = params.get("NextToken")
+        if token is not None:
+            after = _decode_token(token, "ListMembers", 1)[0]
+            members = [m for m in members if m > after]
+        page = members[:max_results]
+        body: dict[str, Any] = {
+            "Members": [
+                {
+                    "AccountId": member,
+                    "AdministratorId": request.account,
+                    "MasterId": request.account,
+                    "MemberStatus": "Enabled",
+                    "InvitedAt": self._subscribed_at,
+                    "UpdatedAt": self._subscribed_at,
+                }
+                for member in page
+            ]
+        }
+        if len(members) > max_results:
+            body["NextToken"] = _encode_token([page[-1]], "ListMembers")
+        return SandboxResponse(200, body)
+
+    def _get_administrator_account(self, request: SandboxRequest) -> SandboxResponse:
+        """API_GetAdministratorAccount: the caller's administrator, or no Administrator."""
+        if request.account not in self._org.members or self._org.administrator is None:
+            return SandboxResponse(200, {})
+        return SandboxResponse(
+            200,
+            {
+                "Administrator": {
+                    "AccountId": self._org.administrator,
+                    "InvitationId": f"sandbox-{self._org.administrator}-{request.account}",
+                    "InvitedAt": self._subscribed_at,
+                    "MemberStatus": "Enabled",
+                }
             },
         )
 
@@ -1100,7 +1229,7 @@ class SecurityHubEmulator:
             finding.setdefault("WorkflowState", "NEW")
             if isinstance(finding.get("Note"), dict):
                 finding["Note"].setdefault("UpdatedAt", finding["UpdatedAt"])
-            store[key] = _Stored(finding, updated_ns)
+            store[key] = _Stored(finding, updated_ns, changed=self._next_change())
             return
 
         old = existing.finding
@@ -1113,7 +1242,9 @@ class SecurityHubEmulator:
         # security issue was captured); AWS does not say it pins the first value, so a client
         # must keep sending the original CreatedAt itself.
         self._reopen_if_needed(old, finding)
-        store[key] = _Stored(finding, updated_ns, existing.customer_fields)
+        store[key] = _Stored(
+            finding, updated_ns, existing.customer_fields, changed=self._next_change()
+        )
 
     @staticmethod
     def _apply_service_fields(finding: dict[str, Any], request: SandboxRequest) -> None:
@@ -1174,10 +1305,13 @@ class SecurityHubEmulator:
 
         processed: list[dict[str, str]] = []
         unprocessed: list[dict[str, Any]] = []
-        store = self._store(request)
         for identifier in identifiers:
             ident = {"Id": identifier["Id"], "ProductArn": identifier["ProductArn"]}
-            stored = store.get((ident["ProductArn"], ident["Id"]))
+            # API_BatchUpdateFindings: "Administrator accounts can update findings for their
+            # account and their member accounts. A member account can update findings only for
+            # their own account." A finding the caller cannot see is reported as not found
+            # (AWS documents no separate error code for it).
+            stored = self._find(request, (ident["ProductArn"], ident["Id"]))
             if stored is None:
                 unprocessed.append(
                     {
@@ -1201,7 +1335,9 @@ class SecurityHubEmulator:
                 if name in PROVIDER_SHADOWED_FIELDS:
                     stored.customer_fields.add(name)
             # API_BatchUpdateFindings: "your updates don't affect the value for the UpdatedAt
-            # field of the finding", so UpdatedAt (and the import ordering rule) is untouched.
+            # field of the finding", so UpdatedAt (and the import ordering rule) is untouched;
+            # it is still an update that cross-Region aggregation replicates.
+            stored.changed = self._next_change()
             processed.append(ident)
         return SandboxResponse(
             200, {"ProcessedFindings": processed, "UnprocessedFindings": unprocessed}
@@ -1299,7 +1435,7 @@ class SecurityHubEmulator:
 
         matching = [
             (key_of(stored.finding), stored.finding)
-            for stored in self._store(request).values()
+            for _, stored in self._visible(request)
             if predicate(stored.finding)
         ]
 
