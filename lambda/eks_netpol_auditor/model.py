@@ -143,6 +143,9 @@ class AuditResult:
     errors: list[AuditError] = field(default_factory=list)
     # Regions whose ListClusters completed: only these may have stale findings archived.
     listed_regions: list[str] = field(default_factory=list)
+    # (region, cluster name) that a narrowed run confirmed deleted (DescribeCluster said the
+    # cluster is gone): their findings are archived although no full listing was done.
+    confirmed_deleted: list[tuple[str, str]] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
     # Filled by the publishing stage (Security Hub); zero when not publishing.

@@ -17,6 +17,7 @@ from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AuditResult
+from eks_netpol_auditor.securityhub import publish
 from eks_netpol_auditor.securityhub.asff import (
     GENERATOR_ID,
     build_finding,
@@ -468,3 +469,87 @@ def test_another_accounts_finding_from_get_findings_is_never_ours(
     assert after[key]["CreatedAt"] == before["CreatedAt"]
     assert after[key]["AwsAccountId"] == ACCOUNT
     assert calls(sandbox, "BatchUpdateFindings") == 0
+
+
+# -- narrowed runs (events): read and touch only the named clusters' findings ---------------
+
+
+def _capture_get_findings(clients: AwsClients, region: str) -> list[dict[str, Any]]:
+    seen: list[dict[str, Any]] = []
+
+    def capture(params: dict[str, Any], **_: Any) -> None:
+        seen.append(params["Filters"])
+
+    clients.securityhub(region).meta.events.register(
+        "provide-client-params.securityhub.GetFindings", capture
+    )
+    return seen
+
+
+def test_narrowed_run_reads_only_the_named_findings(sandbox: SandboxClient) -> None:
+    for name in ("a", "b", "c"):
+        sandbox.add_cluster("eu-west-1", name, addon=DISABLED)
+    audit("eu-west-1")
+    before = stored(sandbox, "eu-west-1")
+    sandbox.delete_cluster("eu-west-1", "c")  # gone, but this run was not told so
+
+    clients = AwsClients()
+    queries = _capture_get_findings(clients, "eu-west-1")
+    result = audit("eu-west-1", clients=clients, cluster_names=frozenset({"a"}))
+    assert result.errors == []
+    assert queries, "GetFindings was not called"
+    for filters in queries:
+        assert filters["Id"] == [{"Value": fid("eu-west-1", "a"), "Comparison": "EQUALS"}]
+    assert result.findings_archived == 0
+    after = stored(sandbox, "eu-west-1")
+    assert after[fid("eu-west-1", "c")] == before[fid("eu-west-1", "c")]
+    assert after[fid("eu-west-1", "b")] == before[fid("eu-west-1", "b")]
+    assert after[fid("eu-west-1", "a")]["CreatedAt"] == before[fid("eu-west-1", "a")]["CreatedAt"]
+
+
+def test_narrowed_run_archives_only_a_confirmed_deletion(sandbox: SandboxClient) -> None:
+    for name in ("keep", "gone", "also-gone"):
+        sandbox.add_cluster("eu-west-1", name, addon=DISABLED)
+    audit("eu-west-1")
+    before = stored(sandbox, "eu-west-1")
+    sandbox.delete_cluster("eu-west-1", "gone")
+    sandbox.delete_cluster("eu-west-1", "also-gone")
+
+    settings = Settings(regions=("eu-west-1",), home_region=HOME, cluster_names=frozenset({"gone"}))
+    clients = AwsClients()
+    result = run_audit(settings, clients)  # discovery only: the cluster is not found
+    assert result.results == []
+    # What the events path's narrow discovery records when DescribeCluster says it is gone.
+    result.confirmed_deleted = [("eu-west-1", "gone")]
+    publish(replace(settings, publish=True), clients, result)
+    assert result.errors == []
+    assert result.findings_archived == 1
+    after = stored(sandbox, "eu-west-1")
+    assert after[fid("eu-west-1", "gone")]["RecordState"] == "ARCHIVED"
+    assert (
+        after[fid("eu-west-1", "gone")]["CreatedAt"]
+        == before[fid("eu-west-1", "gone")]["CreatedAt"]
+    )
+    assert after[fid("eu-west-1", "also-gone")] == before[fid("eu-west-1", "also-gone")]
+    assert after[fid("eu-west-1", "keep")] == before[fid("eu-west-1", "keep")]
+
+
+def test_narrowed_run_of_more_than_20_clusters_splits_the_id_filter(
+    sandbox: SandboxClient,
+) -> None:
+    """GetFindings takes at most 20 values per filter attribute (API_GetFindings)."""
+    names = [f"n{i:02d}" for i in range(23)]
+    sandbox.add_clusters([ClusterSeed("eu-west-1", name, addon=DISABLED) for name in names])
+    audit("eu-west-1")
+    first = stored(sandbox, "eu-west-1")
+
+    clients = AwsClients()
+    queries = _capture_get_findings(clients, "eu-west-1")
+    result = audit("eu-west-1", clients=clients, cluster_names=frozenset(names))
+    assert result.errors == []
+    assert result.findings_published == 23
+    assert sorted(len(q["Id"]) for q in queries) == [3, 20]
+    after = stored(sandbox, "eu-west-1")
+    for key, finding in after.items():
+        assert finding["CreatedAt"] == first[key]["CreatedAt"]
+        assert parse_timestamp(finding["UpdatedAt"]) > parse_timestamp(first[key]["UpdatedAt"])  # type: ignore[operator]

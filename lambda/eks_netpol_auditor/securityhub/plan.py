@@ -26,6 +26,9 @@ from .asff import GENERATOR_ID, finding_id, finding_size, parse_finding_id
 MAX_FINDINGS_PER_CALL = 100
 MAX_REQUEST_BYTES = 6 * 1024 * 1024 - 64 * 1024
 MAX_IDENTIFIERS_PER_UPDATE = 100  # API_BatchUpdateFindings: up to 100 findings per request
+# API_GetFindings "Filters": up to 20 values per attribute (EQUALS values of one attribute
+# are ORed, attributes ANDed).
+MAX_FILTER_VALUES = 20
 RESOLVED = "RESOLVED"
 SUPPRESSED = "SUPPRESSED"
 ACTIVE = "ACTIVE"
@@ -77,11 +80,13 @@ def regions_to_read(
     listed_regions: Iterable[str],
     home: str,
     findings_region: str | None,
+    also: Iterable[str] = (),
 ) -> list[str]:
     """Every region that can hold one of our findings this run: the clusters' own regions,
     every region listed in full (stale findings of deleted clusters), the home region
-    (fallback target) and FINDINGS_REGION."""
-    regions = set(cluster_regions) | set(listed_regions) | {home}
+    (fallback target), FINDINGS_REGION, and `also` (a narrowed run's audited regions and
+    confirmed deletions, where an earlier run may have left a copy)."""
+    regions = set(cluster_regions) | set(listed_regions) | {home} | set(also)
     if findings_region is not None:
         regions.add(findings_region)
     return sorted(regions)
@@ -160,6 +165,8 @@ class Scope:
     # Clusters this run listed, whether or not they could be described: never "gone".
     seen: frozenset[tuple[str, str]]
     narrowed: bool  # a run limited to some clusters looked for nothing else
+    # Clusters DescribeCluster confirmed gone (a narrowed run's evidence instead of a listing).
+    confirmed_deleted: frozenset[tuple[str, str]] = frozenset()
 
     @classmethod
     def of(cls, result: AuditResult, *, narrowed: bool) -> Scope:
@@ -171,23 +178,46 @@ class Scope:
                 + [(e.region, e.cluster) for e in result.errors if e.cluster is not None]
             ),
             narrowed=narrowed,
+            confirmed_deleted=frozenset(result.confirmed_deleted),
         )
 
+    def finding_ids(self, result: AuditResult) -> list[str] | None:
+        """The only Ids a narrowed run may read and touch: its clusters' findings and the
+        confirmed deletions'. None for a full run, which reads every finding of ours."""
+        if not self.narrowed:
+            return None
+        ids = {cluster_finding_id(r) for r in result.results}
+        ids.update(
+            finding_id(result.partition, self.account, region, name)
+            for region, name in self.confirmed_deleted
+        )
+        return sorted(ids)
+
     def cluster_gone(self, fid: str) -> bool:
-        """True only when a complete listing of the cluster's own region this run lacked it.
+        """True only when this run has evidence the cluster no longer exists: DescribeCluster
+        confirmed it deleted, or a complete listing of the cluster's own region lacked it.
 
         The cluster's region comes from the Id, never from the region the finding is stored
         in (FINDINGS_REGION or the home region hold other regions' findings). A region that
-        was not listed (denied, failed, or a narrowed run) and a cluster we saw but could not
-        describe are never treated as gone.
+        was not listed (denied, failed, or a narrowed run) and a cluster we saw, even one we
+        could not describe, are never treated as gone.
         """
         parsed = parse_finding_id(fid)
-        if parsed is None or self.narrowed:
+        if parsed is None:
             return False
         _, account, region, name = parsed
-        if account != self.account or region not in self.listed_regions:
+        if account != self.account or (region, name) in self.seen:
             return False
-        return (region, name) not in self.seen
+        if (region, name) in self.confirmed_deleted:
+            return True
+        return not self.narrowed and region in self.listed_regions
+
+
+def id_filter_groups(ids: Sequence[str] | None) -> list[list[str]] | None:
+    """GetFindings `Id` EQUALS filter values, at most 20 per query; None reads everything."""
+    if ids is None:
+        return None
+    return list(chunked(sorted(ids), MAX_FILTER_VALUES))
 
 
 def stale_ids(read: RegionFindings, delivered: Mapping[str, str], scope: Scope) -> list[str]:

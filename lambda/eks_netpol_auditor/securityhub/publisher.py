@@ -126,14 +126,22 @@ class Publisher:
         self.account = result.account
         self.partition = result.partition
         self.scope = plan.Scope.of(result, narrowed=settings.cluster_names is not None)
+        self.id_groups: list[list[str]] | None = None  # narrowed runs read only these Ids
 
     def run(self) -> None:
         settings, result = self.settings, self.result
+        ids = self.scope.finding_ids(result)
+        if ids == []:
+            return  # a narrowed run that found nothing to report or retire
+        self.id_groups = plan.id_filter_groups(ids)
         regions = plan.regions_to_read(
             (r.facts.region for r in result.results),
             result.listed_regions,
             settings.home_region,
             settings.findings_region,
+            also=[*result.regions, *(region for region, _ in result.confirmed_deleted)]
+            if self.scope.narrowed
+            else (),
         )
         reads = {read.region: read for read in self._parallel(regions, self._read)}
         routes, undeliverable = plan.route(
@@ -152,7 +160,9 @@ class Publisher:
         for archive in archives:
             result.findings_archived += archive.archived
             result.errors.extend(archive.errors)
-        result.errors.extend(plan.unread_region_errors(reads.values(), result.listed_regions))
+        # A region we could not read may hold findings of deleted clusters we cannot retire.
+        must_read = [*result.listed_regions, *(region for region, _ in result.confirmed_deleted)]
+        result.errors.extend(plan.unread_region_errors(reads.values(), must_read))
         logger.info(
             "published %d findings, %d failed, %d archived",
             result.findings_published,
@@ -255,6 +265,7 @@ class Publisher:
             region,
             product_arn(self.partition, region, self.account),
             self.account,
+            id_groups=self.id_groups,
         )
 
     def _import(self, region: str, findings: list[dict[str, Any]]) -> dict[str, str]:
@@ -315,35 +326,38 @@ class Publisher:
 
 
 def read_findings(
-    client: SecurityHubClient, pace: Callable[[], None], region: str, arn: str, account: str
+    client: SecurityHubClient,
+    pace: Callable[[], None],
+    region: str,
+    arn: str,
+    account: str,
+    *,
+    id_groups: Sequence[Sequence[str]] | None = None,
 ) -> RegionFindings:
-    """Every finding of ours stored in `region`, active and archived, by Id, all pages.
+    """Our findings stored in `region`, active and archived, by Id, all pages; with
+    `id_groups`, only those Ids (one query per group of at most 20).
 
     Archived ones are read too: a re-import must still carry a newer UpdatedAt than theirs.
     The ProductArn filter also keeps out findings replicated from other regions by
     cross-region aggregation, whose ProductArn names their own region.
     """
-    filters = {
+    base: dict[str, Any] = {
         "ProductArn": [{"Value": arn, "Comparison": "EQUALS"}],
         "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
         "AwsAccountId": [{"Value": account, "Comparison": "EQUALS"}],
     }
+    queries = (
+        [base]
+        if id_groups is None
+        else [
+            {**base, "Id": [{"Value": fid, "Comparison": "EQUALS"} for fid in group]}
+            for group in id_groups
+        ]
+    )
     found: dict[str, dict[str, Any]] = {}
-    token: str | None = None
     try:
-        while True:
-            pace()
-            kwargs: dict[str, Any] = {"Filters": filters, "MaxResults": GET_FINDINGS_PAGE}
-            if token:
-                kwargs["NextToken"] = token
-            page = client.get_findings(**kwargs)
-            for finding in page.get("Findings", []):
-                item: dict[str, Any] = dict(finding)
-                if plan.is_ours(item, arn, account):
-                    found[item["Id"]] = item
-            token = page.get("NextToken")
-            if not token:
-                break
+        for filters in queries:
+            found.update(_read_pages(client, pace, filters, arn, account))
     except ClientError as error:
         if error_code(error) == NOT_ENABLED:
             return RegionFindings(region, ReadStatus.DISABLED, describe_error(error))
@@ -352,6 +366,31 @@ def read_findings(
     except BotoCoreError as error:
         return RegionFindings(region, ReadStatus.ERROR, describe_error(error))
     return RegionFindings(region, ReadStatus.OK, findings=found)
+
+
+def _read_pages(
+    client: SecurityHubClient,
+    pace: Callable[[], None],
+    filters: Mapping[str, Any],
+    arn: str,
+    account: str,
+) -> dict[str, dict[str, Any]]:
+    """Every page of one GetFindings query (MaxResults is at most 100), ours only."""
+    found: dict[str, dict[str, Any]] = {}
+    token: str | None = None
+    while True:
+        pace()
+        kwargs: dict[str, Any] = {"Filters": filters, "MaxResults": GET_FINDINGS_PAGE}
+        if token:
+            kwargs["NextToken"] = token
+        page = client.get_findings(**kwargs)
+        for finding in page.get("Findings", []):
+            item: dict[str, Any] = dict(finding)
+            if plan.is_ours(item, arn, account):
+                found[item["Id"]] = item
+        token = page.get("NextToken")
+        if not token:
+            return found
 
 
 def import_findings(

@@ -23,6 +23,7 @@ from eks_netpol_auditor.securityhub.plan import (
     Scope,
     active_copy,
     archive_error,
+    id_filter_groups,
     is_ours,
     notes_by_text,
     regions_to_read,
@@ -328,3 +329,45 @@ def test_errors_name_the_cluster_and_unreadable_listed_regions() -> None:
     assert "in us-east-1" in error.error
     reads = [read("eu-west-1", ERR), read("us-west-2", ERR), read(HOME, OFF)]
     assert [e.region for e in unread_region_errors(reads, ["eu-west-1", HOME])] == ["eu-west-1"]
+
+
+@pytest.mark.parametrize(
+    ("finding", "seen", "deleted", "narrowed", "gone"),
+    [
+        # a narrowed run archives what DescribeCluster confirmed deleted...
+        (fid("eu-west-1", "x"), set(), {("eu-west-1", "x")}, True, True),
+        # ...and nothing else, even in a region it happens to know
+        (fid("eu-west-1", "y"), set(), {("eu-west-1", "x")}, True, False),
+        # same name in another region is another cluster
+        (fid(HOME, "x"), set(), {("eu-west-1", "x")}, True, False),
+        # contradictory evidence (seen this run): keep it
+        (fid("eu-west-1", "x"), {("eu-west-1", "x")}, {("eu-west-1", "x")}, True, False),
+        # a full run honours the confirmation too
+        (fid("eu-west-1", "x"), set(), {("eu-west-1", "x")}, False, True),
+        # another account's cluster of the same name
+        (fid("eu-west-1", "x", OTHER), set(), {("eu-west-1", "x")}, True, False),
+    ],
+)
+def test_confirmed_deletions(
+    finding: str,
+    seen: set[tuple[str, str]],
+    deleted: set[tuple[str, str]],
+    narrowed: bool,
+    gone: bool,
+) -> None:
+    made = Scope(ACCOUNT, frozenset(), frozenset(seen), narrowed, frozenset(deleted))
+    assert made.cluster_gone(finding) is gone
+
+
+def test_a_narrowed_run_reads_only_its_own_ids_in_groups_of_20() -> None:
+    result = AuditResult(ACCOUNT, "aws", ["eu-west-1"])
+    result.results = [cluster("eu-west-1", f"c{i:02d}") for i in range(20)]
+    result.confirmed_deleted = [("eu-west-1", "gone")]
+    ids = Scope.of(result, narrowed=True).finding_ids(result)
+    assert ids is not None and len(ids) == 21 and fid("eu-west-1", "gone") in ids
+    groups = id_filter_groups(ids)
+    assert groups is not None and [len(g) for g in groups] == [20, 1]
+    assert sorted(i for g in groups for i in g) == sorted(ids)
+    # a full run reads everything
+    assert Scope.of(result, narrowed=False).finding_ids(result) is None
+    assert id_filter_groups(None) is None
