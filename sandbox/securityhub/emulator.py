@@ -818,8 +818,8 @@ def _compare_keys(a: SortKey, b: SortKey, descending: list[bool]) -> int:
 
 class SecurityHubEmulator:
     """In-memory Security Hub for one sandbox: findings per (account, Region), enablement per
-    account and Region, an organization view, and per-account/Region token buckets. All state sits behind one lock; handle()
-    never sleeps, so holding the lock for a call is cheap."""
+    account and Region, an organization view, and per-account/Region token buckets. All state
+    sits behind one lock; handle() never sleeps, so holding the lock for a call is cheap."""
 
     def __init__(
         self, *, clock: Callable[[], float] = time.monotonic, rate_limits: bool = True
