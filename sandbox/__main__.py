@@ -14,7 +14,7 @@ from types import FrameType
 
 from sandbox.client import SandboxClient
 from sandbox.seeds import SEEDS
-from sandbox.server import DEFAULT_ACCOUNT, SandboxServer
+from sandbox.server import SandboxServer
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -22,10 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
     parser.add_argument("--host", default="127.0.0.1", help="bind address (loopback only)")
     parser.add_argument("--seed", choices=sorted(SEEDS), help="seed data set to load")
-    parser.add_argument("--account", default=DEFAULT_ACCOUNT, help="AWS account id")
     args = parser.parse_args(argv)
 
-    server = SandboxServer(args.host, args.port, account=args.account).start()
+    server = SandboxServer(args.host, args.port).start()
     if args.seed:
         # Seed through the control API, like any other driver would.
         SEEDS[args.seed](SandboxClient(server.endpoint))

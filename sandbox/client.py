@@ -64,9 +64,11 @@ class ClusterSeed:
     platform_version: str | None = None
     omit_compute_config: bool = False
     connector: bool = False
+    account: str | None = None  # None: the default account 123456789012
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "account": self.account,
             "region": self.region,
             "name": self.name,
             "status": self.status,
@@ -78,6 +80,27 @@ class ClusterSeed:
             "connector": self.connector,
             "addon": self.addon.to_dict() if self.addon is not None else None,
         }
+
+
+@dataclass(frozen=True)
+class SandboxAccount:
+    """An account of the sandbox with the credentials that select it."""
+
+    account: str
+    access_key_id: str
+    secret_access_key: str
+    principal_arn: str
+    enabled_regions: tuple[str, ...]
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SandboxAccount:
+        return cls(
+            account=str(data["account"]),
+            access_key_id=str(data["access_key_id"]),
+            secret_access_key=str(data["secret_access_key"]),
+            principal_arn=str(data["principal_arn"]),
+            enabled_regions=tuple(data["enabled_regions"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -174,6 +197,7 @@ class SandboxClient:
         platform_version: str | None = None,
         omit_compute_config: bool = False,
         connector: bool = False,
+        account: str | None = None,
     ) -> dict[str, Any]:
         """Create (or replace) a cluster; ``addon=None`` means no vpc-cni add-on.
 
@@ -192,6 +216,7 @@ class SandboxClient:
             platform_version=platform_version,
             omit_compute_config=omit_compute_config,
             connector=connector,
+            account=account,
         )
         result: dict[str, Any] = self._request("POST", "/clusters", seed.to_dict())
         return result
@@ -203,61 +228,84 @@ class SandboxClient:
         )["created"]
         return count
 
-    def update_cluster(self, region: str, name: str, **changes: Any) -> dict[str, Any]:
+    def update_cluster(
+        self, region: str, name: str, *, account: str | None = None, **changes: Any
+    ) -> dict[str, Any]:
         """Change ``status``, ``version``, ``platform_version``, ``tags``, ``auto_mode`` or
         ``omit_compute_config`` of an existing cluster."""
         result: dict[str, Any] = self._request(
-            "PATCH", f"/clusters/{self._seg(region)}/{self._seg(name)}", changes
+            "PATCH", self._cluster_path(region, name), changes, {"account": account}
         )
         return result
 
-    def delete_cluster(self, region: str, name: str) -> None:
-        self._request("DELETE", f"/clusters/{self._seg(region)}/{self._seg(name)}")
+    def delete_cluster(self, region: str, name: str, *, account: str | None = None) -> None:
+        self._request("DELETE", self._cluster_path(region, name), query={"account": account})
 
-    def cluster(self, region: str, name: str) -> dict[str, Any]:
+    def cluster(self, region: str, name: str, *, account: str | None = None) -> dict[str, Any]:
         """State of one cluster: DescribeCluster fields + ``addons`` {name: DescribeAddon}."""
         result: dict[str, Any] = self._request(
-            "GET", f"/clusters/{self._seg(region)}/{self._seg(name)}"
+            "GET", self._cluster_path(region, name), query={"account": account}
         )
         return result
 
-    def clusters(self, region: str | None = None) -> list[dict[str, Any]]:
-        result: list[dict[str, Any]] = self._request("GET", "/clusters", query={"region": region})[
-            "clusters"
-        ]
+    def clusters(
+        self, region: str | None = None, *, account: str | None = None
+    ) -> list[dict[str, Any]]:
+        result: list[dict[str, Any]] = self._request(
+            "GET", "/clusters", query={"region": region, "account": account}
+        )["clusters"]
         return result
 
-    def set_addon(self, region: str, cluster: str, addon: AddonSeed | None) -> dict[str, Any]:
+    def set_addon(
+        self, region: str, cluster: str, addon: AddonSeed | None, *, account: str | None = None
+    ) -> dict[str, Any]:
         """Install/replace the vpc-cni add-on, or remove it with ``None``."""
-        path = f"/clusters/{self._seg(region)}/{self._seg(cluster)}/addon"
+        path = self._cluster_path(region, cluster) + "/addon"
+        query = {"account": account}
         if addon is None:
-            result: dict[str, Any] = self._request("DELETE", path)
+            result: dict[str, Any] = self._request("DELETE", path, query=query)
         else:
-            result = self._request("PUT", path, addon.to_dict())
+            result = self._request("PUT", path, addon.to_dict(), query)
         return result
 
-    def addon(self, region: str, cluster: str) -> dict[str, Any] | None:
+    def addon(
+        self, region: str, cluster: str, *, account: str | None = None
+    ) -> dict[str, Any] | None:
         """DescribeAddon-shaped vpc-cni state, or None when the cluster has none."""
-        addon: dict[str, Any] | None = self.cluster(region, cluster)["addons"].get("vpc-cni")
+        addons = self.cluster(region, cluster, account=account)["addons"]
+        addon: dict[str, Any] | None = addons.get("vpc-cni")
         return addon
 
     def updates(
-        self, region: str | None = None, cluster: str | None = None
+        self,
+        region: str | None = None,
+        cluster: str | None = None,
+        *,
+        account: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Every UpdateAddon the sandbox accepted (update fields + region/clusterName/...)."""
+        """Every UpdateAddon the sandbox accepted (update fields + account/region/
+        clusterName/...); all accounts unless ``account`` is given."""
         result: list[dict[str, Any]] = self._request(
-            "GET", "/updates", query={"region": region, "cluster": cluster}
+            "GET", "/updates", query={"region": region, "cluster": cluster, "account": account}
         )["updates"]
         return result
 
     def settle(
-        self, region: str | None = None, cluster: str | None = None, outcome: str = "Successful"
+        self,
+        region: str | None = None,
+        cluster: str | None = None,
+        outcome: str = "Successful",
+        *,
+        account: str | None = None,
     ) -> list[str]:
-        """Finish pending add-on updates (``Successful`` or ``Failed``); returns update ids."""
-        result: list[str] = self._request(
-            "POST", "/settle", {"region": region, "cluster": cluster, "outcome": outcome}
-        )["settled"]
+        """Finish pending add-on updates (``Successful`` or ``Failed``) and pending
+        cluster/add-on creations and deletions; returns the settled update ids."""
+        body = {"region": region, "cluster": cluster, "outcome": outcome, "account": account}
+        result: list[str] = self._request("POST", "/settle", body)["settled"]
         return result
+
+    def _cluster_path(self, region: str, name: str) -> str:
+        return f"/clusters/{self._seg(region)}/{self._seg(name)}"
 
     def set_auto_settle(self, seconds: float | None) -> None:
         """Settle updates automatically ``seconds`` after UpdateAddon (None: manual only)."""
@@ -267,13 +315,41 @@ class SandboxClient:
         """When on (default), calls into regions that are not enabled fail authentication."""
         self._request("PUT", "/settings", {"enforce_enabled_regions": enforce})
 
-    # ------------------------------------------------------------------ regions
-    def set_enabled_regions(self, regions: list[str]) -> list[str]:
-        result: list[str] = self._request("PUT", "/regions", {"enabled": list(regions)})["enabled"]
+    # ------------------------------------------------------------------ accounts, regions
+    def create_account(
+        self,
+        account: str,
+        access_key_id: str,
+        secret_access_key: str,
+        *,
+        principal_arn: str | None = None,
+        enabled_regions: list[str] | None = None,
+    ) -> SandboxAccount:
+        """Add an account. Requests signed with ``access_key_id`` act in it; the caller is
+        ``principal_arn`` (default ``arn:aws:iam::ACCOUNT:user/sandbox``; an
+        ``arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`` makes it a role session);
+        ``enabled_regions`` defaults to the 17 regions enabled in every account."""
+        body = {
+            "account": account,
+            "access_key_id": access_key_id,
+            "secret_access_key": secret_access_key,
+            "principal_arn": principal_arn,
+            "enabled_regions": enabled_regions,
+        }
+        return SandboxAccount.from_dict(self._request("POST", "/accounts", body))
+
+    def accounts(self) -> list[SandboxAccount]:
+        """Every account, the default 123456789012 included."""
+        return [SandboxAccount.from_dict(a) for a in self._request("GET", "/accounts")["accounts"]]
+
+    def set_enabled_regions(self, regions: list[str], *, account: str | None = None) -> list[str]:
+        result: list[str] = self._request(
+            "PUT", "/regions", {"enabled": list(regions)}, {"account": account}
+        )["enabled"]
         return result
 
-    def enabled_regions(self) -> list[str]:
-        result: list[str] = self._request("GET", "/regions")["enabled"]
+    def enabled_regions(self, *, account: str | None = None) -> list[str]:
+        result: list[str] = self._request("GET", "/regions", query={"account": account})["enabled"]
         return result
 
     # ------------------------------------------------------------------ faults

@@ -10,6 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
+from sandbox.accounts import DEFAULT_ACCESS_KEY
+from sandbox.client import SandboxAccount
+
 SANDBOX_REGION = "us-east-1"
 
 LEAKY_VARIABLES: tuple[str, ...] = (
@@ -35,14 +38,28 @@ LEAKY_VARIABLES: tuple[str, ...] = (
 )
 
 
+def account_overrides(account: SandboxAccount) -> dict[str, str]:
+    """The credential variables that make boto3 (the CLI, the engine, a bench run) act as
+    ``account``: the sandbox picks the caller's account from the access key id.
+
+    Apply them on top of ``sandbox_overrides``/``sandbox_environ``, or pass ``account``
+    to those directly.
+    """
+    return {
+        "AWS_ACCESS_KEY_ID": account.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": account.secret_access_key,
+    }
+
+
 def sandbox_overrides(
-    endpoint: str, environ: Mapping[str, str]
+    endpoint: str, environ: Mapping[str, str], account: SandboxAccount | None = None
 ) -> tuple[dict[str, str], list[str]]:
-    """(variables to set, variables to remove) so boto3 reaches only `endpoint`."""
+    """(variables to set, variables to remove) so boto3 reaches only `endpoint`, as
+    ``account`` (default: the sandbox's default account 123456789012)."""
     to_set = {
         "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",  # not a secret: the sandbox accepts anything
+        "AWS_ACCESS_KEY_ID": DEFAULT_ACCESS_KEY,  # selects the default account
+        "AWS_SECRET_ACCESS_KEY": "testing",  # not a secret: signatures are not verified
         "AWS_DEFAULT_REGION": SANDBOX_REGION,
         "AWS_REGION": SANDBOX_REGION,
         "AWS_CONFIG_FILE": os.devnull,
@@ -51,14 +68,21 @@ def sandbox_overrides(
         "NO_PROXY": "127.0.0.1,localhost",
         "no_proxy": "127.0.0.1,localhost",
     }
+    if account is not None:
+        to_set.update(account_overrides(account))
     per_service = [name for name in environ if name.startswith("AWS_ENDPOINT_URL_")]
     return to_set, [*LEAKY_VARIABLES, *per_service]
 
 
-def sandbox_environ(endpoint: str, environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """A complete environment for a child process that must talk only to the sandbox."""
+def sandbox_environ(
+    endpoint: str,
+    environ: Mapping[str, str] | None = None,
+    account: SandboxAccount | None = None,
+) -> dict[str, str]:
+    """A complete environment for a child process that must talk only to the sandbox
+    (as ``account`` when given)."""
     base = dict(os.environ if environ is None else environ)
-    to_set, to_remove = sandbox_overrides(endpoint, base)
+    to_set, to_remove = sandbox_overrides(endpoint, base, account)
     for name in to_remove:
         base.pop(name, None)
     base.update(to_set)

@@ -1,6 +1,6 @@
 """The one error type of the sandbox's service state: ``AwsError(status, code, message)``.
 
-Why a typed exception (as moto's ``JsonRESTError``): state methods (``eks.models``,
+Why a typed exception (as moto's ``JsonRESTError``): state methods (``eks.clusters``,
 ``securityhub``...) decide *that* a call fails and with which documented error; only the
 wire layer (``protocols.error_response``) decides how that error is spelled for the
 service's protocol (restJson1 ``__type``, EC2 ``<Errors>``, query ``<ErrorResponse>``).

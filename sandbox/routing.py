@@ -17,6 +17,7 @@ import re
 import threading
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import botocore.session
 
@@ -40,6 +41,31 @@ class Resolved:
 
     operation: str
     labels: dict[str, str]
+
+
+@dataclass(frozen=True)
+class _Member:
+    """Where one input member travels in a rest request (botocore ``serialization``)."""
+
+    member: str
+    type_name: str
+
+
+class InputError(ValueError):
+    """A query-string value that does not parse as its model type (answered with 400)."""
+
+
+def _scalar(type_name: str, raw: str, name: str) -> Any:
+    if type_name in ("integer", "long"):
+        try:
+            return int(raw)
+        except ValueError:
+            raise InputError(f"{name} must be an integer, got {raw!r}") from None
+    if type_name == "boolean":
+        if raw not in ("true", "false"):
+            raise InputError(f"{name} must be true or false, got {raw!r}")
+        return raw == "true"
+    return raw
 
 
 def _compile_template(template: str) -> tuple[re.Pattern[str], frozenset[str], tuple[int, int]]:
@@ -72,9 +98,13 @@ class ServiceRouter:
         self.target_prefix: str | None = model.metadata.get("targetPrefix")
         self._operations: frozenset[str] = frozenset(model.operation_names)
         self._routes: dict[str, list[Route]] = {}
+        self._uri: dict[str, dict[str, _Member]] = {}
+        self._querystring: dict[str, dict[str, _Member]] = {}
         if self.protocol.startswith("rest"):
             for name in model.operation_names:
-                http = model.operation_model(name).http
+                operation = model.operation_model(name)
+                self._index_members(name, operation.input_shape)
+                http = operation.http
                 regex, required, (literal_chars, segments) = _compile_template(http["requestUri"])
                 route = Route(
                     operation=name,
@@ -87,6 +117,47 @@ class ServiceRouter:
             for routes in self._routes.values():
                 # Most specific first: literal query keys, then more literal path text.
                 routes.sort(key=lambda r: r.specificity, reverse=True)
+
+    def _index_members(self, operation: str, shape: Any) -> None:
+        uri: dict[str, _Member] = {}
+        querystring: dict[str, _Member] = {}
+        for member, member_shape in shape.members.items() if shape is not None else ():
+            location = member_shape.serialization.get("location")
+            wire_name = member_shape.serialization.get("name", member)
+            if location == "uri":
+                uri[wire_name] = _Member(member, member_shape.type_name)
+            elif location == "querystring":
+                item = member_shape.member if member_shape.type_name == "list" else member_shape
+                querystring[wire_name] = _Member(
+                    member, f"{member_shape.type_name}:{item.type_name}"
+                )
+        self._uri[operation] = uri
+        self._querystring[operation] = querystring
+
+    def input_params(
+        self,
+        operation: str,
+        labels: dict[str, str],
+        query: dict[str, list[str]],
+        body: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The request's input by botocore member name (rest protocols), as a server sees
+        it: URI labels (``{name}`` -> ``clusterName`` for add-on operations), typed query
+        members and the JSON body. Raises InputError for an unparseable query value."""
+        params = dict(body)
+        for wire_name, value in labels.items():
+            uri_member = self._uri.get(operation, {}).get(wire_name)
+            params[uri_member.member if uri_member else wire_name] = value
+        for wire_name, member in self._querystring.get(operation, {}).items():
+            values = query.get(wire_name)
+            if not values:
+                continue
+            outer, _, item = member.type_name.partition(":")
+            if outer == "list":
+                params[member.member] = [_scalar(item, v, wire_name) for v in values]
+            else:
+                params[member.member] = _scalar(item, values[0], wire_name)
+        return params
 
     def resolve(
         self,
@@ -103,7 +174,11 @@ class ServiceRouter:
                     continue
                 match = route.regex.match(path)
                 if match:
-                    return Resolved(route.operation, match.groupdict())
+                    # ``path`` is the raw (still percent-encoded) path: a label such as
+                    # TagResource's {resourceArn} carries an encoded "/" (botocore quotes
+                    # non-greedy labels with safe=""), decoded only after matching.
+                    labels = {k: unquote(v) for k, v in match.groupdict().items()}
+                    return Resolved(route.operation, labels)
             return None
         if self.protocol == "json":
             target = headers.get("x-amz-target", "")
@@ -114,15 +189,6 @@ class ServiceRouter:
         # query and ec2 protocols: Action in the form body (botocore POSTs) or query string.
         action = (form.get("Action") or query.get("Action") or [""])[0]
         return Resolved(action, {}) if action in self._operations else None
-
-    def labels(self, operation: str, method: str, path: str) -> dict[str, str]:
-        """URI labels of a known operation (used by emulators that only get the path)."""
-        for route in self._routes.get(method.upper(), ()):
-            if route.operation == operation:
-                match = route.regex.match(path)
-                if match:
-                    return match.groupdict()
-        return {}
 
 
 _lock = threading.Lock()

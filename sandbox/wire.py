@@ -11,9 +11,19 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sandbox.accounts import Identity
+
 
 @dataclass(frozen=True)
 class SandboxRequest:
+    """One decoded AWS request.
+
+    ``account`` is the caller's account, found from the access key id of the SigV4
+    credential (``sandbox.accounts``): services key their state by it. ``params`` is the
+    input by botocore member name (URI labels, query members and body merged, rest
+    protocols only); ``caller`` the full identity (None in emulator unit tests).
+    """
+
     operation: str  # botocore operation name, e.g. "DescribeAddon"
     method: str  # HTTP method
     path: str  # URL path without query string
@@ -21,6 +31,8 @@ class SandboxRequest:
     account: str
     region: str
     body: dict[str, Any]  # decoded JSON body ({} when empty)
+    params: dict[str, Any] = field(default_factory=dict)
+    caller: Identity | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,188 @@
+"""Control endpoints for the sandbox as a whole: health, reset, settings, accounts and
+their regions, faults, latency, call counters."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sandbox.control.eks import account_of
+from sandbox.control.inputs import (
+    ControlError,
+    boolean,
+    integer,
+    num_map,
+    number,
+    opt_str,
+    str_list,
+    string,
+)
+from sandbox.faults import FaultRule, LatencyModel
+
+if TYPE_CHECKING:
+    from sandbox.app import SandboxApp
+
+Result = tuple[int, Any]
+Args = tuple[str, ...]
+Body = dict[str, Any]
+Query = dict[str, str]
+
+_FAULT_FIELDS = frozenset(
+    {
+        "kind",
+        "service",
+        "operation",
+        "region",
+        "cluster",
+        "account",
+        "when",
+        "probability",
+        "count",
+        "seed",
+        "message",
+    }
+)
+
+
+def health(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {"ok": True, "account": app.account, "securityhub": True}
+
+
+def reset(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    app.reset()
+    return 200, {"ok": True}
+
+
+def get_settings(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {
+        "auto_settle_seconds": app.eks_store.auto_settle_seconds,
+        "enforce_enabled_regions": app.enforce_enabled_regions,
+    }
+
+
+def put_settings(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+    if "auto_settle_seconds" in b:
+        value = number(b, "auto_settle_seconds", None)
+        if value is not None and value < 0:
+            raise ControlError(400, "auto_settle_seconds must be >= 0 or null")
+        app.eks_store.auto_settle_seconds = value
+    if "enforce_enabled_regions" in b:
+        app.enforce_enabled_regions = boolean(b, "enforce_enabled_regions", True)
+    return get_settings(app, a, b, q)
+
+
+# ---------------------------------------------------------------------- accounts/regions
+def list_accounts(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {"accounts": [account.to_dict() for account in app.accounts.all()]}
+
+
+def create_account(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
+    account = app.accounts.create(
+        string(b, "account", ""),
+        string(b, "access_key_id", ""),
+        string(b, "secret_access_key", ""),
+        principal_arn=opt_str(b, "principal_arn"),
+        enabled_regions=str_list(b, "enabled_regions"),
+    )
+    return 201, account.to_dict()
+
+
+def get_account(app: SandboxApp, a: Args, _b: Body, _q: Query) -> Result:
+    return 200, app.accounts.get(a[0]).to_dict()
+
+
+def get_regions(app: SandboxApp, _a: Args, b: Body, q: Query) -> Result:
+    return 200, {"enabled": app.accounts.get(account_of(app, b, q)).regions.enabled()}
+
+
+def put_regions(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+    enabled = str_list(b, "enabled")
+    if enabled is None:
+        raise ControlError(400, "enabled must be a list of region names")
+    app.accounts.get(account_of(app, b, q)).regions.set_enabled(enabled)
+    return get_regions(app, a, b, q)
+
+
+# ---------------------------------------------------------------------- faults/latency
+def get_faults(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {"faults": app.faults.rules()}
+
+
+def add_fault(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
+    unknown = set(b) - _FAULT_FIELDS
+    if unknown:
+        raise ControlError(400, f"unknown fault fields {sorted(unknown)}")
+    rule = FaultRule(
+        kind=string(b, "kind", ""),  # type: ignore[arg-type]  # FaultRule validates it
+        service=opt_str(b, "service"),
+        operation=opt_str(b, "operation"),
+        region=opt_str(b, "region"),
+        cluster=opt_str(b, "cluster"),
+        account=opt_str(b, "account"),
+        when=opt_str(b, "when"),
+        probability=number(b, "probability", 1.0) or 0.0,
+        count=integer(b, "count", None),
+        seed=integer(b, "seed", 0) or 0,
+        message=opt_str(b, "message"),
+    )
+    return 201, app.faults.add(rule).to_dict()
+
+
+def clear_faults(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    app.faults.clear()
+    return 200, {"faults": []}
+
+
+def delete_fault(app: SandboxApp, a: Args, _b: Body, _q: Query) -> Result:
+    if not a[0].isdigit() or not app.faults.remove(int(a[0])):
+        raise KeyError(f"no fault rule {a[0]}")
+    return 200, {"deleted": True}
+
+
+def get_latency(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, app.faults.latency.to_dict()
+
+
+def put_latency(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+    app.faults.latency = LatencyModel(
+        base_ms=number(b, "base_ms", 0.0) or 0.0,
+        region_ms=num_map(b, "region_ms"),
+        service_ms=num_map(b, "service_ms"),
+    )
+    return get_latency(app, a, b, q)
+
+
+def clear_latency(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+    app.faults.latency = LatencyModel()
+    return get_latency(app, a, b, q)
+
+
+def get_calls(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, app.recorder.snapshot()
+
+
+def reset_calls(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    app.recorder.reset()
+    return 200, app.recorder.snapshot()
+
+
+SEG = r"([^/]+)"
+ROUTES = [
+    ("GET", "/health", health),
+    ("POST", "/reset", reset),
+    ("GET", "/settings", get_settings),
+    ("PUT", "/settings", put_settings),
+    ("GET", "/accounts", list_accounts),
+    ("POST", "/accounts", create_account),
+    ("GET", f"/accounts/{SEG}", get_account),
+    ("GET", "/regions", get_regions),
+    ("PUT", "/regions", put_regions),
+    ("GET", "/faults", get_faults),
+    ("POST", "/faults", add_fault),
+    ("DELETE", "/faults", clear_faults),
+    ("DELETE", f"/faults/{SEG}", delete_fault),
+    ("GET", "/latency", get_latency),
+    ("PUT", "/latency", put_latency),
+    ("DELETE", "/latency", clear_latency),
+    ("GET", "/calls", get_calls),
+    ("DELETE", "/calls", reset_calls),
+]

@@ -1,0 +1,71 @@
+"""Control endpoints for the Security Hub emulator (``sandbox/securityhub/``): enablement
+per account and region, stored findings, ingestion counts, the organization.
+
+Kept apart from the other control modules so the Security Hub emulator's owner can extend
+it without touching the rest. ``account`` is passed through unvalidated: Security Hub
+state may name accounts the account registry does not hold (emulator unit tests).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sandbox.control.inputs import ControlError, opt_str, str_list
+
+if TYPE_CHECKING:
+    from sandbox.app import SandboxApp
+
+Result = tuple[int, Any]
+Args = tuple[str, ...]
+Body = dict[str, Any]
+Query = dict[str, str]
+
+
+def put_enabled(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+    enabled = b.get("enabled")
+    if not isinstance(enabled, bool):
+        raise ControlError(400, "enabled must be true or false")
+    account = opt_str(b, "account") or q.get("account")
+    app.securityhub.set_enabled(a[0], enabled, account=account)
+    return 200, {"region": a[0], "enabled": enabled}
+
+
+def findings(app: SandboxApp, a: Args, _b: Body, q: Query) -> Result:
+    return 200, {"findings": app.securityhub.findings(a[0], account=q.get("account"))}
+
+
+def ingestion(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {"ingestion": app.securityhub.ingestion_events()}
+
+
+def reset_ingestion(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+    app.securityhub.reset_ingestion_events()
+    return ingestion(app, a, b, q)
+
+
+def get_organization(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, app.securityhub.organization()
+
+
+def put_organization(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
+    members = str_list(b, "members") or []
+    linked = str_list(b, "linked_regions") or []
+    return 200, app.securityhub.set_organization(
+        opt_str(b, "administrator"), members, opt_str(b, "aggregation_region"), linked
+    )
+
+
+def delete_organization(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, app.securityhub.set_organization(None)
+
+
+SEG = r"([^/]+)"
+ROUTES = [
+    ("PUT", f"/securityhub/{SEG}", put_enabled),
+    ("GET", f"/securityhub/{SEG}/findings", findings),
+    ("GET", "/securityhub:ingestion", ingestion),
+    ("DELETE", "/securityhub:ingestion", reset_ingestion),
+    ("GET", "/securityhub:organization", get_organization),
+    ("PUT", "/securityhub:organization", put_organization),
+    ("DELETE", "/securityhub:organization", delete_organization),
+]

@@ -1,0 +1,206 @@
+"""EKS cluster and tagging operations as state methods: they return the response body or
+raise ``AwsError``; the wire format is ``responses.py``'s business.
+
+* https://docs.aws.amazon.com/eks/latest/APIReference/API_ListClusters.html
+* https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeCluster.html
+* https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html
+* https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html
+* https://docs.aws.amazon.com/eks/latest/APIReference/API_TagResource.html (and Untag,
+  ListTagsForResource); tag limits from the botocore model (``TagMap`` 1-50 pairs, key
+  1-128, value <= 256) and "Tagging your Amazon EKS resources" (keys starting ``aws:``
+  are reserved).
+
+Callers hold ``store.lock``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.eks.models import Addon, Cluster
+from sandbox.eks.store import EksStore
+from sandbox.errors import AwsError
+
+DEFAULT_KUBERNETES_VERSION = "1.31"  # sandbox choice for CreateCluster without a version
+_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")  # model: name pattern
+_EKS_ARN = re.compile(r"^arn:aws:eks:([a-z0-9-]+):(\d{12}):(cluster|addon)/(.+)$")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Where a call lands: the caller's account and the region of its credential scope."""
+
+    account: str
+    region: str
+
+
+def not_found(message: str, **fields: str) -> AwsError:
+    """ResourceNotFoundException 404; EKS also returns the resource names in the body."""
+    return AwsError(404, "ResourceNotFoundException", message, fields)
+
+
+def invalid(message: str, **fields: str) -> AwsError:
+    return AwsError(400, "InvalidParameterException", message, fields)
+
+
+def no_cluster(name: str) -> AwsError:
+    return not_found(f"No cluster found for name: {name}.", clusterName=name)
+
+
+def require_cluster(store: EksStore, caller: Caller, name: str) -> Cluster:
+    cluster = store.cluster(caller.account, caller.region, name)
+    if cluster is None:
+        raise no_cluster(name)
+    return cluster
+
+
+def _encode_token(after: str) -> str:
+    return base64.urlsafe_b64encode(f"v1:{after}".encode()).decode()
+
+
+def _decode_token(token: str) -> str | None:
+    try:
+        text = base64.urlsafe_b64decode(token.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    return text[3:] if text.startswith("v1:") else None
+
+
+def paginate(key: str, names: list[str], params: dict[str, Any]) -> dict[str, Any]:
+    """A ``{key: [...], nextToken}`` page: maxResults 1..100 (default 100) and an opaque
+    nextToken, per ListClusters/ListAddons.
+
+    botocore validates only the minimum client-side; the maximum is enforced here (the API
+    reference gives the valid range 1-100; the exact server message is unknown).
+    """
+    max_results = params.get("maxResults", 100)
+    if not 1 <= max_results <= 100:
+        raise invalid("maxResults must be between 1 and 100")
+    names = sorted(names)
+    token = params.get("nextToken")
+    if token:
+        after = _decode_token(token)
+        if after is None:
+            raise invalid("The nextToken provided is invalid")
+        names = [n for n in names if n > after]
+    page = names[:max_results]
+    body: dict[str, Any] = {key: page}
+    if len(names) > max_results:
+        body["nextToken"] = _encode_token(page[-1])
+    return body
+
+
+def list_clusters(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    include = params.get("include", [])
+    unknown = [v for v in include if v != "all"]
+    if unknown:
+        # The model types include as a free list of strings; only "all" is documented.
+        raise invalid(f"Invalid include value: {unknown[0]}")
+    clusters = store.region_clusters(caller.account, caller.region)
+    names = [c.name for c in clusters if "all" in include or not c.connector]
+    return paginate("clusters", names, params)
+
+
+def describe_cluster(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    return {"cluster": require_cluster(store, caller, params.get("name", "")).to_wire()}
+
+
+def create_cluster(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    """A new cluster in CREATING; ``settle()`` makes it ACTIVE. Only what the auditor reads
+    is kept (version, tags, roleArn, computeConfig.enabled); the rest of the request is
+    accepted and not modelled."""
+    name = str(params.get("name", ""))
+    if not _CLUSTER_NAME.match(name):
+        raise invalid(f"Cluster name {name!r} does not match ^[0-9A-Za-z][A-Za-z0-9\\-_]*")
+    if store.cluster(caller.account, caller.region, name) is not None:
+        raise AwsError(
+            409,
+            "ResourceInUseException",
+            f"Cluster already exists with name: {name}",
+            {"clusterName": name},
+        )
+    tags = validated_tags(params.get("tags") or {}, {})
+    compute = params.get("computeConfig") or {}
+    store.put_cluster(
+        caller.region,
+        name,
+        account=caller.account,
+        status="CREATING",
+        version=str(params.get("version") or DEFAULT_KUBERNETES_VERSION),
+        tags=tags,
+        auto_mode=bool(compute.get("enabled", False)),
+    )
+    cluster = require_cluster(store, caller, name)
+    cluster.role_arn = params.get("roleArn")
+    store.pending[(caller.account, caller.region, name, "")] = store.clock()
+    return {"cluster": cluster.to_wire()}
+
+
+def delete_cluster(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    """The cluster goes DELETING; ``settle()`` removes it (DescribeCluster then answers
+    ResourceNotFoundException)."""
+    cluster = require_cluster(store, caller, params.get("name", ""))
+    cluster.status = "DELETING"
+    store.pending[(caller.account, caller.region, cluster.name, "")] = store.clock()
+    return {"cluster": cluster.to_wire()}
+
+
+# ---------------------------------------------------------------------- tagging
+def validated_tags(tags: Any, existing: dict[str, str]) -> dict[str, str]:
+    """``existing`` merged with ``tags``; BadRequestException-style InvalidParameter on
+    CreateCluster, the caller maps it per operation."""
+    if not isinstance(tags, dict):
+        raise invalid("tags must be a map of strings")
+    for key, value in tags.items():
+        if not 1 <= len(key) <= 128 or len(str(value)) > 256:
+            raise invalid(f"Tag {key!r} exceeds the key (128) or value (256) length limit")
+        if key.lower().startswith("aws:"):
+            raise invalid(f"Tag keys starting with 'aws:' are reserved: {key}")
+    merged = {**existing, **{str(k): str(v) for k, v in tags.items()}}
+    if len(merged) > 50:
+        raise invalid("A resource can have at most 50 tags")
+    return merged
+
+
+def _tagged(store: EksStore, caller: Caller, arn: str) -> Cluster | Addon:
+    match = _EKS_ARN.match(arn)
+    if match is None:
+        raise AwsError(400, "BadRequestException", f"Invalid resource ARN: {arn}")
+    region, account, kind, rest = match.groups()
+    if (account, region) != (caller.account, caller.region):
+        # Unknown what EKS answers for another account's/region's ARN; stricter: not found.
+        raise AwsError(404, "NotFoundException", f"Resource {arn} not found")
+    cluster = store.cluster(account, region, rest.split("/")[0])
+    if kind == "cluster" and cluster is not None and cluster.arn == arn:
+        return cluster
+    if kind == "addon" and cluster is not None:
+        for addon in cluster.addons.values():
+            if addon.arn == arn:
+                return addon
+    raise AwsError(404, "NotFoundException", f"Resource {arn} not found")
+
+
+def tag_resource(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    resource = _tagged(store, caller, str(params.get("resourceArn", "")))
+    try:
+        resource.tags = validated_tags(params.get("tags") or {}, resource.tags)
+    except AwsError as exc:
+        raise AwsError(400, "BadRequestException", exc.message) from None
+    return {}
+
+
+def untag_resource(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    resource = _tagged(store, caller, str(params.get("resourceArn", "")))
+    keys = params.get("tagKeys") or []
+    if not 1 <= len(keys) <= 50:
+        raise AwsError(400, "BadRequestException", "tagKeys must name 1 to 50 keys")
+    resource.tags = {k: v for k, v in resource.tags.items() if k not in keys}
+    return {}
+
+
+def list_tags(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    return {"tags": dict(_tagged(store, caller, str(params.get("resourceArn", ""))).tags)}

@@ -1,0 +1,57 @@
+"""EKS wire handlers: a decoded request (operation + input by botocore member name) in, a
+restJson1 response out. State and rules live in ``clusters``/``addons``/``store``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sandbox.eks import addons, clusters
+from sandbox.eks.clusters import Caller
+from sandbox.eks.store import EksStore
+from sandbox.errors import AwsError
+from sandbox.wire import SandboxRequest, SandboxResponse
+
+Operation = Callable[[EksStore, Caller, dict[str, Any]], dict[str, Any]]
+
+OPERATIONS: dict[str, Operation] = {
+    "ListClusters": clusters.list_clusters,
+    "DescribeCluster": clusters.describe_cluster,
+    "CreateCluster": clusters.create_cluster,
+    "DeleteCluster": clusters.delete_cluster,
+    "TagResource": clusters.tag_resource,
+    "UntagResource": clusters.untag_resource,
+    "ListTagsForResource": clusters.list_tags,
+    "ListAddons": addons.list_addons,
+    "DescribeAddon": addons.describe_addon,
+    "DescribeAddonConfiguration": addons.describe_addon_configuration,
+    "CreateAddon": addons.create_addon,
+    "DeleteAddon": addons.delete_addon,
+    "UpdateAddon": addons.update_addon,
+    "DescribeUpdate": addons.describe_update,
+}
+
+
+class EksEmulator:
+    """The EKS service of the sandbox, over one ``EksStore`` shared with the control API."""
+
+    def __init__(self, store: EksStore) -> None:
+        self.store = store
+
+    def reset(self) -> None:
+        self.store.reset()
+
+    def handle(self, request: SandboxRequest) -> SandboxResponse:
+        operation = OPERATIONS.get(request.operation)
+        if operation is None:
+            # A real EKS operation the sandbox does not emulate: fail loudly, not silently.
+            raise AwsError(
+                400,
+                "InvalidRequestException",
+                f"The sandbox does not emulate eks:{request.operation}",
+            )
+        with self.store.lock:
+            self.store.settle_due()
+            body = operation(self.store, Caller(request.account, request.region), request.params)
+        return SandboxResponse(200, body)
