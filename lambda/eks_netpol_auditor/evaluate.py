@@ -24,7 +24,12 @@ from .model import (
     Reason,
     Verdict,
 )
-from .versions import addon_supports_network_policy, kubernetes_supports_network_policy
+from .versions import (
+    addon_supports_network_policy,
+    kubernetes_supports_network_policy,
+    parse_platform_version,
+    platform_version_required,
+)
 
 # EKS API reference, Cluster.status: CREATING and PENDING clusters cannot be described yet.
 NOT_READY_CLUSTER_STATUSES = frozenset({"CREATING", "PENDING"})
@@ -78,12 +83,22 @@ def evaluate(facts: ClusterFacts) -> Verdict:
             f"{EXEMPT_TAG}=<cni name>.",
         )
     if not kubernetes_supports_network_policy(facts.kubernetes_version, facts.platform_version):
+        unreadable = (
+            platform_version_required(facts.kubernetes_version)
+            and parse_platform_version(facts.platform_version or "") is None
+        )
         return Verdict(
             ComplianceStatus.FAILED,
             Reason.KUBERNETES_VERSION_UNSUPPORTED,
             f"Kubernetes {facts.kubernetes_version} ({facts.platform_version}) cannot enforce "
-            "network policy with the VPC CNI: upgrade the cluster to 1.25 or later "
-            "(platform 1.25 eks.7, 1.26 eks.6, 1.27 eks.5 or later) first.",
+            "network policy with the VPC CNI"
+            + (
+                ", or the platform version (not eks.N) cannot show that it can"
+                if unreadable
+                else ""
+            )
+            + ": upgrade the cluster to 1.25 or later (platform 1.25 eks.7, 1.26 eks.6, "
+            "1.27 eks.5 or later) first.",
         )
     if not addon_supports_network_policy(addon.version):
         return Verdict(

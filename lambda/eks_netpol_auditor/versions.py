@@ -45,16 +45,24 @@ def addon_supports_network_policy(version: str) -> bool:
     return parsed is not None and parsed >= MIN_ADDON_VERSION
 
 
+def platform_version_required(version: str | None) -> bool:
+    """Whether this Kubernetes version has a minimum platform version for network policy."""
+    return parse_kubernetes_version(version or "") in MIN_PLATFORM_VERSIONS
+
+
 def kubernetes_supports_network_policy(version: str | None, platform: str | None) -> bool:
     """True when the control plane can run the network policy controller.
 
     An unknown version is treated as unsupported: we would rather ask a human than pass.
+    On 1.25/1.26/1.27 that includes the platform version: the user guide requires a minimum
+    platform there, so an absent or unreadable one (not `eks.N`) cannot show it is met.
+    From 1.28 on every platform version qualifies and the platform is not read at all.
     """
     parsed = parse_kubernetes_version(version or "")
     if parsed is None or parsed < MIN_KUBERNETES_VERSION:
         return False
     minimum_platform = MIN_PLATFORM_VERSIONS.get(parsed)
-    if minimum_platform is None or platform is None:
+    if minimum_platform is None:
         return True
-    platform_number = parse_platform_version(platform)
-    return platform_number is None or platform_number >= minimum_platform
+    platform_number = parse_platform_version(platform or "")
+    return platform_number is not None and platform_number >= minimum_platform

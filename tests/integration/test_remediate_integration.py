@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from eks_netpol_auditor import cli
+from eks_netpol_auditor import cli, handler
 from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
@@ -327,6 +327,12 @@ def test_update_denied_is_failed_and_reported_as_a_run_error(sandbox: SandboxCli
     assert (records["denied"] or {})["action"] == "failed"
     assert (records["fine"] or {})["action"] == "applied"
     assert [(e.region, e.cluster) for e in result.errors] == [("eu-west-1", "denied")]
+    # The alarm on RemediationsFailed sees the failed update (handler.record_metrics).
+    handler.metrics.clear_metrics()
+    handler.record_metrics(result, 1.0)
+    emitted: dict[str, Any] = dict(handler.metrics.serialize_metric_set())
+    handler.metrics.clear_metrics()
+    assert (emitted["RemediationsFailed"], emitted["RemediationsApplied"]) == ([1.0], [1.0])
 
 
 def test_time_budget_spent_defers_everything(sandbox: SandboxClient) -> None:

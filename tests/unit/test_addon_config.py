@@ -8,7 +8,10 @@ enableNetworkPolicy "true" and nothing else, for JSON and YAML input.
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ from hypothesis import strategies as st
 from eks_netpol_auditor import addon_config
 from eks_netpol_auditor.addon_config import (
     ENABLE_KEY,
+    MAX_DEPTH,
     ConfigurationError,
     enable_change,
     merge_enable_network_policy,
@@ -258,3 +262,87 @@ def test_configuration_values_are_parsed_in_this_module_only() -> None:
         if re.search(r"^\s*(import yaml|from yaml)", path.read_text(), re.MULTILINE)
     )
     assert parsers == ["addon_config.py"]
+
+
+# -------------------------------------------- the size guards, each under a watchdog
+#
+# Without its guard, each of these inputs makes a reader recurse, loop or expand for ever
+# (the alias bomb below is 17 GB once written out as JSON). json.dumps and the YAML
+# composer run in C, where neither signal.alarm nor a thread can interrupt them, so each
+# case runs in a child process with a deadline and an address-space cap: a missing guard
+# fails its test instead of hanging the suite and eating the machine's memory.
+
+WATCHDOG_SECONDS = 30
+WATCHDOG_MEMORY_BYTES = 1 << 30
+_CHILD = """
+import json, sys
+try:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, ({limit}, {limit}))
+except (ImportError, ValueError, OSError):
+    pass  # no cap where the platform has none; the deadline still holds
+from eks_netpol_auditor import addon_config
+try:
+    getattr(addon_config, sys.argv[1])(sys.stdin.read())
+except addon_config.ConfigurationError as error:
+    print(json.dumps({{"refused": str(error)}}))
+else:
+    print(json.dumps({{"refused": None}}))
+"""
+
+
+def refusal_in_child(reader: str, text: str) -> str | None:
+    """The reader's ConfigurationError message (None if it accepted), from a child process."""
+    package_root = Path(addon_config.__file__).parents[1]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _CHILD.format(limit=WATCHDOG_MEMORY_BYTES), reader],
+            input=text,
+            capture_output=True,
+            text=True,
+            timeout=WATCHDOG_SECONDS,
+            env={**os.environ, "PYTHONPATH": str(package_root)},
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{reader} still running after {WATCHDOG_SECONDS}s: a size guard is missing")
+    assert done.returncode == 0, done.stderr[-2000:]
+    refused: str | None = json.loads(done.stdout)["refused"]
+    return refused
+
+
+def billion_laughs(levels: int) -> str:
+    """~50 bytes per level; written out as JSON it would be 9**levels * 5 bytes."""
+    lines = ['l0: &l0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    lines += [f"l{i}: &l{i} [{','.join([f'*l{i - 1}'] * 9)}]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+def nested_json(depth: int) -> str:
+    return '{"a":' * depth + "1" + "}" * depth
+
+
+GUARDED = {
+    "one level too deep (JSON)": (nested_json(MAX_DEPTH + 1), "nested more than 64 levels"),
+    "far too deep for the parser (JSON)": (nested_json(100_000), "nested more than 64 levels"),
+    "one level too deep (YAML)": (
+        "".join(" " * i + f"k{i}:\n" for i in range(MAX_DEPTH)) + " " * MAX_DEPTH + "v: 1\n",
+        "nested more than 64 levels",
+    ),
+    "alias bomb": (billion_laughs(10), "expands to more than 100000 values"),
+    "alias cycle": ("env: &loop [*loop]\n", "refers to itself"),
+}
+
+
+@pytest.mark.parametrize("reader", ["read_for_verdict", "read_exact", "enable_change"])
+@pytest.mark.parametrize(("text", "words"), GUARDED.values(), ids=list(GUARDED))
+def test_size_guards_refuse_before_anything_expands(reader: str, text: str, words: str) -> None:
+    refused = refusal_in_child(reader, text)
+    assert refused is not None and words in refused, refused
+
+
+def test_the_depth_limit_is_inclusive() -> None:
+    assert read_for_verdict(nested_json(MAX_DEPTH)) == json.loads(nested_json(MAX_DEPTH))
+    assert (
+        enable_change(nested_json(MAX_DEPTH)).merged["a"] == json.loads(nested_json(MAX_DEPTH))["a"]
+    )

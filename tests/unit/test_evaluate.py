@@ -155,6 +155,24 @@ CASES: list[tuple[str, ClusterFacts, ComplianceStatus, Reason]] = [
         Reason.KUBERNETES_VERSION_UNSUPPORTED,
     ),
     (
+        "Kubernetes 1.25, unreadable platform version: its minimum cannot be shown",
+        cluster(kubernetes_version="1.25", platform_version="eks-7"),
+        ComplianceStatus.FAILED,
+        Reason.KUBERNETES_VERSION_UNSUPPORTED,
+    ),
+    (
+        "Kubernetes 1.27, no platform version",
+        cluster(kubernetes_version="1.27", platform_version=None),
+        ComplianceStatus.FAILED,
+        Reason.KUBERNETES_VERSION_UNSUPPORTED,
+    ),
+    (
+        "Kubernetes 1.28+, unreadable platform version: no minimum platform applies",
+        cluster(kubernetes_version="1.28", platform_version="preview"),
+        ComplianceStatus.PASSED,
+        Reason.NETWORK_POLICY_ENABLED,
+    ),
+    (
         "Kubernetes 1.25 eks.7",
         cluster(kubernetes_version="1.25", platform_version="eks.7"),
         ComplianceStatus.PASSED,
@@ -263,3 +281,8 @@ def test_no_command_when_the_configuration_cannot_be_resent_exactly(text: str, w
     assert verdict.command is None
     assert why in verdict.message and "No command is offered" in verdict.message
     assert "update-addon" not in verdict.message
+
+
+def test_an_unreadable_platform_version_says_so() -> None:
+    message = evaluate(cluster(kubernetes_version="1.26", platform_version="eks.x")).message
+    assert "(eks.x)" in message and "cannot show" in message and "1.26 eks.6" in message

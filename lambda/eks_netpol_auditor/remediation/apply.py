@@ -72,21 +72,25 @@ class SchemaCache:
 
     Thread-safe, and one call per version even under concurrency: the first caller of a
     version fetches under that version's lock while the others wait for its answer.
-    Failures are cached too, so every cluster on that version fails closed alike.
+    Failures are cached too, so every cluster on that version fails closed alike. No
+    look-up starts once `should_stop()` says the time budget is spent (`get` answers None).
     """
 
-    def __init__(self, clients: AwsClients) -> None:
+    def __init__(self, clients: AwsClients, should_stop: Callable[[], bool]) -> None:
         self._clients = clients
+        self._should_stop = should_stop
         self._lock = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self._schemas: dict[str, _Schema] = {}
 
-    def get(self, region: str, version: str) -> _Schema:
+    def get(self, region: str, version: str) -> _Schema | None:
         with self._lock:
             version_lock = self._locks.setdefault(version, threading.Lock())
         with version_lock:
             cached = self._schemas.get(version)
             if cached is None:
+                if self._should_stop():
+                    return None
                 cached = self._fetch(region, version)
                 self._schemas[version] = cached
             return cached
@@ -115,11 +119,7 @@ def remediate(
     if not settings.auto_remediate:
         return
     outcomes, candidates = plan(result.results, result.account, require_tag=settings.require_tag)
-    if candidates and should_stop():
-        for candidate in candidates:
-            outcomes[candidate.key] = deferred(DeferReason.TIME_BUDGET, settings.max_remediations)
-        candidates = []
-    accepted = _schema_checked(candidates, SchemaCache(clients), settings, outcomes)
+    accepted = _schema_checked(candidates, SchemaCache(clients, should_stop), settings, outcomes)
     chosen, overflow = select(accepted, settings.max_remediations)
     for candidate in overflow:
         outcomes[candidate.key] = deferred(DeferReason.CAP, settings.max_remediations)
@@ -147,7 +147,8 @@ def _schema_checked(
     settings: Settings,
     outcomes: dict[tuple[str, str], Outcome],
 ) -> list[Candidate]:
-    """Candidates whose add-on version's schema accepts the merged document."""
+    """Candidates whose add-on version's schema accepts the merged document; those whose
+    schema was not looked up because the time budget ran out are deferred."""
     first_region: dict[str, str] = {}
     for candidate in candidates:
         first_region.setdefault(candidate.addon_version, candidate.region)
@@ -158,6 +159,9 @@ def _schema_checked(
     accepted: list[Candidate] = []
     for candidate in candidates:
         schema = cache.get(candidate.region, candidate.addon_version)
+        if schema is None:
+            outcomes[candidate.key] = deferred(DeferReason.TIME_BUDGET, settings.max_remediations)
+            continue
         if schema.error is not None:
             refusal: Outcome | None = skip(
                 Guard.SCHEMA_UNAVAILABLE,

@@ -86,6 +86,12 @@ GUARD_CASES: list[tuple[str, ClusterFacts, bool, Guard]] = [
         Guard.ACCOUNT,
     ),
     (
+        "ARN names another region",
+        cluster(arn=f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/prod"),
+        False,
+        Guard.ACCOUNT,
+    ),
+    (
         "ARN names another cluster",
         cluster(arn=f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/other"),
         False,
@@ -710,3 +716,34 @@ def test_every_record_is_json_and_logged_once(
     assert (
         json.loads(json.dumps(result.to_json()))["results"][0]["remediation"]["action"] == "applied"
     )
+
+
+def test_no_schema_lookup_starts_once_the_time_budget_is_spent(sleeps: list[float]) -> None:
+    clients = FakeClients()
+    result = audit_result(cluster("a"), cluster("b"))
+    records = run(clients, result, on(), lambda: True)
+    assert clients.calls("DescribeAddonConfiguration") == []
+    assert clients.calls("UpdateAddon") == []
+    assert {n: (r or {}).get("deferred_by") for n, r in records.items()} == {
+        "a": "time_budget",
+        "b": "time_budget",
+    }
+
+
+def test_the_budget_running_out_between_schema_lookups_stops_the_next(
+    sleeps: list[float],
+) -> None:
+    """Two add-on versions, one schema look-up each; the budget ends after the first."""
+    clients = FakeClients()
+    newer = "v1.20.0-eksbuild.1"
+    result = audit_result(cluster("a"), cluster("b", addon=addon(version=newer)))
+
+    def stop_after_first_lookup() -> bool:
+        return len(clients.calls("DescribeAddonConfiguration")) >= 1
+
+    records = run(clients, result, on(max_workers=1), stop_after_first_lookup)
+    assert len(clients.calls("DescribeAddonConfiguration")) == 1
+    looked_up = clients.calls("DescribeAddonConfiguration")[0][1]["addonVersion"]
+    skipped = "b" if looked_up == VERSION else "a"
+    assert (records[skipped] or {}).get("deferred_by") == "time_budget"
+    assert clients.calls("UpdateAddon") == [], "the budget was spent before any update"
