@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 
 import pytest
@@ -53,21 +54,58 @@ def test_token_bucket_paces_to_the_rate_after_the_burst() -> None:
     assert time.now == pytest.approx(2.0)  # 20 more at 10 per second
 
 
-def test_token_bucket_is_shared_safely_between_threads() -> None:
-    bucket = TokenBucket(1000.0, 5.0)
-    taken = []
+class SharedFakeTime:
+    """A fake clock for several threads: a sleep lasts from the sleeper's own last look at
+    the clock, so threads that sleep side by side wake together, as they would in real time.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.lock = threading.Lock()
+        self.seen = threading.local()
+
+    def clock(self) -> float:
+        with self.lock:
+            self.seen.at = self.now
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self.lock:
+            self.now = max(self.now, getattr(self.seen, "at", self.now) + seconds)
+
+
+def test_token_bucket_paces_threads_that_share_it() -> None:
+    """Eight threads, 2000 tokens at 100 per second after a burst of 5: together they are
+    never served faster than the rate (the quota holds) and not needlessly slower."""
+    time = SharedFakeTime()
+    rate, burst, threads_, per_thread = 100.0, 5.0, 8, 250
+    bucket = TokenBucket(rate, burst, clock=time.clock, sleep=time.sleep)
+    granted: list[float] = []
+    record = threading.Lock()
 
     def worker() -> None:
-        for _ in range(50):
+        for _ in range(per_thread):
             bucket.acquire()
-            taken.append(1)
+            with record:
+                granted.append(time.now)
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(taken) == 200
+    threads = [threading.Thread(target=worker) for _ in range(threads_)]
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads often, so an unlocked update would race
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(switch_interval)
+    total = threads_ * per_thread
+    assert len(granted) == total
+    earliest = (total - burst) / rate  # every token after the burst costs 1/rate seconds
+    assert time.now >= earliest - 1e-6, "more tokens were handed out than the rate allows"
+    assert time.now <= earliest + 10 / rate, "threads waited longer than the rate requires"
+    for index, at in enumerate(sorted(granted)):
+        assert at >= (index + 1 - burst) / rate - 1e-6, f"token {index} granted early"
 
 
 def test_token_bucket_rejects_nonsense() -> None:
