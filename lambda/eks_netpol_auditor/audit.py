@@ -4,16 +4,23 @@ One bounded thread pool serves every region and cluster. The main thread only sc
 when a region's ListClusters finishes it queues that region's clusters, so slow regions
 never hold fast ones back and no worker ever waits on another (no nested-pool deadlock).
 The Lambda handler and the CLI are thin front ends over `run_audit`.
+
+Event runs (`targets`) take the narrow path: no DescribeRegions, no ListClusters, only the
+named clusters (DescribeCluster + DescribeAddon each) in their own regions, publishing
+narrowed to their findings, and remediation held back for the auditor's own changes and
+within the cooldown (README, "Event-driven runs").
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Any
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -21,15 +28,21 @@ from .aws import AwsClients, describe_error
 from .config import ConfigError, Settings, known_regions
 from .discovery import (
     RegionError,
-    account_identity,
+    caller_identity,
     describe_cluster,
     enabled_regions,
     list_clusters,
 )
 from .evaluate import evaluate
-from .model import AuditError, AuditResult, ClusterFacts, ClusterResult
+from .model import AuditError, AuditResult, ClusterFacts, ClusterResult, ComplianceStatus
 from .remediation import remediate
+from .remediation.plan import TOKEN_PREFIX, Guard, Outcome, skip
 from .securityhub import publish
+
+if TYPE_CHECKING:
+    # Imported lazily at run time: events.py needs pydantic (the Lambda's Powertools), which
+    # the CLI does not install; only event runs reach it.
+    from .events import Target
 
 logger = logging.getLogger(__name__)
 
@@ -47,22 +60,31 @@ def run_audit(
     *,
     should_stop: Callable[[], bool] = lambda: False,
     progress: Progress | None = None,
+    targets: Sequence[Target] | None = None,
 ) -> AuditResult:
-    """Audit every cluster the settings select and return the complete result.
+    """Audit every cluster the settings select, or exactly `targets` (an event run), and
+    return the complete result.
 
     `should_stop` is polled before starting new work (the Lambda passes its time budget);
     clusters not started by then are reported as errors, never silently dropped.
     """
     started = time.monotonic()
     clients = clients or AwsClients(max_pool_connections=settings.max_workers)
+    # An event run asks STS in its cluster's region, so it calls nothing outside it.
+    sts_region = targets[0].region if targets else settings.home_region
     try:
-        account, partition = account_identity(clients, settings.home_region)
+        account, partition, caller = caller_identity(clients, sts_region)
     except NoCredentialsError:
         raise ConfigError("no AWS credentials found (standard credential chain)") from None
     except (ClientError, BotoCoreError) as error:
         raise AuditAborted(f"cannot identify the account: {describe_error(error)}") from error
     except ValueError as error:  # botocore refused to build a client, e.g. AWS_ENDPOINT_URL
         raise ConfigError(f"invalid AWS client configuration: {error}") from None
+    if targets is not None:
+        result = _audit_targets(
+            settings, clients, targets, (account, partition, caller), should_stop
+        )
+        return _finished(result, clients, started)
     if settings.regions is not None:
         regions = list(settings.regions)
     else:
@@ -74,7 +96,12 @@ def run_audit(
             ) from error
 
     result = AuditResult(account=account, partition=partition, regions=regions)
-    facts = _discover(settings, clients, result, should_stop, progress)
+    _evaluate(result, _discover(settings, clients, result, should_stop, progress))
+    _run_stages(settings, clients, result, should_stop)
+    return _finished(result, clients, started)
+
+
+def _evaluate(result: AuditResult, facts: list[ClusterFacts]) -> None:
     result.results = sorted(
         (ClusterResult(facts=f, verdict=evaluate(f)) for f in facts),
         key=lambda r: (r.facts.region, r.facts.name),
@@ -84,7 +111,9 @@ def run_audit(
             result.errors.append(
                 AuditError(cluster.facts.region, cluster.facts.name, cluster.facts.error)
             )
-    _run_stages(settings, clients, result, should_stop)
+
+
+def _finished(result: AuditResult, clients: AwsClients, started: float) -> AuditResult:
     result.errors.sort(key=lambda e: (e.region, e.cluster or ""))
     result.api_calls = clients.api_calls()
     result.duration_seconds = round(time.monotonic() - started, 3)
@@ -181,3 +210,135 @@ def _run_stages(
         remediate(settings, clients, result, should_stop)
     if settings.publish:
         publish(settings, clients, result)
+
+
+# ------------------------------------------------------------------------- event runs
+
+
+def _audit_targets(
+    settings: Settings,
+    clients: AwsClients,
+    targets: Sequence[Target],
+    identity: tuple[str, str, str],
+    should_stop: Callable[[], bool],
+) -> AuditResult:
+    """Exactly the clusters the events named, each in its own region, nothing listed.
+
+    A cluster DescribeCluster no longer finds is `confirmed_deleted` (its finding may be
+    archived); one still DELETING is not reported, and its finding is left alone until a
+    later run sees it gone. Publishing is narrowed to these clusters, so no other finding
+    is ever archived by an event run.
+    """
+    account, partition, caller = identity
+    allowed, refused = [], []
+    for target in targets:
+        if target.account != account:
+            refused.append(
+                (
+                    target,
+                    f"event from account {target.account}; this auditor audits account {account}",
+                )
+            )
+        elif settings.regions is not None and target.region not in settings.regions:
+            refused.append((target, f"{target.region} is not in AUDIT_REGIONS"))
+        else:
+            allowed.append(target)
+    regions = sorted({t.region for t in allowed})
+    result = AuditResult(account=account, partition=partition, regions=regions)
+    result.errors.extend(AuditError(t.region, t.cluster, why) for t, why in refused)
+    gone: set[tuple[str, str]] = set()
+    facts: list[ClusterFacts] = []
+    workers = max(1, min(settings.per_region_concurrency, len(allowed)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="event") as pool:
+        pending: dict[Future[Any], Target] = {}
+        for target in allowed:
+            if should_stop():
+                result.errors.append(AuditError(target.region, target.cluster, NOT_EVALUATED))
+                continue
+            task = pool.submit(
+                describe_cluster,
+                clients,
+                account,
+                partition,
+                target.region,
+                target.cluster,
+                gone=gone,
+            )
+            pending[task] = target
+        for task, target in pending.items():
+            found = _described(task, target.region, target.cluster, result)
+            if found is not None:
+                facts.append(found)
+    result.confirmed_deleted = sorted(gone)
+    _evaluate(result, facts)
+    narrowed = dataclasses.replace(
+        settings,
+        regions=tuple(regions),
+        cluster_names=frozenset(t.cluster for t in allowed),
+    )
+    if narrowed.auto_remediate:
+        _remediate_events(narrowed, clients, result, should_stop, targets=targets, caller=caller)
+    if narrowed.publish:
+        publish(narrowed, clients, result)
+    return result
+
+
+def _remediate_events(
+    settings: Settings,
+    clients: AwsClients,
+    result: AuditResult,
+    should_stop: Callable[[], bool],
+    *,
+    targets: Sequence[Target],
+    caller: str,
+) -> None:
+    """The scheduled run's guards, tags and cap, applied only to clusters whose events are
+    not all the auditor's own echo and whose add-on is out of its cooldown."""
+    by_key = {t.key: t for t in targets}
+    now = datetime.now(UTC)
+    eligible: list[ClusterResult] = []
+    for cluster in result.results:
+        target = by_key[(cluster.facts.region, cluster.facts.name)]
+        held = _held(target, cluster, caller, now, settings.remediation_cooldown_minutes)
+        if held is None:
+            eligible.append(cluster)
+        elif cluster.verdict.status is not ComplianceStatus.PASSED:
+            cluster.remediation = held
+            logger.info(
+                "remediation skipped %s/%s: %s",
+                cluster.facts.region,
+                cluster.facts.name,
+                held.reason,
+                extra={
+                    "event": "remediation",
+                    "cluster": cluster.facts.name,
+                    "region": cluster.facts.region,
+                    "remediation": held.to_json(),
+                },
+            )
+    partial = dataclasses.replace(result, results=eligible, errors=[])
+    remediate(settings, clients, partial, should_stop)
+    result.errors.extend(partial.errors)
+
+
+def _held(
+    target: Target, cluster: ClusterResult, caller: str, now: datetime, cooldown: int
+) -> Outcome | None:
+    """Why an event must not remediate this cluster, or None when it may."""
+    from .events import in_cooldown, is_own_call, principal_of
+
+    own = principal_of(caller)
+    if all(is_own_call(event, own, TOKEN_PREFIX) for event in target.events):
+        return skip(
+            Guard.OWN_UPDATE,
+            "the event is the auditor's own change coming back (its role or its "
+            "idempotency token): re-audited only, never updated again",
+        )
+    addon = cluster.facts.addon
+    if addon is not None and in_cooldown(addon.modified_at, now, cooldown):
+        return skip(
+            Guard.COOLDOWN,
+            f"the add-on changed less than {cooldown} minutes ago "
+            "(REMEDIATION_COOLDOWN_MINUTES): re-audited only; a later run remediates",
+        )
+    return None

@@ -16,6 +16,7 @@ import boto3
 from .names import Env
 
 DEFAULT_MAX_REMEDIATIONS = 5
+DEFAULT_COOLDOWN_MINUTES = 30
 DEFAULT_HOME_REGION = "us-east-1"
 
 
@@ -32,6 +33,7 @@ class Settings:
     dry_run: bool = False
     max_remediations: int = DEFAULT_MAX_REMEDIATIONS
     require_tag: bool = False
+    remediation_cooldown_minutes: int = DEFAULT_COOLDOWN_MINUTES  # event runs only
     home_region: str = DEFAULT_HOME_REGION
     cluster_names: frozenset[str] | None = None  # narrows a manual run; disables archiving
     # Threads shared by every region (measured in bench/RESULTS.md: discovery at 1,000
@@ -122,4 +124,8 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
         changes["findings_region"] = parse_region(Env.FINDINGS_REGION, value)
     if (value := get(Env.MAX_REMEDIATIONS_PER_RUN)) is not None:
         changes["max_remediations"] = parse_count(Env.MAX_REMEDIATIONS_PER_RUN, value)
+    if (value := get(Env.REMEDIATION_COOLDOWN_MINUTES)) is not None:
+        changes["remediation_cooldown_minutes"] = parse_count(
+            Env.REMEDIATION_COOLDOWN_MINUTES, value
+        )
     return replace(settings, **changes)  # type: ignore[arg-type]

@@ -27,9 +27,16 @@ class RegionError(Exception):
 
 def account_identity(clients: AwsClients, region: str) -> tuple[str, str]:
     """(account id, partition) of the caller, from STS GetCallerIdentity."""
+    account, partition, _ = caller_identity(clients, region)
+    return account, partition
+
+
+def caller_identity(clients: AwsClients, region: str) -> tuple[str, str, str]:
+    """(account id, partition, caller ARN) from one STS GetCallerIdentity call; event runs
+    compare the ARN with the caller of each EKS API event (their own calls come back)."""
     identity = clients.sts(region).get_caller_identity()
     partition = identity["Arn"].split(":")[1]
-    return identity["Account"], partition
+    return identity["Account"], partition, identity["Arn"]
 
 
 def enabled_regions(clients: AwsClients, region: str, eks_regions: frozenset[str]) -> list[str]:
@@ -52,9 +59,16 @@ def list_clusters(clients: AwsClients, region: str) -> list[str]:
 
 
 def describe_cluster(
-    clients: AwsClients, account: str, partition: str, region: str, name: str
+    clients: AwsClients,
+    account: str,
+    partition: str,
+    region: str,
+    name: str,
+    *,
+    gone: set[tuple[str, str]] | None = None,
 ) -> ClusterFacts | None:
-    """Facts for one cluster; None when it no longer exists or is being deleted."""
+    """Facts for one cluster; None when it no longer exists or is being deleted. When
+    DescribeCluster says ResourceNotFoundException, (region, name) is added to `gone`."""
     eks = clients.eks(region)
     arn = f"arn:{partition}:eks:{region}:{account}:cluster/{name}"
     base: dict[str, Any] = {
@@ -67,6 +81,8 @@ def describe_cluster(
         cluster: Any = eks.describe_cluster(name=name)["cluster"]
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
+            if gone is not None:
+                gone.add((region, name))
             return None  # deleted between ListClusters and DescribeCluster
         return ClusterFacts(**base, arn=arn, status="UNKNOWN", error=describe_error(error))
     except BotoCoreError as error:
@@ -105,6 +121,7 @@ def describe_cluster(
             health_issues=tuple(
                 issue.get("code", "") for issue in addon.get("health", {}).get("issues", [])
             ),
+            modified_at=addon.get("modifiedAt"),
         ),
     )
 

@@ -1,27 +1,50 @@
-"""Lambda front end: EventBridge schedule or a manual, narrowing invocation -> the engine.
+"""Lambda front end: the EventBridge schedule, a manual narrowing invocation, or EKS change
+events (directly from EventBridge, or in SQS batches) -> the engine.
 
 Thin on purpose: configuration comes from the environment (the CLI's contract), the event
-may only narrow a run (regions, clusters, dry-run), never widen what the stack allows.
+may only narrow a run (regions, clusters, dry-run), never widen what the stack allows. An
+EKS change event audits exactly the cluster it names (`events.py`); an SQS batch audits
+each named cluster once, and reports per record which ones failed (Powertools batch
+utility, "partial batch response": only failed records return to the queue, and a record
+that keeps failing reaches the DLQ after the queue's maxReceiveCount).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.parser import ValidationError, parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from .audit import AuditAborted, run_audit
-from .config import ConfigError, Settings, parse_region, settings_from_env
+from .config import ConfigError, Settings, known_regions, parse_region, settings_from_env
+from .events import (
+    ClusterEvent,
+    EventRejected,
+    Skip,
+    Target,
+    first_problem,
+    group,
+    is_eks_event,
+    parse_event,
+)
 from .model import AuditResult
 from .names import METRICS_NAMESPACE, PRODUCT, Env
 
@@ -57,6 +80,10 @@ class NothingAudited(RuntimeError):
     """Raised so the failure reaches the DLQ and the alarm, when no cluster was audited."""
 
 
+class RecordFailed(RuntimeError):
+    """One SQS record failed (poison, or its cluster's audit failed): SQS redelivers it."""
+
+
 def settings_for(event: object, base: Settings) -> Settings:
     if not isinstance(event, dict):
         # Never read as {} (a full run): a payload such as ["eu-west-1"] meant to narrow.
@@ -64,16 +91,22 @@ def settings_for(event: object, base: Settings) -> Settings:
             f"invalid manual invocation: the event must be a JSON object ({{}} for a full "
             f"run), got {type(event).__name__}"
         )
-    if event.get("source") == "aws.events" or "detail-type" in event:
+    if "source" in event or "detail-type" in event:
+        if event.get("source") != "aws.events":
+            # Never a full run for an event nobody meant to start one (README, "Lambda").
+            raise InvalidEvent(
+                f"unsupported event source {str(event.get('source'))[:80]!r}: only the "
+                "schedule (aws.events) and EKS change events (aws.eks) start a run"
+            )
         try:
             parse(event=event, model=EventBridgeModel)
         except ValidationError as error:
-            raise InvalidEvent(f"malformed EventBridge event: {_first_problem(error)}") from None
+            raise InvalidEvent(f"malformed EventBridge event: {first_problem(error)}") from None
         return base
     try:
         manual = parse(event=event, model=ManualRun)
     except ValidationError as error:
-        raise InvalidEvent(f"invalid manual invocation: {_first_problem(error)}") from None
+        raise InvalidEvent(f"invalid manual invocation: {first_problem(error)}") from None
     changes: dict[str, Any] = {}
     if manual.regions is not None:
         # Each entry must name a region: "", "all" or "a,b" would otherwise widen the run.
@@ -94,32 +127,22 @@ def settings_for(event: object, base: Settings) -> Settings:
     return dataclasses.replace(base, **changes)
 
 
-def _first_problem(error: ValidationError) -> str:
-    problems = error.errors()
-    if not problems:
-        return str(error).splitlines()[0]
-    first = problems[0]
-    where = ".".join(str(part) for part in first.get("loc", ())) or "event"
-    return f"{where}: {first.get('msg', 'invalid')}"
-
-
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if isinstance(event, dict) and _is_sqs_batch(event):
+        return handle_batch(event, context)
+    if isinstance(event, dict) and is_eks_event(event):
+        return handle_event(event, context)
     try:
         settings = settings_for(event, settings_from_env())
     except (InvalidEvent, ConfigError) as error:
-        metrics.add_metric(name="InvocationsRejected", unit=MetricUnit.Count, value=1)
-        logger.error("rejected invocation", extra={"error": str(error)})
+        _rejected(str(error))
         raise
     started = time.monotonic()
-
-    def should_stop() -> bool:
-        return context.get_remaining_time_in_millis() < RESERVE_MILLISECONDS
-
     try:
-        result = run_audit(settings, should_stop=should_stop)
+        result = run_audit(settings, should_stop=_time_budget(context))
     except AuditAborted as error:
         metrics.add_metric(name="RunsAborted", unit=MetricUnit.Count, value=1)
         logger.error("audit aborted", extra={"error": str(error)})
@@ -130,6 +153,140 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not result.results and result.errors:
         raise NothingAudited(f"no cluster could be audited: {len(result.errors)} errors")
     return summary
+
+
+def _rejected(error: str) -> None:
+    metrics.add_metric(name="InvocationsRejected", unit=MetricUnit.Count, value=1)
+    logger.error("rejected invocation", extra={"error": error})
+
+
+def _time_budget(context: LambdaContext) -> Any:
+    def should_stop() -> bool:
+        return context.get_remaining_time_in_millis() < RESERVE_MILLISECONDS
+
+    return should_stop
+
+
+# ---------------------------------------------------------------------- event runs
+
+
+def _is_sqs_batch(event: dict[str, Any]) -> bool:
+    records = event.get("Records")
+    return (
+        isinstance(records, list)
+        and bool(records)
+        and all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
+    )
+
+
+def accepted(raw: object, settings: Settings) -> ClusterEvent | Skip:
+    """parse_event, plus the deployment's scope: a region botocore knows, in AUDIT_REGIONS."""
+    parsed = parse_event(raw)
+    if isinstance(parsed, ClusterEvent):
+        if parsed.region not in known_regions():
+            raise EventRejected(f"unknown region {parsed.region!r}")
+        if settings.regions is not None and parsed.region not in settings.regions:
+            raise EventRejected(f"{parsed.region} is not in AUDIT_REGIONS")
+    return parsed
+
+
+def handle_event(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One EKS event straight from EventBridge: audit its cluster, raise if that failed
+    (Lambda's asynchronous retries, then the function's DLQ)."""
+    try:
+        settings = settings_from_env()
+        parsed = accepted(event, settings)
+    except (EventRejected, ConfigError) as error:
+        _rejected(str(error))
+        raise InvalidEvent(str(error)) from None
+    metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=1)
+    if isinstance(parsed, Skip):
+        metrics.add_metric(name="EventsSkipped", unit=MetricUnit.Count, value=1)
+        logger.info("event skipped", extra={"reason": parsed.reason})
+        return {"skipped": parsed.reason}
+    summary, failed = _audit_events(settings, group([parsed]), context)
+    if failed:
+        raise NothingAudited(
+            f"{parsed.region}/{parsed.cluster}: {failed[parsed.region, parsed.cluster]}"
+        )
+    return summary
+
+
+def handle_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """SQS records whose bodies are EKS events: group by cluster, audit each once, then
+    fail exactly the records that were unreadable or whose cluster's audit failed."""
+    try:
+        settings = settings_from_env()
+    except ConfigError as error:
+        _rejected(str(error))
+        raise
+    outcomes = {str(r.get("messageId")): _read_record(r, settings) for r in event["Records"]}
+    metrics.add_metric(name="EventsReceived", unit=MetricUnit.Count, value=len(outcomes))
+    _count_outcomes(outcomes.values())
+    targets = group(o for o in outcomes.values() if isinstance(o, ClusterEvent))
+    failed: dict[tuple[str, str], str] = {}
+    if targets:
+        _, failed = _audit_events(settings, targets, context)
+
+    def record_handler(record: SQSRecord) -> None:
+        outcome = outcomes[record.message_id]
+        if isinstance(outcome, str):
+            raise RecordFailed(outcome)
+        if isinstance(outcome, ClusterEvent) and (outcome.region, outcome.cluster) in failed:
+            raise RecordFailed(failed[outcome.region, outcome.cluster])
+
+    return process_partial_response(  # type: ignore[return-value]
+        event=event,
+        record_handler=record_handler,
+        processor=BatchProcessor(event_type=EventType.SQS),
+        context=context,
+    )
+
+
+def _read_record(record: dict[str, Any], settings: Settings) -> ClusterEvent | Skip | str:
+    """The record's event, a Skip, or the one-line reason it is poison."""
+    try:
+        body = json.loads(str(record.get("body")))
+    except ValueError:
+        reason = "poison message: body is not JSON"
+    else:
+        try:
+            return accepted(body, settings)
+        except EventRejected as error:
+            reason = f"poison message: {error}"
+    logger.error("rejected record", extra={"message_id": record.get("messageId"), "error": reason})
+    return reason
+
+
+def _count_outcomes(outcomes: Iterable[ClusterEvent | Skip | str]) -> None:
+    items = list(outcomes)
+    skipped = sum(1 for o in items if isinstance(o, Skip))
+    rejected = sum(1 for o in items if isinstance(o, str))
+    metrics.add_metric(name="EventsSkipped", unit=MetricUnit.Count, value=skipped)
+    metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=rejected)
+
+
+def _audit_events(
+    settings: Settings, targets: list[Target], context: LambdaContext
+) -> tuple[dict[str, Any], dict[tuple[str, str], str]]:
+    """(summary, failed clusters -> first error). Raises NothingAudited when the run could
+    not start at all (no identity), so the whole invocation is retried."""
+    started = time.monotonic()
+    try:
+        result = run_audit(settings, should_stop=_time_budget(context), targets=targets)
+    except AuditAborted as error:
+        metrics.add_metric(name="RunsAborted", unit=MetricUnit.Count, value=1)
+        logger.error("event audit aborted", extra={"error": str(error)})
+        raise NothingAudited(str(error)) from error
+    summary = summarize(result)
+    summary["confirmed_deleted"] = [f"{r}/{c}" for r, c in result.confirmed_deleted]
+    record_metrics(result, time.monotonic() - started)
+    failed: dict[tuple[str, str], str] = {}
+    for problem in result.errors:
+        if problem.cluster is not None:
+            failed.setdefault((problem.region, problem.cluster), problem.error)
+    logger.info("event audit finished", extra={"summary": summary, "targets": len(targets)})
+    return summary, failed
 
 
 def summarize(result: AuditResult) -> dict[str, Any]:

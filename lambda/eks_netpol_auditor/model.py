@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,9 @@ class AddonFacts:
     configuration_values: str | None = None
     arn: str | None = None
     health_issues: tuple[str, ...] = ()
+    # DescribeAddon `modifiedAt` ("the last modification to the object", EKS API reference,
+    # Addon): when the add-on last changed, by anyone. Event runs' remediation cooldown.
+    modified_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ class Env(StrEnum):
     REMEDIATION_DRY_RUN = "REMEDIATION_DRY_RUN"
     MAX_REMEDIATIONS_PER_RUN = "MAX_REMEDIATIONS_PER_RUN"
     REMEDIATION_REQUIRE_TAG = "REMEDIATION_REQUIRE_TAG"
+    # Event runs re-audit, but never remediate, an add-on changed less than this ago.
+    REMEDIATION_COOLDOWN_MINUTES = "REMEDIATION_COOLDOWN_MINUTES"
     # Read by Powertools itself (service name, metrics namespace, log level).
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"

@@ -25,7 +25,7 @@ from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AUTO_REMEDIATE_TAG
 from eks_netpol_auditor.securityhub.asff import finding_id
 from sandbox.client import AddonSeed, SandboxClient
-from tests.integration.test_handler import CurrentStdout, FakeContext
+from tests.integration.lambda_support import CurrentStdout, FakeContext
 
 ACCOUNT = "123456789012"
 HOME = "us-east-1"

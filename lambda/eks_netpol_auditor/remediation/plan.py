@@ -83,6 +83,10 @@ class Guard(StrEnum):
     SCHEMA_UNAVAILABLE = "schema_unavailable"
     SCHEMA_LACKS_KEY = "schema_lacks_key"
     SCHEMA_REJECTS_CONFIG = "schema_rejects_config"
+    # Event runs only (README, "Event-driven runs"): never act on our own change's echo,
+    # never change an add-on again within the cooldown.
+    OWN_UPDATE = "own_update"
+    COOLDOWN = "cooldown"
 
 
 class DeferReason(StrEnum):

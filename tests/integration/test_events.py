@@ -1,0 +1,390 @@
+"""Event-driven runs through the sandbox: every accepted event kind, delivered directly by
+EventBridge and wrapped in SQS records, audits exactly its cluster and its finding follows
+the change; bursts, poison messages and the auditor's own echo behave."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from eks_netpol_auditor import handler
+from eks_netpol_auditor.remediation import apply as remediation_apply
+from sandbox.client import AddonSeed, SandboxClient
+from tests.eks_events import (
+    ADDON_KINDS,
+    CLOUDTRAIL_KINDS,
+    PERSON,
+    SANDBOX_CALLER,
+    change_event,
+    sqs_batch,
+)
+from tests.integration.lambda_support import (
+    SCHEDULED_EVENT,
+    FakeContext,
+    emitted,
+    lambda_environment,
+    metric_values,
+)
+
+__all__ = ["lambda_environment"]  # autouse: Lambda environment and captured logs
+
+HOME = "us-east-1"
+ENABLED = '{"enableNetworkPolicy":"true"}'
+EXEMPT = {"eks-netpol-auditor:exempt": "cilium"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """Account state before, the change the event reports, and the verdict it must produce."""
+
+    before: AddonSeed | None
+    apply: Callable[[SandboxClient, str, str], Any]
+    expected: tuple[str, str] | None  # (Compliance.Status, Reason); None: archived
+    tags: dict[str, str] | None = None
+    exists_before: bool = True
+
+
+def _addon(sandbox: SandboxClient, region: str, name: str, seed: AddonSeed | None) -> None:
+    sandbox.set_addon(region, name, seed)
+
+
+def enable(s: SandboxClient, r: str, n: str) -> None:
+    _addon(s, r, n, AddonSeed(configuration_values=ENABLED))
+
+
+def remove_addon(s: SandboxClient, r: str, n: str) -> None:
+    _addon(s, r, n, None)
+
+
+def degrade(s: SandboxClient, r: str, n: str) -> None:
+    _addon(s, r, n, AddonSeed(configuration_values=ENABLED, status="DEGRADED"))
+
+
+def fail_update(s: SandboxClient, r: str, n: str) -> None:
+    _addon(s, r, n, AddonSeed(configuration_values=ENABLED, status="UPDATE_FAILED"))
+
+
+def fail_create(s: SandboxClient, r: str, n: str) -> None:
+    _addon(s, r, n, AddonSeed(configuration_values=ENABLED, status="CREATE_FAILED"))
+
+
+def create_cluster(s: SandboxClient, r: str, n: str) -> None:
+    s.add_cluster(r, n, addon=AddonSeed(configuration_values=ENABLED))
+
+
+def delete_cluster(s: SandboxClient, r: str, n: str) -> None:
+    s.delete_cluster(r, n)
+
+
+def tag_exempt(s: SandboxClient, r: str, n: str) -> None:
+    s.update_cluster(r, n, tags=EXEMPT)
+
+
+def untag(s: SandboxClient, r: str, n: str) -> None:
+    s.update_cluster(r, n, tags={})
+
+
+DISABLED = AddonSeed()
+ON = AddonSeed(configuration_values=ENABLED)
+PASSED = ("PASSED", "NETWORK_POLICY_ENABLED")
+UNHEALTHY = ("WARNING", "ADDON_UNHEALTHY")
+CHANGES: dict[str, Change] = {
+    "CreateCluster": Change(None, create_cluster, PASSED, exists_before=False),
+    "DeleteCluster": Change(DISABLED, delete_cluster, None),
+    "CreateAddon": Change(None, enable, PASSED),
+    "UpdateAddon": Change(DISABLED, enable, PASSED),
+    "DeleteAddon": Change(ON, remove_addon, ("FAILED", "ADDON_NOT_INSTALLED")),
+    "TagResource": Change(DISABLED, tag_exempt, ("WARNING", "EXEMPTED")),
+    "UntagResource": Change(DISABLED, untag, ("FAILED", "NETWORK_POLICY_DISABLED"), tags=EXEMPT),
+    "EKS Addon Creation Failed": Change(None, fail_create, UNHEALTHY),
+    "EKS Addon Creation Succeeded": Change(None, enable, PASSED),
+    "EKS Addon Update Failed": Change(ON, fail_update, UNHEALTHY),
+    "EKS Addon Update Succeeded": Change(DISABLED, enable, PASSED),
+    "EKS Addon Deletion Failed": Change(ON, fail_update, UNHEALTHY),
+    "EKS Addon Deletion Succeeded": Change(ON, remove_addon, ("FAILED", "ADDON_NOT_INSTALLED")),
+    "EKS Addon Health Degraded": Change(ON, degrade, UNHEALTHY),
+    "EKS Addon Health Restored": Change(
+        AddonSeed(configuration_values=ENABLED, status="DEGRADED"), enable, PASSED
+    ),
+}
+assert set(CHANGES) == set(CLOUDTRAIL_KINDS + ADDON_KINDS)
+
+
+@pytest.fixture(autouse=True)
+def publishing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PUBLISH_FINDINGS", "true")
+    # The seeding full runs list only these two regions (keeps the suite quick).
+    monkeypatch.setenv("AUDIT_REGIONS", "us-east-1,eu-west-1")
+
+
+@pytest.fixture
+def remediating(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTO_REMEDIATE", "true")
+    monkeypatch.setattr(remediation_apply, "UPDATE_SPACING_SECONDS", 0.0)
+
+
+def findings_by_cluster(sandbox: SandboxClient, region: str) -> dict[str, dict[str, Any]]:
+    return {
+        f["ProductFields"]["eks-netpol-auditor/ClusterName"]: f for f in sandbox.findings(region)
+    }
+
+
+def seed_with_findings(sandbox: SandboxClient, region: str, change: Change) -> None:
+    """The target plus a neighbour in its region and one at home, all with findings."""
+    if change.exists_before:
+        sandbox.add_cluster(region, "target", addon=change.before, tags=change.tags)
+    sandbox.add_cluster(region, "neighbour", addon=AddonSeed())
+    sandbox.add_cluster(HOME if region != HOME else "eu-west-1", "elsewhere", addon=AddonSeed())
+    handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+
+
+def calls_outside(sandbox: SandboxClient, region: str) -> list[tuple[str, str, str]]:
+    return [
+        (c["service"], c["operation"], c["region"])
+        for c in sandbox.calls().calls
+        if c["region"] != region and c["service"] in {"eks", "sts", "ec2"}
+    ]
+
+
+def invoke(event: dict[str, Any], wrapped: bool) -> dict[str, Any]:
+    if wrapped:
+        response: dict[str, Any] = handler.lambda_handler(sqs_batch([event]), FakeContext())
+        assert response == {"batchItemFailures": []}
+        return response
+    summary: dict[str, Any] = handler.lambda_handler(event, FakeContext())
+    return summary
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["direct", "sqs"])
+@pytest.mark.parametrize("kind", list(CHANGES))
+def test_each_event_kind_audits_exactly_its_cluster_and_the_finding_follows(
+    sandbox: SandboxClient,
+    capsys: pytest.CaptureFixture[str],
+    kind: str,
+    wrapped: bool,
+) -> None:
+    region = "eu-west-1"
+    change = CHANGES[kind]
+    seed_with_findings(sandbox, region, change)
+    before = {r: findings_by_cluster(sandbox, r) for r in (region, HOME)}
+    change.apply(sandbox, region, "target")
+    sandbox.reset_calls()
+
+    invoke(change_event(kind, region, "target"), wrapped)
+
+    calls = sandbox.calls()
+    assert calls.count("eks", "ListClusters") == 0
+    assert calls.count("ec2") == 0
+    assert calls.count("eks", "DescribeCluster") == 1
+    assert calls.count("eks", "DescribeCluster", cluster="target") == 1
+    assert calls_outside(sandbox, region) == []
+    assert calls.count("securityhub", region=HOME) == calls.count(
+        "securityhub", "GetFindings", region=HOME
+    ), "the home region may be read (routing fallback), never written"
+    after = {r: findings_by_cluster(sandbox, r) for r in (region, HOME)}
+    target = after[region]["target"]
+    if change.expected is None:
+        assert target["RecordState"] == "ARCHIVED"
+    else:
+        assert target["RecordState"] == "ACTIVE"
+        status = target["Compliance"]["Status"]
+        reason = target["ProductFields"]["eks-netpol-auditor/Reason"]
+        assert (status, reason) == change.expected
+    for r in (region, HOME):
+        for name, finding in after[r].items():
+            if name != "target":
+                assert finding == before[r][name], f"{name} in {r} was touched"
+    lines = emitted(capsys)
+    assert metric_values(lines)["EventsReceived"] == 1
+
+
+def test_delete_cluster_archives_only_once_describe_cluster_says_it_is_gone(
+    sandbox: SandboxClient,
+) -> None:
+    region = "eu-west-1"
+    seed_with_findings(sandbox, region, CHANGES["UpdateAddon"])
+    sandbox.update_cluster(region, "target", status="DELETING")
+    summary = invoke(change_event("DeleteCluster", region, "target"), wrapped=False)
+    assert summary["confirmed_deleted"] == []
+    assert findings_by_cluster(sandbox, region)["target"]["RecordState"] == "ACTIVE"
+    sandbox.delete_cluster(region, "target")
+    summary = invoke(change_event("DeleteCluster", region, "target"), wrapped=False)
+    assert summary["confirmed_deleted"] == [f"{region}/target"]
+    assert summary["findings"]["archived"] == 1
+    assert findings_by_cluster(sandbox, region)["target"]["RecordState"] == "ARCHIVED"
+    assert findings_by_cluster(sandbox, region)["neighbour"]["RecordState"] == "ACTIVE"
+
+
+def test_a_burst_of_200_events_for_50_clusters_gives_50_audits_and_loses_nothing(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    regions = ("us-east-1", "eu-west-1")
+    names = [(regions[i % 2], f"c{i:02d}") for i in range(50)]
+    for region, name in names:
+        sandbox.add_cluster(region, name, addon=AddonSeed())
+    handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    for region, name in names:
+        enable(sandbox, region, name)
+    kinds = ("UpdateAddon", "TagResource", "EKS Addon Update Succeeded", "UntagResource")
+    burst = [change_event(kind, r, n) for kind in kinds for r, n in names]
+    assert len(burst) == 200
+    sandbox.reset_calls()
+
+    response = handler.lambda_handler(sqs_batch(burst), FakeContext())
+
+    assert response == {"batchItemFailures": []}
+    calls = sandbox.calls()
+    assert calls.count("eks", "DescribeCluster") == 50
+    assert calls.count("eks", "DescribeAddon") == 50
+    assert calls.count("eks", "ListClusters") == 0
+    for region, name in names:
+        assert calls.count("eks", "DescribeCluster", cluster=name) == 1
+        finding = findings_by_cluster(sandbox, region)[name]
+        assert finding["Compliance"]["Status"] == "PASSED", name
+    metrics = metric_values(emitted(capsys))
+    assert metrics["EventsReceived"] == 200
+    assert metrics["ClustersAudited"] == 50
+
+
+def test_poison_and_failing_records_are_reported_alone_so_sqs_retries_only_them(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("us-east-1", "fine", addon=AddonSeed())
+    sandbox.add_cluster("us-east-1", "broken", addon=AddonSeed())
+    sandbox.deny_describe_addon("us-east-1", "broken")
+    batch = sqs_batch(
+        [
+            change_event("UpdateAddon", "us-east-1", "fine"),
+            "{not json",
+            {"source": "aws.eks", "detail-type": "AWS API Call via CloudTrail"},
+            change_event("UpdateAddon", "us-east-1", "broken"),
+            change_event("UpdateAddon", "us-east-1", "fine"),
+            change_event("UpdateAddon", "us-east-1", "other", caller=SANDBOX_CALLER)
+            | {"detail-type": "Scheduled Event", "source": "aws.events"},
+        ]
+    )
+    ids = [r["messageId"] for r in batch["Records"]]
+    response = handler.lambda_handler(batch, FakeContext())
+    failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
+    assert failed == [ids[1], ids[2], ids[3], ids[5]]
+
+
+def test_a_skipped_event_audits_nothing(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())
+    sandbox.reset_calls()
+    event = change_event("UpdateAddon", "us-east-1", "c1")
+    event["detail"]["requestParameters"]["addonName"] = "coredns"
+    summary = handler.lambda_handler(event, FakeContext())
+    assert "coredns" in summary["skipped"]
+    assert sandbox.calls().total == 0
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (change_event("UpdateAddon", "ap-south-2", "c1"), "not in AUDIT_REGIONS"),
+        (
+            change_event("UpdateAddon", "xx-nowhere-9", "c1"),
+            "unknown region",
+        ),
+        (
+            {"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification"},
+            "unsupported event source",
+        ),
+    ],
+)
+def test_a_direct_event_outside_the_deployed_scope_is_rejected_before_any_call(
+    sandbox: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+    event: dict[str, Any],
+    message: str,
+) -> None:
+    monkeypatch.setenv("AUDIT_REGIONS", "us-east-1,eu-west-1")
+    with pytest.raises(handler.InvalidEvent, match=message):
+        handler.lambda_handler(event, FakeContext())
+    assert sandbox.calls().total == 0
+
+
+def test_an_event_whose_cluster_cannot_be_read_fails_the_invocation_for_a_retry(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())
+    sandbox.deny_describe_addon("us-east-1", "c1")
+    with pytest.raises(handler.NothingAudited, match="us-east-1/c1"):
+        handler.lambda_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
+
+
+@pytest.mark.usefixtures("remediating")
+def test_the_auditors_own_update_coming_back_never_triggers_a_second_one(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("REMEDIATION_COOLDOWN_MINUTES", "0")  # only the identity rule acts
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())
+    first = handler.lambda_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
+    assert first["remediation"] == {"applied": 1}
+    assert sandbox.calls().count("eks", "UpdateAddon") == 1
+    token = next(
+        line["remediation"]["request"]["clientRequestToken"]
+        for line in emitted(capsys)
+        if line.get("event") == "remediation"
+    )
+    # EKS gave up on the update and the add-on is back to its old configuration: exactly
+    # the state in which an echo, taken for a person's change, would update it again.
+    sandbox.settle("us-east-1", "c1", outcome="Failed")
+    sandbox.set_addon("us-east-1", "c1", AddonSeed())
+    own_by_role = cloudtrail_update("c1", caller=SANDBOX_CALLER, token="console-1")
+    own_by_token = cloudtrail_update("c1", caller=PERSON, token=token)
+    for echo in (own_by_role, own_by_token):
+        sandbox.reset_calls()
+        summary = handler.lambda_handler(sqs_batch([echo]), FakeContext())
+        assert summary == {"batchItemFailures": []}
+        assert sandbox.calls().count("eks", "UpdateAddon") == 0
+        assert sandbox.calls().count("eks", "DescribeCluster", cluster="c1") == 1
+        held = [line for line in emitted(capsys) if line.get("event") == "remediation"]
+        assert [line["remediation"]["guard"] for line in held] == ["own_update"]
+    finding = findings_by_cluster(sandbox, "us-east-1")["c1"]
+    assert finding["Compliance"]["Status"] == "FAILED"  # re-audited all the same
+
+
+def cloudtrail_update(cluster: str, *, caller: str, token: str) -> dict[str, Any]:
+    event = change_event("UpdateAddon", "us-east-1", cluster, caller=caller)
+    event["detail"]["requestParameters"]["clientRequestToken"] = token
+    return event
+
+
+@pytest.mark.usefixtures("remediating")
+def test_an_add_on_changed_within_the_cooldown_is_only_re_audited(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())  # modified just now
+    summary = handler.lambda_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
+    assert summary["summary"]["FAILED"] == 1
+    assert summary["remediation"] == {"skipped": 1}
+    assert sandbox.calls().count("eks", "UpdateAddon") == 0
+    held = [line for line in emitted(capsys) if line.get("event") == "remediation"]
+    assert held[0]["remediation"]["guard"] == "cooldown"
+
+
+@pytest.mark.usefixtures("remediating")
+def test_event_batches_keep_the_scheduled_runs_cap_and_guards(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("REMEDIATION_COOLDOWN_MINUTES", "0")
+    monkeypatch.setenv("MAX_REMEDIATIONS_PER_RUN", "1")
+    for name in ("a", "b"):
+        sandbox.add_cluster("us-east-1", name, addon=AddonSeed())
+    sandbox.add_cluster(
+        "us-east-1",
+        "opted-out",
+        addon=AddonSeed(),
+        tags={"eks-netpol-auditor:auto-remediate": "false"},
+    )
+    batch = sqs_batch(
+        [change_event("UpdateAddon", "us-east-1", n) for n in ("a", "b", "opted-out")]
+    )
+    assert handler.lambda_handler(batch, FakeContext()) == {"batchItemFailures": []}
+    assert sandbox.calls().count("eks", "UpdateAddon") == 1
+    assert sandbox.calls().count("eks", "UpdateAddon", cluster="a") == 1
