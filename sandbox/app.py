@@ -9,7 +9,8 @@ Per AWS request (``handle_aws``):
 3. count the call, apply latency, reject regions the account has not enabled, apply faults;
 4. dispatch to the service emulator; an ``AwsError`` it raises is spelled for the service's
    protocol (``protocols.encode_error``);
-5. journal the mutating EKS calls as CloudTrail events (``cloudtrail.py``).
+5. journal the mutating EKS calls as the CloudTrail events EventBridge would deliver
+   (``cloudtrail.py``).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import json
 import re
 import sys
 import traceback
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.accounts import DEFAULT_ACCOUNT, Accounts, Identity
+from sandbox.cloudtrail import CloudTrailJournal, build_event, is_mutating
 from sandbox.control import ControlApi
 from sandbox.ec2 import Ec2Emulator
 from sandbox.eks import EksEmulator, EksStore
@@ -64,6 +67,7 @@ class SandboxApp:
         self.securityhub = SecurityHubEmulator()
         self.faults = FaultInjector()
         self.recorder = CallRecorder()
+        self.cloudtrail = CloudTrailJournal()
         self.enforce_enabled_regions = True
         self.emulators: dict[str, ServiceEmulator] = {
             "eks": EksEmulator(self.eks_store),
@@ -85,6 +89,7 @@ class SandboxApp:
             emulator.reset()
         self.faults.reset()
         self.recorder.reset()
+        self.cloudtrail.reset()
         self.enforce_enabled_regions = True
 
     # ------------------------------------------------------------------ AWS requests
@@ -111,9 +116,26 @@ class SandboxApp:
         try:
             response = self._dispatch(decoded)
             status = response.status
-            return response
         finally:
             self.recorder.leave(decoded.call, status)
+        request_id = str(uuid.uuid4())
+        self._journal(decoded, response, request_id, incoming.headers.get("user-agent", ""))
+        return replace(response, headers={**response.headers, "x-amzn-RequestId": request_id})
+
+    def _journal(
+        self, decoded: _Decoded, response: SandboxResponse, request_id: str, user_agent: str
+    ) -> None:
+        """Record a mutating EKS call as its CloudTrail event (``cloudtrail.py``), unless it
+        failed authentication (region not enabled for the account)."""
+        request, call = decoded.request, decoded.call
+        if call.service != "eks" or not is_mutating(call.operation) or request.caller is None:
+            return
+        regions = self.accounts.get(request.account).regions
+        if self.enforce_enabled_regions and not regions.is_enabled(call.region):
+            return
+        outcome = (response.status, response.body)
+        event = build_event(call.service, request, request.caller, outcome, request_id, user_agent)
+        self.cloudtrail.record(event)
 
     def _decode(
         self,

@@ -470,6 +470,24 @@ class SandboxClient:
         """Zero the counters and the peak-concurrency gauge."""
         self._request("DELETE", "/calls")
 
+    # ------------------------------------------------------------------ CloudTrail
+    def events(
+        self,
+        account: str | None = None,
+        region: str | None = None,
+        event_name: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The "AWS API Call via CloudTrail" events EventBridge would deliver for every
+        mutating EKS call so far (CreateCluster, DeleteCluster, CreateAddon, UpdateAddon,
+        DeleteAddon, TagResource, UntagResource), failed calls included, in call order;
+        filtered by ``account``, ``region`` and ``event_name`` (see ``cloudtrail.py``)."""
+        query = {"account": account, "region": region, "event_name": event_name}
+        result: list[dict[str, Any]] = self._request("GET", "/events", query=query)["events"]
+        return result
+
+    def clear_events(self) -> None:
+        self._request("DELETE", "/events")
+
     # ------------------------------------------------------------------ Security Hub
     def set_securityhub_enabled(
         self, region: str, enabled: bool, *, account: str | None = None

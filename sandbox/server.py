@@ -14,7 +14,6 @@ import socket
 import sys
 import threading
 import traceback
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
@@ -71,7 +70,6 @@ class WsgiApp:
         response = self.app.handle_aws(incoming)
         data = response.encode()
         out = {"Content-Type": "application/json", **response.headers}
-        out["x-amzn-RequestId"] = str(uuid.uuid4())
         out["Content-Length"] = str(len(data))
         start_response(_status_line(response.status), list(out.items()))
         return [data]

@@ -24,6 +24,8 @@ optional everywhere and defaults to 123456789012)::
     GET|POST|DELETE /_sandbox/faults, DELETE /_sandbox/faults/ID
     GET|PUT|DELETE /_sandbox/latency                     {base_ms, region_ms, service_ms}
     GET|DELETE /_sandbox/calls                           counts + peak concurrency / reset
+    GET|DELETE /_sandbox/events[?account=A&region=R&event_name=N]  CloudTrail events of
+                                                         mutating EKS calls (EventBridge shape)
     PUT    /_sandbox/securityhub/R[?account=A]           {enabled: bool} (all accounts without A)
     GET    /_sandbox/securityhub/R/findings[?account=A]
     GET|PUT|DELETE /_sandbox/securityhub:organization    {administrator, members,

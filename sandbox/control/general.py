@@ -1,5 +1,5 @@
 """Control endpoints for the sandbox as a whole: health, reset, settings, accounts and
-their regions, faults, latency, call counters."""
+their regions, faults, latency, call counters, the CloudTrail journal."""
 
 from __future__ import annotations
 
@@ -165,6 +165,17 @@ def reset_calls(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, app.recorder.snapshot()
 
 
+def get_events(app: SandboxApp, _a: Args, _b: Body, q: Query) -> Result:
+    """CloudTrail events of mutating EKS calls as EventBridge delivers them, in call order."""
+    events = app.cloudtrail.events(q.get("account"), q.get("region"), q.get("event_name"))
+    return 200, {"events": events}
+
+
+def clear_events(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+    app.cloudtrail.reset()
+    return 200, {"events": []}
+
+
 SEG = r"([^/]+)"
 ROUTES = [
     ("GET", "/health", health),
@@ -185,4 +196,6 @@ ROUTES = [
     ("DELETE", "/latency", clear_latency),
     ("GET", "/calls", get_calls),
     ("DELETE", "/calls", reset_calls),
+    ("GET", "/events", get_events),
+    ("DELETE", "/events", clear_events),
 ]

@@ -322,3 +322,97 @@ def test_control_api_state_changes(sandbox: SandboxClient, aws_client: AwsClient
     assert sandbox.addon("us-east-1", "c1") is None
     sandbox.delete_cluster("us-east-1", "c1")
     assert eks.list_clusters()["clusters"] == []
+
+
+def test_create_and_delete_cluster_lifecycle(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    eks = aws_client("eks")
+    created = eks.create_cluster(
+        name="fresh",
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": ["subnet-1", "subnet-2"]},
+        tags={"team": "a"},
+    )["cluster"]
+    assert (created["status"], created["tags"]) == ("CREATING", {"team": "a"})
+    assert created["roleArn"] == "arn:aws:iam::123456789012:role/eks"
+    assert "endpoint" not in created
+    with pytest.raises(ClientError) as exc:
+        eks.create_cluster(
+            name="fresh", roleArn="arn:aws:iam::123456789012:role/eks", resourcesVpcConfig={}
+        )
+    assert _error(exc)[:2] == ("ResourceInUseException", 409)
+    sandbox.settle()
+    assert eks.describe_cluster(name="fresh")["cluster"]["status"] == "ACTIVE"
+    assert eks.delete_cluster(name="fresh")["cluster"]["status"] == "DELETING"
+    assert eks.describe_cluster(name="fresh")["cluster"]["status"] == "DELETING"
+    sandbox.settle()
+    with pytest.raises(eks.exceptions.ResourceNotFoundException):
+        eks.describe_cluster(name="fresh")
+    with pytest.raises(eks.exceptions.ResourceNotFoundException):
+        eks.delete_cluster(name="fresh")
+
+
+def test_create_and_delete_addon_lifecycle(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    sandbox.add_cluster("us-east-1", "c", addon=None)
+    eks = aws_client("eks")
+    addon = eks.create_addon(
+        clusterName="c",
+        addonName="vpc-cni",
+        addonVersion="v1.19.0-eksbuild.1",
+        configurationValues='{"enableNetworkPolicy": "true"}',
+        resolveConflicts="OVERWRITE",
+    )["addon"]
+    assert (addon["status"], addon["addonVersion"]) == ("CREATING", "v1.19.0-eksbuild.1")
+    with pytest.raises(ClientError) as exc:
+        eks.create_addon(clusterName="c", addonName="vpc-cni")
+    assert _error(exc) == ("ResourceInUseException", 409, "Addon already exists.")
+    eks.create_addon(clusterName="c", addonName="kube-proxy")
+    # ListAddons pages over several add-ons (maxResults 1).
+    first = eks.list_addons(clusterName="c", maxResults=1)
+    second = eks.list_addons(clusterName="c", maxResults=1, nextToken=first["nextToken"])
+    assert first["addons"] + second["addons"] == ["kube-proxy", "vpc-cni"]
+    assert "nextToken" not in second
+    for bad in (
+        {"addonName": "not-an-addon"},
+        {"addonName": "coredns", "configurationValues": "{}"},  # no schema in the sandbox
+    ):
+        with pytest.raises(ClientError) as exc:
+            eks.create_addon(clusterName="c", **bad)
+        assert _error(exc)[:2] == ("InvalidParameterException", 400)
+    sandbox.settle()
+    assert eks.describe_addon(clusterName="c", addonName="vpc-cni")["addon"]["status"] == "ACTIVE"
+    assert eks.delete_addon(clusterName="c", addonName="vpc-cni")["addon"]["status"] == "DELETING"
+    sandbox.settle()
+    with pytest.raises(eks.exceptions.ResourceNotFoundException):
+        eks.describe_addon(clusterName="c", addonName="vpc-cni")
+
+
+def test_tag_and_untag_cluster_and_addon(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    arn = sandbox.add_cluster("us-east-1", "c", tags={"keep": "1"})["arn"]
+    eks = aws_client("eks")
+    eks.tag_resource(resourceArn=arn, tags={"eks-netpol-auditor:exempt": "calico"})
+    assert eks.describe_cluster(name="c")["cluster"]["tags"] == {
+        "keep": "1",
+        "eks-netpol-auditor:exempt": "calico",
+    }
+    eks.untag_resource(resourceArn=arn, tagKeys=["eks-netpol-auditor:exempt"])
+    assert eks.list_tags_for_resource(resourceArn=arn)["tags"] == {"keep": "1"}
+    addon_arn = eks.describe_addon(clusterName="c", addonName="vpc-cni")["addon"]["addonArn"]
+    eks.tag_resource(resourceArn=addon_arn, tags={"a": "b"})
+    assert eks.list_tags_for_resource(resourceArn=addon_arn)["tags"] == {"a": "b"}
+    cases = [
+        ("arn:aws:eks:us-east-1:123456789012:cluster/ghost", {"a": "b"}, "NotFoundException"),
+        ("arn:aws:eks:eu-west-1:123456789012:cluster/c", {"a": "b"}, "NotFoundException"),
+        ("not-an-arn", {"a": "b"}, "BadRequestException"),
+        (arn, {"aws:reserved": "x"}, "BadRequestException"),
+        (arn, {f"k{i}": "v" for i in range(50)}, "BadRequestException"),  # 51 tags in all
+    ]
+    for resource, tags, code in cases:
+        with pytest.raises(ClientError) as exc:
+            eks.tag_resource(resourceArn=resource, tags=tags)
+        assert _error(exc)[0] == code
