@@ -130,12 +130,55 @@ def check_bounded(document: object) -> None:
         measured[id(node)] = (depth, values)
 
 
+# Which values turn enforcement on. The value travels two ways (vpc-cni Helm chart,
+# amazon-vpc-cni-k8s charts/aws-vpc-cni/templates/, unchanged since v1.14.0; the managed
+# add-on's configuration schema mirrors the chart's values):
+# * daemonset.yaml passes it unquoted into the node agent's argument
+#   `--enable-network-policy={{ .Values.enableNetworkPolicy }}`. The agent parses it with
+#   spf13/pflag BoolVar (aws-network-policy-agent pkg/config/controller_config.go, flag set
+#   with ExitOnError), i.e. Go strconv.ParseBool: 1, t, T, TRUE, true, True, nothing
+#   trimmed; any other text stops the agent at start-up.
+# * configmap.yaml writes `enable-network-policy-controller: {{ .Values.enableNetworkPolicy
+#   | quote }}` into ConfigMap amazon-vpc-cni. The network policy controller, which EKS
+#   runs in the control plane (user guide, cni-network-policy-configure.html), turns on
+#   only when that value *equals* "true" (amazon-network-policy-controller-k8s
+#   pkg/utils/configmap/configmap.go); without it no policy is ever translated for the
+#   agents, so nothing is enforced.
+# Both halves are on only for the string "true", the value the user guide tells users to
+# enter, or a JSON/YAML boolean true, which Go templates print as "true" in both places.
+# The add-on schema types the key {"type": "string", "format": "boolean"}; which strings
+# EKS's validator lets through for that format is undocumented, so we read the value the
+# way the controller does, not the way EKS might admit it.
+ENABLED_VALUE = "true"
+# strconv.ParseBool's other spellings of true: the node agent starts, the controller does not.
+_AGENT_ONLY_TRUE = frozenset({"1", "t", "T", "TRUE", "True"})
+
+
 def network_policy_enabled(document: dict[str, Any]) -> bool:
-    """Only the top-level key counts; "true" in any case, string or boolean."""
+    """Only the top-level key counts, and only the string "true" or a boolean true."""
     value = document.get(ENABLE_KEY)
-    if isinstance(value, bool):
-        return value
-    return isinstance(value, str) and value.strip().lower() == "true"
+    return value is True or (isinstance(value, str) and value == ENABLED_VALUE)
+
+
+def why_not_enabled(document: dict[str, Any]) -> str:
+    """One clause saying why `network_policy_enabled` is False for this document."""
+    if ENABLE_KEY not in document:
+        return f'{ENABLE_KEY} is absent (the default is "false")'
+    value = document[ENABLE_KEY]
+    shown = json.dumps(value, ensure_ascii=False, default=str)
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    if isinstance(value, str) and value != value.strip() and value.strip():
+        return (
+            f"{ENABLE_KEY} is {shown}, padded with whitespace: neither the node agent's "
+            "--enable-network-policy flag (Go strconv.ParseBool) nor the network policy "
+            'controller (which wants exactly "true") trims it'
+        )
+    if isinstance(value, str) and value in _AGENT_ONLY_TRUE:
+        return (
+            f"{ENABLE_KEY} is {shown}: the node agent's flag parser would accept it, but the "
+            'network policy controller turns on only for exactly "true"'
+        )
+    return f'{ENABLE_KEY} is {shown}, not "true"'
 
 
 # ---------------------------------------------------------------------------- the exact reading

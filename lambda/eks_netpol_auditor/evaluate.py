@@ -15,6 +15,7 @@ from .addon_config import (
     enable_change,
     network_policy_enabled,
     read_for_verdict,
+    why_not_enabled,
 )
 from .model import (
     EXEMPT_TAG,
@@ -116,7 +117,7 @@ def evaluate(facts: ClusterFacts) -> Verdict:
             f"{error}; network policy cannot be confirmed. Fix the add-on configuration.",
         )
     if not network_policy_enabled(document):
-        return _disabled(facts, addon.configuration_values)
+        return _disabled(facts, addon.configuration_values, why_not_enabled(document))
     if addon.status not in HEALTHY_ADDON_STATUSES:
         issues = f" ({', '.join(addon.health_issues)})" if addon.health_issues else ""
         return Verdict(
@@ -126,30 +127,36 @@ def evaluate(facts: ClusterFacts) -> Verdict:
             f"{addon.status}{issues}: enforcement may not be running. Check the add-on's "
             "health issues and the aws-node pods.",
         )
+    # What PASSED does not prove: a pod no NetworkPolicy selects is non-isolated and accepts
+    # all traffic (Kubernetes documentation, "Network Policies", the two sorts of pod
+    # isolation); only in-cluster objects, which the EKS API cannot show, say which pods
+    # are selected.
     return Verdict(
         ComplianceStatus.PASSED,
         Reason.NETWORK_POLICY_ENABLED,
-        f"Network policy enforcement is enabled in {VPC_CNI_ADDON} {addon.version}.",
+        f"Network policy enforcement is enabled in {VPC_CNI_ADDON} {addon.version}. This "
+        "does not show that any NetworkPolicy selects the cluster's pods: pods that no "
+        "policy selects still accept all traffic (check with kubectl get networkpolicy -A).",
     )
 
 
-def _disabled(facts: ClusterFacts, text: str | None) -> Verdict:
+def _disabled(facts: ClusterFacts, text: str | None, why: str) -> Verdict:
     """FAILED, with the enable command when the exact reading allows one, else why not."""
-    problem = 'enableNetworkPolicy is not "true" in the vpc-cni configuration, so pods can '
+    problem = f"{why} in the vpc-cni configuration, so pods can reach every other pod."
     try:
         command = enable_command(facts, enable_change(text).payload)
     except ConfigurationError as error:
         return Verdict(
             ComplianceStatus.FAILED,
             Reason.NETWORK_POLICY_DISABLED,
-            f"{problem}reach every other pod. No command is offered because the "
-            f"configuration cannot be re-sent exactly ({error}); set enableNetworkPolicy to "
-            '"true" by hand, keeping the existing settings.',
+            f"{problem} No command is offered because the configuration cannot be re-sent "
+            f'exactly ({error}); set enableNetworkPolicy to "true" by hand, keeping the '
+            "existing settings.",
         )
     return Verdict(
         ComplianceStatus.FAILED,
         Reason.NETWORK_POLICY_DISABLED,
-        f"{problem}reach every other pod. Enable it, keeping the existing settings: {command}",
+        f"{problem} Enable it, keeping the existing settings: {command}",
         command=command,
     )
 

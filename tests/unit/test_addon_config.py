@@ -31,6 +31,7 @@ from eks_netpol_auditor.addon_config import (
     read_for_verdict,
     strictly_equal,
     to_json,
+    why_not_enabled,
 )
 
 keys = st.text(
@@ -48,22 +49,52 @@ documents = st.dictionaries(
     ),
     max_size=6,
 )
-true_spellings = st.sampled_from(["true", "TRUE", "True", "tRuE"])
 
 
-@given(documents, true_spellings, st.sampled_from([None, 0, 2, 4]))
-def test_json_with_true_in_any_case_and_spacing_is_enabled(
-    document: dict[str, Any], spelling: str, indent: int | None
+@given(documents, st.sampled_from([None, 0, 2, 4]))
+def test_json_string_true_is_enabled_however_the_document_is_laid_out(
+    document: dict[str, Any], indent: int | None
 ) -> None:
-    text = json.dumps({**document, "enableNetworkPolicy": spelling}, indent=indent)
+    text = json.dumps({**document, "enableNetworkPolicy": "true"}, indent=indent)
     assert network_policy_enabled(read_for_verdict(text))
 
 
-@given(documents, st.sampled_from(["true", '"true"', "'TRUE'", "True", "  true  "]))
+# Plain YAML true/True/TRUE is a boolean (YAML 1.1 and 1.2 agree), which the chart's Go
+# templates print as "true"; surrounding spaces of a plain scalar are not part of it.
+@given(documents, st.sampled_from(["true", '"true"', "'true'", "True", "TRUE", "  true  "]))
 def test_yaml_string_or_boolean_true_is_enabled(document: dict[str, Any], value: str) -> None:
     block = yaml.safe_dump(document, default_flow_style=False) if document else ""
     text = block + f"enableNetworkPolicy: {value}\n"
     assert network_policy_enabled(read_for_verdict(text))
+
+
+# Go's strconv.ParseBool would start the node agent with these, but the network policy
+# controller compares the ConfigMap value with "true" exactly, and nothing trims it.
+AGENT_ONLY = ["1", "t", "T", "TRUE", "True"]
+PADDED = [" true", "true ", " True ", "\ttrue", "true\n", " 1 "]
+OTHER = ["tRuE", "yes", "on", "enabled", "truE", "false", "False", "0", ""]
+
+
+@pytest.mark.parametrize("value", AGENT_ONLY + PADDED + OTHER)
+def test_only_exactly_true_turns_enforcement_on(value: str) -> None:
+    """What the controller would not read as on is disabled, with the reason."""
+    for text in (json.dumps({"enableNetworkPolicy": value}), yaml.safe_dump({ENABLE_KEY: value})):
+        document = read_for_verdict(text)
+        assert document[ENABLE_KEY] == value, "quoted YAML keeps the string as written"
+        assert not network_policy_enabled(document)
+    why = why_not_enabled({ENABLE_KEY: value})
+    if value in PADDED:
+        assert "padded with whitespace" in why
+    elif value in AGENT_ONLY:
+        assert 'turns on only for exactly "true"' in why
+    else:
+        assert why.endswith('not "true"')
+    assert json.dumps(value) in why
+
+
+def test_the_reason_names_an_absent_key_and_clips_long_values() -> None:
+    assert why_not_enabled({}) == 'enableNetworkPolicy is absent (the default is "false")'
+    assert len(why_not_enabled({ENABLE_KEY: {"x": "y" * 500}})) < 100
 
 
 @given(documents)
@@ -74,7 +105,7 @@ def test_absent_key_is_disabled_in_both_formats(document: dict[str, Any]) -> Non
 
 @given(
     st.one_of(
-        st.sampled_from(["false", "False", "yes", "on", "1", "enabled", ""]),
+        st.sampled_from(["false", "False", "yes", "on", "1", "enabled", "", " true", "True"]),
         st.integers(),
         st.none(),
     )
@@ -137,7 +168,7 @@ yaml_documents = json_documents
 
 def enabled(document: dict[str, Any]) -> bool:
     value = document.get(ENABLE_KEY)
-    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
+    return value is True or value == "true"
 
 
 def expected_merge(original: dict[str, Any]) -> dict[str, Any]:
@@ -232,7 +263,13 @@ def test_yaml_keys_that_json_would_read_as_constants_are_still_yaml() -> None:
 
 def test_already_enabled_under_json_rules_is_not_rewritten() -> None:
     with pytest.raises(ConfigurationError, match="already reads as enabled"):
-        enable_change('{"enableNetworkPolicy":"TRUE"}')
+        enable_change('{"enableNetworkPolicy":"true"}')
+
+
+def test_a_padded_or_agent_only_value_is_replaced_by_exactly_true() -> None:
+    for value in ("True", " true "):
+        payload = enable_change(json.dumps({"a": 1, ENABLE_KEY: value})).payload
+        assert payload == '{"a":1,"enableNetworkPolicy":"true"}'
 
 
 def test_merge_keeps_key_order_and_replaces_a_false_in_place() -> None:

@@ -47,10 +47,22 @@ CASES: list[tuple[str, ClusterFacts, ComplianceStatus, Reason]] = [
         Reason.NETWORK_POLICY_ENABLED,
     ),
     (
-        "enabled mixed case string",
-        cluster(addon=addon(configuration_values='{"enableNetworkPolicy": "True"}')),
+        "YAML boolean True (the chart prints it as true)",
+        cluster(addon=addon(configuration_values="enableNetworkPolicy: True\n")),
         ComplianceStatus.PASSED,
         Reason.NETWORK_POLICY_ENABLED,
+    ),
+    (
+        "string True: the agent's flag parser takes it, the controller does not",
+        cluster(addon=addon(configuration_values='{"enableNetworkPolicy": "True"}')),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
+    ),
+    (
+        "padded value",
+        cluster(addon=addon(configuration_values='{"enableNetworkPolicy": " True "}')),
+        ComplianceStatus.FAILED,
+        Reason.NETWORK_POLICY_DISABLED,
     ),
     (
         "enabled but DEGRADED",
@@ -286,3 +298,18 @@ def test_no_command_when_the_configuration_cannot_be_resent_exactly(text: str, w
 def test_an_unreadable_platform_version_says_so() -> None:
     message = evaluate(cluster(kubernetes_version="1.26", platform_version="eks.x")).message
     assert "(eks.x)" in message and "cannot show" in message and "1.26 eks.6" in message
+
+
+def test_a_padded_value_fails_with_the_reason_and_the_fix() -> None:
+    verdict = evaluate(cluster(addon=addon(configuration_values='{"enableNetworkPolicy":" true"}')))
+    assert "padded with whitespace" in verdict.message
+    assert verdict.command is not None
+    words = shlex.split(verdict.command)
+    assert words[words.index("--configuration-values") + 1] == '{"enableNetworkPolicy":"true"}'
+
+
+def test_passed_says_what_it_does_not_prove() -> None:
+    """Enforcement on is half the control: pods no NetworkPolicy selects accept all traffic."""
+    message = evaluate(cluster()).message
+    assert "does not show that any NetworkPolicy selects" in message
+    assert "accept all traffic" in message
