@@ -10,7 +10,8 @@ list_amazonelastickubernetesservice.html and list_awssecurityhub.html):
 - eks:ListClusters, eks:DescribeAddonConfiguration, ec2:DescribeRegions and
   sts:GetCallerIdentity support no resource types -> "*".
 - eks:DescribeCluster takes the cluster resource, eks:DescribeAddon the addon
-  resource.
+  resource. Nothing else is granted: eks:ListAddons and eks:DescribeUpdate were once
+  granted but never called (issue 10 item 7).
 - securityhub:BatchImportFindings takes the product resource, BatchUpdateFindings
   and GetFindings the hub resource (hub/default).
 
@@ -56,12 +57,12 @@ def audit_policy_document() -> iam.PolicyDocument:
             ),
             iam.PolicyStatement(
                 sid="EksReadClusters",
-                actions=["eks:DescribeCluster", "eks:ListAddons", "eks:DescribeUpdate"],
+                actions=["eks:DescribeCluster"],
                 resources=[cluster_arn],
             ),
             iam.PolicyStatement(
                 sid="EksReadVpcCniAddon",
-                actions=["eks:DescribeAddon", "eks:DescribeUpdate"],
+                actions=["eks:DescribeAddon"],
                 resources=vpc_cni_addon_arns,
             ),
             iam.PolicyStatement(
@@ -90,12 +91,10 @@ def acknowledge_audit_wildcards(role: iam.IRole) -> None:
         "Reference): sts:GetCallerIdentity, ec2:DescribeRegions, eks:ListClusters, "
         "eks:DescribeAddonConfiguration, and X-Ray tracing's xray:PutTraceSegments and "
         "xray:PutTelemetryRecords.",
-        f"Resource::{eks}:cluster/*": "Read-only (DescribeCluster, ListAddons, "
-        "DescribeUpdate) on every cluster of the account: clusters are discovered at "
-        "run time. " + ANY_REGION_REASON,
-        f"Resource::{eks}:addon/*/{VPC_CNI}/*": "Read-only (DescribeAddon, DescribeUpdate), "
-        "limited to vpc-cni add-ons; cluster name and add-on UUID are only known at "
-        "run time. " + ANY_REGION_REASON,
+        f"Resource::{eks}:cluster/*": "Read-only DescribeCluster on every cluster of the "
+        "account: clusters are discovered at run time. " + ANY_REGION_REASON,
+        f"Resource::{eks}:addon/*/{VPC_CNI}/*": "Read-only DescribeAddon, limited to vpc-cni "
+        "add-ons; cluster name and add-on UUID are only known at run time. " + ANY_REGION_REASON,
         f"Resource::{eks}:addon/*/{VPC_CNI}": "Read-only DescribeAddon of a vpc-cni add-on "
         "that may not exist, so the answer is ResourceNotFound (no managed add-on) rather "
         "than AccessDenied. " + ANY_REGION_REASON,
