@@ -8,8 +8,10 @@ STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 # Tests and the demo never reach AWS: the sandbox sets AWS_ENDPOINT_URL to loopback.
 export AWS_EC2_METADATA_DISABLED := true
+# The CDK CLI, pinned, run by npx with the venv's Node.js: make cdk ARGS="deploy ..."
+CDK_CLI_VERSION := 2.1148.1
 
-.PHONY: install test lint typecheck unit demo synth bench clean
+.PHONY: install test lint typecheck unit demo synth cdk bench clean
 
 install: $(STAMP)
 
@@ -39,6 +41,10 @@ synth: install
 	rm -rf cdk.out
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py
 	$(BIN)/cfn-lint cdk.out/*.template.json
+
+cdk: install
+	@# Real deploys may use instance or container credentials: undo the tests' IMDS guard.
+	env -u AWS_EC2_METADATA_DISABLED $(BIN)/npx --yes aws-cdk@$(CDK_CLI_VERSION) $(ARGS)
 
 bench: install
 	$(BIN)/python -m bench.run

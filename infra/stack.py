@@ -26,28 +26,29 @@ from typing import Any
 from aws_cdk import (
     Acknowledgment,
     Aws,
-    BundlingOptions,
+    CfnDynamicReference,
+    CfnDynamicReferenceService,
+    CfnOutput,
     Duration,
     Fn,
     RemovalPolicy,
     Stack,
+    Token,
     Validations,
 )
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT, Env
-from infra.alarms import ALARM_PERIOD, Alarms
-from infra.bundling import EXCLUDE_PATTERNS, LocalPythonBundler
+from infra.alarms import ALARM_PERIOD, Alarms, alarm_topic
+from infra.bundling import asset_code
+from infra.operations import OperationsViews
 from infra.parameters import AuditorParameters
 from infra.permissions import acknowledge_audit_wildcards, audit_policy_document
 from infra.remediation import RemediationPermission
@@ -98,6 +99,15 @@ class EksNetpolAuditorStack(Stack):
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.RETAIN,
         )
+        Validations.of(self.log_group).acknowledge(
+            Acknowledgment(
+                id="cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check",
+                reason="CloudWatch Logs encrypts log data at rest with service keys; the logs "
+                "hold cluster names and verdicts, no secrets. The group is retained after the "
+                "stack is deleted, and a customer key deleted with the stack would leave it "
+                "unreadable.",
+            )
+        )
         self.role = self._create_role()
         self.remediation = RemediationPermission(
             self,
@@ -107,30 +117,74 @@ class EksNetpolAuditorStack(Stack):
         )
         self.function = self._create_function()
         self.rule = self._create_schedule()
-        self.alarm_topic = self._create_alarm_topic()
-        self.alarms = self._create_alarms()
-        Validations.of(self.dlq).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This queue is itself the dead-letter queue of the EventBridge target "
-                "and of the function's asynchronous invocations; a DLQ for a DLQ adds nothing.",
-            )
+        self.alarm_topic = alarm_topic(
+            self,
+            email=self.params.notification_email,
+            email_condition=self.params.email_condition,
         )
+        self.alarms = self._create_alarms()
+        self.views = OperationsViews(self, "Operations", function=self.function)
+        self._create_outputs()
+        self.template_options.metadata = {"AWS::CloudFormation::Interface": self.params.interface()}
 
     # ------------------------------------------------------------------ resources
+
+    def _create_outputs(self) -> None:
+        """Where to look on day one: names, and console links to the two pictures."""
+        params = self.params
+        findings_region = Fn.condition_if(
+            params.findings_region_condition.logical_id,
+            params.findings_region.value_as_string,
+            Aws.REGION,
+        )
+        outputs = {
+            "FunctionName": ("The auditor function", self.function.function_name),
+            "LogGroupName": ("The function's logs", self.log_group.log_group_name),
+            "AlarmTopicArn": ("Alarms are published here", self.alarm_topic.topic_arn),
+            "DeadLetterQueueUrl": ("Failed runs and events wait here", self.dlq.queue_url),
+            "DashboardUrl": ("CloudWatch dashboard of the auditor", self.views.dashboard_url()),
+            "FailedByRegionInsightUrl": (
+                "Security Hub CSPM insight: FAILED clusters by region",
+                self.views.insight_url(),
+            ),
+            "FindingsUrl": (
+                "Security Hub CSPM findings of this auditor (FindingsRegion or this region)",
+                self.views.findings_url(Token.as_string(findings_region)),
+            ),
+        }
+        for output_id, (description, value) in outputs.items():
+            CfnOutput(self, output_id, description=description, value=value)
 
     def _create_dlq(self) -> sqs.Queue:
         # SQS-managed SSE rather than KMS: EventBridge can only deliver to a
         # KMS-encrypted DLQ with a customer managed key and an extra key policy,
         # and the queue carries only scheduled-event envelopes and invocation
         # records (no secrets), so SQS-managed keys are the fitting choice.
-        return sqs.Queue(
+        # RedriveAllowPolicy denyAll: no other queue may use this one as its DLQ
+        # (Control Tower CT.SQS.PR.1 asks a DLQ to declare its redrive policy).
+        dlq = sqs.Queue(
             self,
             "DeadLetterQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=DLQ_RETENTION,
+            redrive_allow_policy=sqs.RedriveAllowPolicy(
+                redrive_permission=sqs.RedrivePermission.DENY_ALL
+            ),
         )
+        Validations.of(dlq).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is itself the dead-letter queue of the EventBridge target "
+                "and of the function's asynchronous invocations; a DLQ for a DLQ adds nothing.",
+            ),
+            Acknowledgment(
+                id="cdk-validator-cfnguard::sqs_dlq_check",
+                reason="This queue is itself a dead-letter queue (RedriveAllowPolicy denyAll "
+                "is set, as the control asks of DLQs); a DLQ for a DLQ adds nothing.",
+            ),
+        )
+        return dlq
 
     def _create_role(self) -> iam.Role:
         role = iam.Role(
@@ -146,25 +200,50 @@ class EksNetpolAuditorStack(Stack):
         self.log_group.grant_write(role)
         return role
 
+    def _powertools_layer(self) -> lambda_.ILayerVersion:
+        """The given ``PowertoolsLayerArn``, else the layer AWS publishes in SSM.
+
+        The public parameter exists only where Powertools' release workflow writes it
+        (commercial regions; not GovCloud, China or some opt-in regions), and
+        ``latest`` moves between deploys. An ``AWS::SSM::Parameter::Value`` template
+        parameter would be resolved at every create/update even when unused, so the
+        lookup is an ``{{resolve:ssm:...}}`` dynamic reference in the Fn::If branch
+        that uses it ("Using dynamic references to specify template values",
+        CloudFormation User Guide). Whether CloudFormation resolves a dynamic
+        reference in the branch it does not take is not documented; README "Deploy"
+        says what to do if it does.
+        """
+        params = self.params
+        from_ssm = CfnDynamicReference(CfnDynamicReferenceService.SSM, POWERTOOLS_LAYER_PARAMETER)
+        arn = Fn.condition_if(
+            params.powertools_from_ssm_condition.logical_id,
+            from_ssm,
+            params.powertools_layer_arn.value_as_string,
+        )
+        return lambda_.LayerVersion.from_layer_version_arn(
+            self, "PowertoolsLayer", Token.as_string(arn)
+        )
+
+    def _environment(self) -> dict[str, str]:
+        """The function's configuration: one variable per parameter (names.Env)."""
+        params = self.params
+        return {
+            Env.AUDIT_REGIONS.value: params.audit_regions.value_as_string,
+            Env.PUBLISH_FINDINGS.value: "true",
+            Env.FINDINGS_REGION.value: params.findings_region.value_as_string,
+            Env.FINDINGS_REFRESH_HOURS.value: params.findings_refresh_hours.value_as_string,
+            Env.AUTO_REMEDIATE.value: params.auto_remediate.value_as_string,
+            Env.REMEDIATION_DRY_RUN.value: params.remediation_dry_run.value_as_string,
+            Env.MAX_REMEDIATIONS_PER_RUN.value: params.max_remediations.value_as_string,
+            Env.REMEDIATION_REQUIRE_TAG.value: params.remediation_require_tag.value_as_string,
+            Env.POWERTOOLS_SERVICE_NAME.value: PRODUCT,
+            Env.POWERTOOLS_METRICS_NAMESPACE.value: METRICS_NAMESPACE,
+            Env.LOG_LEVEL.value: params.log_level.value_as_string,
+        }
+
     def _create_function(self) -> lambda_.Function:
         params = self.params
-        powertools_layer = lambda_.LayerVersion.from_layer_version_arn(
-            self,
-            "PowertoolsLayer",
-            ssm.StringParameter.value_for_string_parameter(self, POWERTOOLS_LAYER_PARAMETER),
-        )
-        code = lambda_.Code.from_asset(
-            str(LAMBDA_DIR),
-            exclude=list(EXCLUDE_PATTERNS),
-            bundling=BundlingOptions(
-                # Required by the API, never pulled: the local bundler always succeeds.
-                image=RUNTIME.bundling_image,
-                # jsii calls try_bundle(output_dir, options) positionally, which the
-                # generated keyword-only protocol signature cannot express.
-                local=LocalPythonBundler(LAMBDA_DIR),  # type: ignore[arg-type]
-                command=["false"],
-            ),
-        )
+        code = asset_code(LAMBDA_DIR, RUNTIME.bundling_image)
         function = lambda_.Function(
             self,
             "AuditorFunction",
@@ -174,27 +253,17 @@ class EksNetpolAuditorStack(Stack):
             architecture=ARCHITECTURE,
             handler=HANDLER,
             code=code,
-            layers=[powertools_layer],
+            layers=[self._powertools_layer()],
             role=self.role,
             log_group=self.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             timeout=FUNCTION_TIMEOUT,
             memory_size=FUNCTION_MEMORY_MB,
-            environment={
-                Env.AUDIT_REGIONS.value: params.audit_regions.value_as_string,
-                Env.PUBLISH_FINDINGS.value: "true",
-                Env.FINDINGS_REGION.value: params.findings_region.value_as_string,
-                Env.AUTO_REMEDIATE.value: params.auto_remediate.value_as_string,
-                Env.REMEDIATION_DRY_RUN.value: params.remediation_dry_run.value_as_string,
-                Env.MAX_REMEDIATIONS_PER_RUN.value: params.max_remediations.value_as_string,
-                Env.REMEDIATION_REQUIRE_TAG.value: params.remediation_require_tag.value_as_string,
-                Env.POWERTOOLS_SERVICE_NAME.value: PRODUCT,
-                Env.POWERTOOLS_METRICS_NAMESPACE.value: METRICS_NAMESPACE,
-                Env.LOG_LEVEL.value: params.log_level.value_as_string,
-            },
+            environment=self._environment(),
         )
         cfn_function = function.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
+        self._acknowledge_function_findings(function)
         # Reserved concurrency 1 keeps runs from overlapping; 0 omits the property
         # for accounts whose concurrency quota cannot spare a reservation.
         cfn_function.add_property_override(
@@ -219,6 +288,24 @@ class EksNetpolAuditorStack(Stack):
         )
         return function
 
+    @staticmethod
+    def _acknowledge_function_findings(function: lambda_.Function) -> None:
+        layer = (
+            "The layer is Fn::If(PowertoolsLayerFromSsm, SSM dynamic reference, "
+            "PowertoolsLayerArn): the validator evaluates the parameter's default '' in the "
+            "branch that is only taken when the parameter is not empty."
+        )
+        Validations.of(function).acknowledge(
+            Acknowledgment(
+                id="cdk-validator-cfnguard::lambda_inside_vpc_check",
+                reason="The function only calls AWS public APIs (EKS, EC2, STS, Security Hub) "
+                "in every region; a VPC would need NAT or an interface endpoint per service and "
+                "region, and reaches nothing private.",
+            ),
+            Acknowledgment(id="CloudFormation-Validate::F3031", reason=layer),
+            Acknowledgment(id="CloudFormation-Validate::F3033", reason=layer),
+        )
+
     def _create_schedule(self) -> events.Rule:
         return events.Rule(
             self,
@@ -234,53 +321,6 @@ class EksNetpolAuditorStack(Stack):
                 )
             ],
         )
-
-    def _create_alarm_topic(self) -> sns.Topic:
-        # A customer managed key, because the AWS managed alias/aws/sns key policy
-        # does not let CloudWatch alarms use it: alarms could not publish.
-        key = kms.Key(
-            self,
-            "AlarmTopicKey",
-            description="Encrypts the eks-netpol-auditor alarm topic",
-            enable_key_rotation=True,
-            removal_policy=RemovalPolicy.DESTROY,
-            pending_window=Duration.days(7),
-        )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToUseTheKey",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
-        )
-        topic = sns.Topic(
-            self,
-            "AlarmTopic",
-            display_name="eks-netpol-auditor alarms",
-            master_key=key,
-            enforce_ssl=True,
-        )
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsOfThisAccount",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
-            )
-        )
-        subscription = sns.Subscription(
-            self,
-            "AlarmEmailSubscription",
-            topic=topic,
-            protocol=sns.SubscriptionProtocol.EMAIL,
-            endpoint=self.params.notification_email.value_as_string,
-        )
-        cfn_subscription = subscription.node.default_child
-        assert isinstance(cfn_subscription, sns.CfnSubscription)
-        cfn_subscription.cfn_options.condition = self.params.email_condition
-        return topic
 
     def _create_alarms(self) -> Alarms:
         alarms = Alarms(self, "Alarms", topic=self.alarm_topic)

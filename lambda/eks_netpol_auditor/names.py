@@ -26,6 +26,7 @@ class Env(StrEnum):
     REMEDIATION_REQUIRE_TAG = "REMEDIATION_REQUIRE_TAG"
     # Event runs re-audit, but never remediate, an add-on changed less than this ago.
     REMEDIATION_COOLDOWN_MINUTES = "REMEDIATION_COOLDOWN_MINUTES"
+    FINDINGS_REFRESH_HOURS = "FINDINGS_REFRESH_HOURS"
     # Read by Powertools itself (service name, metrics namespace, log level).
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"

@@ -26,10 +26,9 @@ from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from app import STACK_NAME, build_app
-from infra.bundling import LocalPythonBundler
+from infra.bundling import LocalPythonBundler, dist_info_files, yaml_distribution
 from infra.stack import POWERTOOLS_LAYER_PARAMETER, EksNetpolAuditorStack
-
-Json = dict[str, Any]
+from tests.unit.infra.cfn import Json, only, resources_of
 
 ACCOUNT = {"Ref": "AWS::AccountId"}
 PARTITION = {"Ref": "AWS::Partition"}
@@ -63,36 +62,6 @@ VPC_CNI_ADDON_ARN = normalize(arn("eks", ["addon/*/vpc-cni/*"]))
 VPC_CNI_ADDON_BARE_ARN = normalize(arn("eks", ["addon/*/vpc-cni"]))
 DEFAULT_PRODUCT_ARN = normalize(arn("securityhub", ["product/", ACCOUNT, "/default"]))
 HUB_ARN = normalize(arn("securityhub", ["hub/default"]))
-
-
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Json]:
-    """Synthesize the real app (with the cdk-nag plugin) once; yield outdir and template."""
-    outdir = tmp_path_factory.mktemp("cdk.out")
-    app = build_app(outdir=str(outdir))
-    # The nag plugin runs here: an unacknowledged finding raises during synth.
-    assembly = app.synth()
-    template: Json = assembly.get_stack_by_name(STACK_NAME).template
-    return outdir, template
-
-
-@pytest.fixture(scope="module")
-def template_json(synth: tuple[Path, Json]) -> Json:
-    return synth[1]
-
-
-@pytest.fixture(scope="module")
-def template(template_json: Json) -> Template:
-    return Template.from_json(template_json)
-
-
-def resources_of(template_json: Json, cfn_type: str) -> dict[str, Json]:
-    return {k: v for k, v in template_json["Resources"].items() if v["Type"] == cfn_type}
-
-
-def only(mapping: dict[str, Json]) -> tuple[str, Json]:
-    assert len(mapping) == 1, sorted(mapping)
-    return next(iter(mapping.items()))
 
 
 def statements(template_json: Json) -> list[tuple[str, Json]]:
@@ -141,6 +110,8 @@ def action_resources(template_json: Json) -> dict[str, list[Any]]:
         ("NotificationEmail", {"Type": "String", "Default": ""}),
         ("ReservedConcurrency", {"Type": "Number", "Default": 1, "MinValue": 0, "MaxValue": 1}),
         ("LogLevel", {"Type": "String", "Default": "INFO"}),
+        ("FindingsRefreshHours", {"Type": "Number", "Default": 24, "MinValue": 1}),
+        ("PowertoolsLayerArn", {"Type": "String", "Default": ""}),
     ],
 )
 def test_parameter(template_json: Json, name: str, expected: Json) -> None:
@@ -162,6 +133,16 @@ def test_boolean_parameters_allow_only_true_false(template_json: Json, name: str
         ("FindingsRegion", ["", "eu-central-1"], ["all", "eu central"]),
         ("ScheduleExpression", ["rate(6 hours)", "cron(0 */6 * * ? *)"], ["6h", ""]),
         ("NotificationEmail", ["", "sec@example.com"], ["nobody", "a@b"]),
+        (
+            "PowertoolsLayerArn",
+            [
+                "",
+                "arn:aws:lambda:eu-west-1:017000801446:layer:AWSLambdaPowertoolsPythonV3-python314-arm64:7",
+                "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:layer:powertools:1",
+                "arn:aws-cn:lambda:cn-north-1:123456789012:layer:powertools:3",
+            ],
+            ["latest", "arn:aws:lambda:eu-west-1:123:layer:x", "arn:aws:s3:::bucket"],
+        ),
     ],
 )
 def test_parameter_patterns(
@@ -180,6 +161,9 @@ def test_conditions(template_json: Json) -> None:
     }
     assert conditions["ReserveConcurrency"] == {
         "Fn::Not": [{"Fn::Equals": [{"Ref": "ReservedConcurrency"}, "0"]}]
+    }
+    assert conditions["PowertoolsLayerFromSsm"] == {
+        "Fn::Equals": [{"Ref": "PowertoolsLayerArn"}, ""]
     }
 
 
@@ -303,14 +287,27 @@ def test_function_runtime_and_sizing(template_json: Json) -> None:
     assert function["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_powertools_layer_comes_from_public_ssm_parameter(template_json: Json) -> None:
+def test_powertools_layer_from_public_ssm_parameter_unless_an_arn_is_given(
+    template_json: Json,
+) -> None:
     runtime = function_of(template_json)["Runtime"]
     expected = f"/aws/service/powertools/python/arm64/{runtime}/latest"
     assert expected == POWERTOOLS_LAYER_PARAMETER
     (layer,) = function_of(template_json)["Layers"]
-    parameter = template_json["Parameters"][layer["Ref"]]
-    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
-    assert parameter["Default"] == POWERTOOLS_LAYER_PARAMETER
+    assert layer == {
+        "Fn::If": [
+            "PowertoolsLayerFromSsm",
+            f"{{{{resolve:ssm:{POWERTOOLS_LAYER_PARAMETER}}}}}",
+            {"Ref": "PowertoolsLayerArn"},
+        ]
+    }
+    # No SSM-typed template parameter: CloudFormation would resolve it on every deploy,
+    # failing where the public parameter does not exist even with an ARN given.
+    assert [
+        name
+        for name, parameter in template_json["Parameters"].items()
+        if parameter["Type"].startswith("AWS::SSM::Parameter")
+    ] == ["BootstrapVersion"]  # CDK's own bootstrap check, not ours
 
 
 def test_environment_passes_parameters(template_json: Json) -> None:
@@ -318,6 +315,7 @@ def test_environment_passes_parameters(template_json: Json) -> None:
         "AUDIT_REGIONS": {"Ref": "AuditRegions"},
         "PUBLISH_FINDINGS": "true",
         "FINDINGS_REGION": {"Ref": "FindingsRegion"},
+        "FINDINGS_REFRESH_HOURS": {"Ref": "FindingsRefreshHours"},
         "AUTO_REMEDIATE": {"Ref": "AutoRemediate"},
         "REMEDIATION_DRY_RUN": {"Ref": "RemediationDryRun"},
         "MAX_REMEDIATIONS_PER_RUN": {"Ref": "MaxRemediationsPerRun"},
@@ -369,7 +367,10 @@ def test_schedule_rule_targets_function_with_dlq_and_retries(template_json: Json
 
 
 def test_dlq_encrypted_and_ssl_only(template: Template, template_json: Json) -> None:
-    template.has_resource_properties("AWS::SQS::Queue", {"SqsManagedSseEnabled": True})
+    template.has_resource_properties(
+        "AWS::SQS::Queue",
+        {"SqsManagedSseEnabled": True, "RedriveAllowPolicy": {"redrivePermission": "denyAll"}},
+    )
     queue = {"Ref": dlq_id(template_json)}
     template.has_resource_properties(
         "AWS::SQS::QueuePolicy",
@@ -487,7 +488,13 @@ def test_cdk_nag_reports_no_unacknowledged_finding(synth: tuple[Path, Json]) -> 
     # The module's synth already ran app.py's nag plugin (it raises on a finding);
     # the stack checked directly must give an empty report as well.
     outdir, _ = synth
-    assert json.loads((outdir / "validation-report.json").read_text())["pluginReports"] == []
+    reports = json.loads((outdir / "validation-report.json").read_text())["pluginReports"]
+    # Only plugins with acknowledged rules write a report; none may report a violation.
+    assert {r["pluginName"] for r in reports} <= {
+        "cdk-validator-cfnguard",
+        "CloudFormation Validate",
+    }
+    assert all(r["conclusion"] == "success" and r["violations"] == [] for r in reports)
     app = cdk.App()
     stack = EksNetpolAuditorStack(app, "NagCheck")
     report = AwsSolutionsChecks(app).validate_scope(stack)
@@ -505,10 +512,17 @@ def test_every_acknowledgment_has_a_reason() -> None:
                 acks.update(entry.data)
     assert acks
     for rule, reason in acks.items():
-        assert "AwsSolutions-" in rule
+        assert rule.startswith(ACK_PREFIXES), rule
         assert len(reason) >= 40, rule
     # No blanket IAM5: every wildcard is acknowledged on its own.
     assert not any(rule.endswith("AwsSolutions-IAM5") for rule in acks)
+
+
+ACK_PREFIXES = tuple(
+    f"{scope}{plugin}"
+    for scope in ("", "Annotation::")
+    for plugin in ("AwsSolutions-", "cdk-validator-cfnguard::", "CloudFormation-Validate::")
+)
 
 
 def test_cdk_nag_check_can_fail() -> None:
@@ -550,7 +564,12 @@ def asset_dir(synth: tuple[Path, Json]) -> Path:
 
 def test_asset_contains_package_and_pure_python_yaml(synth: tuple[Path, Json]) -> None:
     root = asset_dir(synth)
-    assert sorted(p.name for p in root.iterdir()) == ["eks_netpol_auditor", "yaml"]
+    yaml_dist_info = dist_info_files(yaml_distribution())[0].parts[0]
+    assert sorted(p.name for p in root.iterdir()) == [
+        "eks_netpol_auditor",
+        yaml_dist_info,
+        "yaml",
+    ]
     assert (root / "eks_netpol_auditor" / "__init__.py").is_file()
     assert (root / "eks_netpol_auditor" / "model.py").is_file()
     assert (root / "yaml" / "__init__.py").is_file()

@@ -1,0 +1,183 @@
+"""The pictures a user opens first: a CloudWatch dashboard and a Security Hub CSPM insight.
+
+Why: on day one the questions are "is it running, what did it find, did it change
+anything", and the answers should be one click from the stack's Outputs, not a
+metric search. The dashboard shows the auditor's own EMF metrics (published by
+``handler.record_metrics`` with Powertools' default ``service`` dimension) next to
+the function's Lambda metrics; the insight groups our FAILED findings by the
+cluster's region.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aws_cdk import Aws, CfnCondition, Duration, Fn, Token
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_securityhub as securityhub
+from constructs import Construct
+
+from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT
+from eks_netpol_auditor.securityhub.asff import GENERATOR_ID
+
+# Powertools Metrics adds a "service" dimension (POWERTOOLS_SERVICE_NAME) to every metric.
+SERVICE_DIMENSION = {"service": PRODUCT}
+PERIOD = Duration.hours(1)
+WIDGET_WIDTH = 12
+
+# (title, [(metric name, statistic)]) per graph; names as handler.record_metrics emits them.
+DASHBOARD_GRAPHS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "Clusters by status (last run in each hour)",
+        (
+            ("ClustersPassed", "Maximum"),
+            ("ClustersFailed", "Maximum"),
+            ("ClustersWarning", "Maximum"),
+            ("ClustersNotAvailable", "Maximum"),
+        ),
+    ),
+    (
+        "Remediations",
+        (
+            ("RemediationsApplied", "Sum"),
+            ("RemediationsDeferred", "Sum"),
+            ("RemediationsFailed", "Sum"),
+        ),
+    ),
+    (
+        "Errors",
+        (
+            ("Errors", "Sum"),
+            ("RegionsFailed", "Sum"),
+            ("FindingsFailed", "Sum"),
+            ("InvocationsRejected", "Sum"),
+            ("RunsAborted", "Sum"),
+        ),
+    ),
+    ("Findings published", (("FindingsPublished", "Sum"),)),
+    ("Run duration (seconds)", (("DurationSeconds", "Maximum"),)),
+)
+
+# Console host per partition (the console URL differs in China and GovCloud).
+CONSOLE_HOSTS = {
+    "aws": "console.aws.amazon.com",
+    "aws-cn": "console.amazonaws.cn",
+    "aws-us-gov": "console.amazonaws-us-gov.com",
+}
+
+
+def auditor_metric(name: str, statistic: str) -> cloudwatch.Metric:
+    return cloudwatch.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map=SERVICE_DIMENSION,
+        statistic=statistic,
+        period=PERIOD,
+    )
+
+
+def findings_search_fragment() -> str:
+    """Console fragment listing our findings: GeneratorId EQUALS ours.
+
+    The Security Hub CSPM console's search syntax is not documented; this is the form
+    the console itself writes into the address bar (values URL-encoded twice).
+    """
+    value = quote(quote(GENERATOR_ID, safe=""), safe="")
+    return f"#/findings?search=GeneratorId%3D%255Coperator%255C%253AEQUALS%255C%253A{value}"
+
+
+class OperationsViews(Construct):
+    """Dashboard and insight, plus console URLs for the stack's Outputs."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction) -> None:
+        super().__init__(scope, construct_id)
+        self._host = self._console_host()
+        self.dashboard = self._dashboard(function)
+        self.insight = securityhub.CfnInsight(
+            self,
+            "FailedByRegion",
+            name=f"{PRODUCT}: clusters without network policy enforcement, by region",
+            group_by_attribute="ResourceRegion",
+            filters=securityhub.CfnInsight.AwsSecurityFindingFiltersProperty(
+                generator_id=[_equals(GENERATOR_ID)],
+                compliance_status=[_equals("FAILED")],
+                record_state=[_equals("ACTIVE")],
+            ),
+        )
+
+    def _console_host(self) -> str:
+        """The console's host name in this stack's partition (mapping keys cannot hold
+        the partitions' hyphens, so conditions choose)."""
+        host = CONSOLE_HOSTS["aws"]
+        for partition in ("aws-cn", "aws-us-gov"):
+            condition = CfnCondition(
+                self,
+                f"In{partition.title().replace('-', '')}",
+                expression=Fn.condition_equals(Aws.PARTITION, partition),
+            )
+            host = Token.as_string(
+                Fn.condition_if(condition.logical_id, CONSOLE_HOSTS[partition], host)
+            )
+        return host
+
+    def _dashboard(self, function: lambda_.IFunction) -> cloudwatch.Dashboard:
+        widgets: list[cloudwatch.IWidget] = [
+            cloudwatch.GraphWidget(
+                title=title,
+                left=[auditor_metric(name, statistic) for name, statistic in metrics],
+                width=WIDGET_WIDTH,
+            )
+            for title, metrics in DASHBOARD_GRAPHS
+        ]
+        widgets.append(
+            cloudwatch.GraphWidget(
+                title="Function errors and throttles",
+                left=[
+                    function.metric_errors(period=PERIOD, statistic="Sum"),
+                    function.metric_throttles(period=PERIOD, statistic="Sum"),
+                ],
+                width=WIDGET_WIDTH,
+            )
+        )
+        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(7))
+        dashboard.add_widgets(*widgets)
+        return dashboard
+
+    def dashboard_url(self) -> str:
+        return Fn.join(
+            "",
+            [
+                "https://",
+                self._host,
+                f"/cloudwatch/home?region={Aws.REGION}#dashboards/dashboard/",
+                self.dashboard.dashboard_name,
+            ],
+        )
+
+    def insight_url(self) -> str:
+        return Fn.join(
+            "",
+            [
+                "https://",
+                self._host,
+                f"/securityhub/home?region={Aws.REGION}#/insights/",
+                self.insight.attr_insight_arn,
+            ],
+        )
+
+    def findings_url(self, region: str) -> str:
+        return Fn.join(
+            "",
+            [
+                "https://",
+                self._host,
+                "/securityhub/home?region=",
+                region,
+                findings_search_fragment(),
+            ],
+        )
+
+
+def _equals(value: str) -> securityhub.CfnInsight.StringFilterProperty:
+    return securityhub.CfnInsight.StringFilterProperty(comparison="EQUALS", value=value)
