@@ -47,7 +47,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 NOT_EVALUATED = "not evaluated: the run's time budget was exhausted"
-Progress = Callable[[int, int], None]
+# (clusters done, clusters found so far, regions listed, regions to list)
+Progress = Callable[[int, int, int, int], None]
 
 
 class AuditAborted(RuntimeError):
@@ -61,12 +62,16 @@ def run_audit(
     should_stop: Callable[[], bool] = lambda: False,
     progress: Progress | None = None,
     targets: Sequence[Target] | None = None,
+    interrupted: Callable[[], bool] = lambda: False,
 ) -> AuditResult:
     """Audit every cluster the settings select, or exactly `targets` (an event run), and
     return the complete result.
 
     `should_stop` is polled before starting new work (the Lambda passes its time budget);
     clusters not started by then are reported as errors, never silently dropped.
+    `interrupted` (the CLI's Ctrl-C) stops new work like `should_stop` and also skips the
+    stages that write (remediation, publishing) if they have not started; a stage that has
+    started finishes, so Security Hub never holds a half-applied batch.
     """
     started = time.monotonic()
     clients = clients or AwsClients(max_pool_connections=settings.max_workers)
@@ -96,8 +101,12 @@ def run_audit(
             ) from error
 
     result = AuditResult(account=account, partition=partition, regions=regions)
-    _evaluate(result, _discover(settings, clients, result, should_stop, progress))
-    _run_stages(settings, clients, result, should_stop)
+
+    def stop() -> bool:
+        return should_stop() or interrupted()
+
+    _evaluate(result, _discover(settings, clients, result, stop, progress))
+    _run_stages(settings, clients, result, stop, interrupted)
     return _finished(result, clients, started)
 
 
@@ -134,7 +143,10 @@ def _discover(
     pending: dict[Future[Any], tuple[str, str | None]] = {}
     backlog: dict[str, deque[str]] = {}
     total = done = 0
-    with ThreadPoolExecutor(settings.max_workers, thread_name_prefix="audit") as pool:
+    pool = ThreadPoolExecutor(settings.max_workers, thread_name_prefix="audit")
+    # Not a `with` block: on Ctrl-C its exit would wait for every queued call. Cancelling
+    # what has not started lets an interrupted CLI leave at once; reads only, so harmless.
+    try:
 
         def start_next(region: str) -> None:
             nonlocal done
@@ -169,7 +181,9 @@ def _discover(
                         facts.append(found)
                     start_next(region)
                 if progress is not None:
-                    progress(done, total)
+                    progress(done, total, len(backlog), len(result.regions))
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return facts
 
 
@@ -204,11 +218,12 @@ def _run_stages(
     clients: AwsClients,
     result: AuditResult,
     should_stop: Callable[[], bool],
+    interrupted: Callable[[], bool],
 ) -> None:
     """Remediation runs before publishing so each finding's Note can carry the update id."""
-    if settings.auto_remediate:
+    if settings.auto_remediate and not interrupted():
         remediate(settings, clients, result, should_stop)
-    if settings.publish:
+    if settings.publish and not interrupted():
         publish(settings, clients, result)
 
 

@@ -1,139 +1,195 @@
-"""`eks-netpol-audit scan`: the audit engine from a laptop or a CI job.
+"""`eks-netpol-audit`: the audit engine from a laptop or a CI job.
 
-Exit codes: 0 every evaluated cluster PASSED or WARNING; 1 at least one FAILED;
-2 bad usage or configuration; 3 something could not be evaluated and nothing FAILED.
+Exit codes (also in `scan --help`): 0 every evaluated cluster PASSED or WARNING; 1 at least
+one FAILED; 2 bad usage or configuration; 3 something could not be read and nothing FAILED;
+130 interrupted (Ctrl-C). Every error is one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
+import logging
+import os
+import signal
 import sys
-from collections import Counter
-from collections.abc import Sequence
-from typing import TextIO
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import NoReturn, TextIO
+
+from botocore.exceptions import BotoCoreError
+from botocore.parsers import ResponseParserError
 
 from . import __version__
 from .audit import AuditAborted, run_audit
-from .config import ConfigError, Settings, parse_count, parse_regions, settings_from_env
-from .model import AuditResult
-from .remediation import Outcome
+from .aws import describe_error
+from .config import ConfigError, Override, Settings, parse_statuses, settings_from_env
+from .model import AuditResult, ComplianceStatus
+from .names import PRODUCT, Env
+from .scan_output import interrupted_text, progress_text, render_table, to_json
+from .setup_errors import explain_setup_error
 
+PROG = "eks-netpol-audit"
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a Ctrl-C'd command
+
+EXIT_CODES = """exit codes:
+  0    every evaluated cluster PASSED or WARNING (or is still being created)
+  1    at least one cluster FAILED
+  2    bad usage or configuration (AWS profile, config file, SSO login, endpoint)
+  3    a region, a cluster or the account could not be read, and nothing FAILED
+  130  interrupted (Ctrl-C)"""
+
+ENVIRONMENT: dict[Env, str] = {
+    Env.AUDIT_REGIONS: "'all' or a comma list of regions (--regions)",
+    Env.PUBLISH_FINDINGS: "true/false: import findings into Security Hub CSPM (--publish)",
+    Env.FINDINGS_REGION: "send every finding to this one region",
+    Env.AUTO_REMEDIATE: "true/false: enable network policy where safe (--remediate)",
+    Env.REMEDIATION_DRY_RUN: "true/false: plan remediation, change nothing (--dry-run)",
+    Env.MAX_REMEDIATIONS_PER_RUN: "add-on updates per run, default 5 (--max-remediations)",
+    Env.REMEDIATION_REQUIRE_TAG: "true/false: only clusters tagged for auto-remediation",
+}
+# Read by the Lambda only (Powertools, event runs); not part of what a scan reads.
+LAMBDA_ONLY = frozenset(
+    {
+        Env.POWERTOOLS_SERVICE_NAME,
+        Env.POWERTOOLS_METRICS_NAMESPACE,
+        Env.LOG_LEVEL,
+        Env.REMEDIATION_COOLDOWN_MINUTES,
+    }
+)
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         """One line on stderr and exit 2, like every other configuration error."""
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="eks-netpol-audit",
-        description="Audit that every Amazon EKS cluster enforces Kubernetes NetworkPolicy "
-        "(vpc-cni enableNetworkPolicy, CIS EKS 5.4.4).",
+def _epilog() -> str:
+    """Every variable of the contract (names.py) the CLI reads, so a new one is listed."""
+    listed = [name for name in Env if name not in LAMBDA_ONLY]
+    width = max(len(name) for name in listed)
+    lines = [
+        f"  {name.value.ljust(width)}  {ENVIRONMENT.get(name, 'see README, Configuration')}"
+        for name in listed
+    ]
+    return (
+        "environment variables (flags override them; AWS credentials, AWS_PROFILE,\n"
+        "AWS_REGION and AWS_ENDPOINT_URL are read as by the AWS CLI):\n"
+        + "\n".join(lines)
+        + "\n\n"
+        + EXIT_CODES
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    scan = commands.add_parser("scan", help="audit clusters (read-only unless --remediate)")
+
+
+def _switch(parser: argparse.ArgumentParser, name: str, on_help: str, off_help: str) -> None:
+    """`--NAME` / `--no-NAME`: switch on, or off what the environment switched on."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(f"--{name}", action="store_true", default=None, help=on_help)
+    group.add_argument(f"--no-{name}", dest=name, action="store_false", help=off_help)
+
+
+def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
+    scan = commands.add_parser(
+        "scan",
+        help="audit clusters (read-only unless --remediate)",
+        description="Audit every EKS cluster of the account for vpc-cni enableNetworkPolicy.",
+        epilog=_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     scan.add_argument("--regions", help="comma-separated regions, or 'all' (env AUDIT_REGIONS)")
     scan.add_argument("--format", choices=("table", "json"), default="table")
     scan.add_argument(
-        "--publish",
-        action="store_true",
-        default=None,
-        help="import findings into Security Hub (env PUBLISH_FINDINGS)",
+        "--status",
+        action="append",
+        default=[],
+        metavar="STATUS",
+        help="show only clusters with this status (PASSED, FAILED, WARNING, NOT_AVAILABLE); "
+        "repeatable or a comma list; the summary and exit code still cover every cluster",
     )
-    scan.add_argument(
-        "--remediate",
-        action="store_true",
-        default=None,
-        help="enable network policy where safe (env AUTO_REMEDIATE)",
+    _switch(
+        scan,
+        "publish",
+        "import findings into Security Hub CSPM (env PUBLISH_FINDINGS)",
+        "do not publish, whatever PUBLISH_FINDINGS says",
+    )
+    _switch(
+        scan,
+        "remediate",
+        "enable network policy where safe (env AUTO_REMEDIATE)",
+        "do not remediate, whatever AUTO_REMEDIATE says",
     )
     scan.add_argument(
         "--dry-run",
         action="store_true",
         default=None,
-        help="plan remediation and show the exact requests; change nothing "
-        "(env REMEDIATION_DRY_RUN)",
+        help="with --remediate: plan remediation and show the exact requests; change nothing "
+        "(env REMEDIATION_DRY_RUN). Without remediation on it is an error",
     )
     scan.add_argument(
         "--max-remediations",
         metavar="N",
         help="at most N add-on updates this run (env MAX_REMEDIATIONS_PER_RUN)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Audit that every Amazon EKS cluster enforces Kubernetes NetworkPolicy "
+        "(vpc-cni enableNetworkPolicy, CIS EKS 5.4.4).",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    _add_scan(commands)
     return parser
 
 
+def _flag(value: bool | None, on: str, off: str) -> Override | None:
+    if value is None:
+        return None
+    return (on, "true") if value else (off, "false")
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
-    settings = settings_from_env()
-    changes: dict[str, object] = {}
+    """Flags replace their variables before either is parsed: `AUDIT_REGIONS=xx scan
+    --regions eu-west-1` audits eu-west-1 and never looks at the invalid `xx`."""
+    overrides: dict[Env, Override] = {}
     if args.regions is not None:
-        changes["regions"] = parse_regions("--regions", args.regions)
-    if args.publish:
-        changes["publish"] = True
-    if args.remediate:
-        changes["auto_remediate"] = True
-    if args.dry_run:
-        changes["dry_run"] = True
+        overrides[Env.AUDIT_REGIONS] = ("--regions", args.regions)
+    for variable, value in (
+        (Env.PUBLISH_FINDINGS, _flag(args.publish, "--publish", "--no-publish")),
+        (Env.AUTO_REMEDIATE, _flag(args.remediate, "--remediate", "--no-remediate")),
+        (Env.REMEDIATION_DRY_RUN, _flag(args.dry_run, "--dry-run", "--dry-run")),
+    ):
+        if value is not None:
+            overrides[variable] = value
     if args.max_remediations is not None:
-        changes["max_remediations"] = parse_count("--max-remediations", args.max_remediations)
-    return dataclasses.replace(settings, **changes)  # type: ignore[arg-type]
-
-
-def _remediation_cell(remediation: Outcome | None) -> str:
-    """One word per action, with the guard that stopped it or the update it started."""
-    if remediation is None:
-        return "-"
-    action = remediation.action.value
-    detail = remediation.guard.value if remediation.guard else remediation.update_id
-    return f"{action} ({detail})" if detail else action
-
-
-def render_table(result: AuditResult, out: TextIO) -> None:
-    remediating = any(r.remediation is not None for r in result.results)
-    header = ("CLUSTER", "REGION", "STATUS", "REASON") + (("REMEDIATION",) if remediating else ())
-    rows: list[tuple[str, ...]] = [header]
-    rows += [
-        (r.facts.name, r.facts.region, r.verdict.status.value, r.verdict.reason.value)
-        + ((_remediation_cell(r.remediation),) if remediating else ())
-        for r in result.results
-    ]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
-        out.write(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            + "\n"
+        overrides[Env.MAX_REMEDIATIONS_PER_RUN] = ("--max-remediations", args.max_remediations)
+    settings = settings_from_env(overrides=overrides)
+    if args.dry_run and not settings.auto_remediate:
+        # Silence would let a user believe a plan was made; the variable alone stays quiet
+        # because a deployed stack sets REMEDIATION_DRY_RUN independently of AUTO_REMEDIATE.
+        raise ConfigError(
+            "--dry-run plans remediation, which is off: add --remediate "
+            f"(or set {Env.AUTO_REMEDIATE}=true)"
         )
-    summary = ", ".join(f"{count} {status}" for status, count in result.summary().items())
-    out.write(f"\n{len(result.results)} clusters in {len(result.regions)} regions: {summary}\n")
-    published = result.findings_published + result.findings_failed + result.findings_archived
-    if published:
-        # Where findings went matters when a region had no Security Hub (home-region fallback).
-        delivered = Counter(r.finding_region for r in result.results if r.finding_region)
-        spread = ", ".join(f"{region} {count}" for region, count in sorted(delivered.items()))
-        out.write(
-            f"Security Hub: {result.findings_published} findings published"
-            f"{f' ({spread})' if spread else ''}, {result.findings_failed} failed, "
-            f"{result.findings_archived} archived\n"
-        )
-    for error in result.errors:
-        where = f"{error.region}/{error.cluster}" if error.cluster else error.region
-        out.write(f"error: {where}: {error.error}\n")
+    return settings
 
 
 class _Progress:
-    """A one-line counter on stderr, only for people watching a terminal."""
+    """A one-line status on stderr, only for people watching a terminal."""
 
     def __init__(self, stream: TextIO) -> None:
         self.stream = stream
         self.shown = False
 
-    def __call__(self, done: int, total: int) -> None:
-        self.stream.write(f"\raudited {done}/{total} clusters")
+    def __call__(self, done: int, found: int, listed: int, regions: int) -> None:
+        self.stream.write("\r\033[K" + progress_text(done, found, listed, regions))
         self.stream.flush()
         self.shown = True
 
@@ -141,34 +197,112 @@ class _Progress:
         if self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
+            self.shown = False
+
+
+class _CtrlC:
+    """First Ctrl-C: stop starting work and let what writes finish (the run returns soon).
+    Second Ctrl-C: KeyboardInterrupt, abandon at once."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+
+    def is_set(self) -> bool:
+        return self.event.is_set()
+
+    def _handle(self, _signum: int, _frame: FrameType | None) -> None:
+        if self.event.is_set():
+            raise KeyboardInterrupt
+        self.event.set()
+
+    @contextmanager
+    def installed(self) -> Iterator[_CtrlC]:
+        if threading.current_thread() is not threading.main_thread():
+            yield self  # signals only reach the main thread; nothing to install
+            return
+        previous = signal.signal(signal.SIGINT, self._handle)
+        try:
+            yield self
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return code
+
+
+def _scan(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    statuses = parse_statuses("--status", args.status)
+    progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
+    ctrl_c = _CtrlC()
+    try:
+        with ctrl_c.installed():
+            result = run_audit(settings, progress=progress, interrupted=ctrl_c.is_set)
+    finally:
+        if progress is not None:
+            progress.close()
+    if ctrl_c.is_set():
+        print(f"{PROG}: {interrupted_text(result)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    _print_result(result, args.format, statuses)
+    return result.exit_code()
+
+
+def _print_result(result: AuditResult, output: str, statuses: frozenset[ComplianceStatus]) -> None:
+    if output == "json":
+        json.dump(to_json(result, statuses), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        render_table(result, sys.stdout, statuses)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The table and JSON carry every error; a log record would print it a second time.
+    logging.getLogger(__package__ or PRODUCT).addHandler(logging.NullHandler())
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exit_:  # usage errors, --help and --version: return, don't raise
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
-        settings = settings_from_args(args)
-        progress = _Progress(sys.stderr) if sys.stderr.isatty() else None
-        try:
-            result = run_audit(settings, progress=progress)
-        finally:
-            if progress is not None:
-                progress.close()
+        return _scan(args)
     except ConfigError as error:
-        print(f"eks-netpol-audit: error: {error}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(error), EXIT_USAGE)
     except AuditAborted as error:
-        print(f"eks-netpol-audit: error: {error}", file=sys.stderr)
-        return EXIT_INCOMPLETE
-    if args.format == "json":
-        json.dump(result.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        render_table(result, sys.stdout)
-    return result.exit_code()
+        cause = error.__cause__
+        explained = explain_setup_error(cause, os.environ) if cause else None
+        if explained:
+            return _fail(explained, EXIT_USAGE)
+        return _fail(str(error), EXIT_INCOMPLETE)
+    except (BotoCoreError, ResponseParserError) as error:
+        explained = explain_setup_error(error, os.environ)
+        if explained:
+            return _fail(explained, EXIT_USAGE)
+        return _fail(describe_error(error), EXIT_INCOMPLETE)
+    except KeyboardInterrupt:
+        print(
+            f"{PROG}: interrupted twice: abandoned the calls in flight; findings and add-on "
+            "updates carry stable ids, so the next run completes what this one started",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except Exception as error:  # a bug must still end in one line and a CI-safe exit code
+        return _fail(
+            f"unexpected error, please report it: {describe_error(error)}", EXIT_INCOMPLETE
+        )
+
+
+def run() -> NoReturn:
+    """Console entry point. After Ctrl-C, leave without waiting for calls still in flight
+    (reads, or writes whose outcome the next run reconciles by idempotent ids)."""
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

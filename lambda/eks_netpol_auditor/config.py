@@ -7,12 +7,13 @@ Every invalid value becomes a one-line ConfigError naming the variable or flag.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
 import boto3
 
+from .model import ComplianceStatus
 from .names import Env
 
 DEFAULT_MAX_REMEDIATIONS = 5
@@ -82,14 +83,34 @@ def parse_region(name: str, value: str) -> str:
 
 
 def parse_regions(name: str, value: str) -> tuple[str, ...] | None:
-    """`all` (or empty) means every enabled region; otherwise a comma list of known regions."""
+    """`all` means every enabled region; otherwise a comma list of known regions.
+
+    An empty or blank value is an error, not "all": `--regions ""` or `AUDIT_REGIONS="  "`
+    is far more likely a script whose variable came out empty than a wish to audit every
+    region (issue 10, item 14).
+    """
     text = value.strip()
-    if text.lower() in {"", "all"}:
+    if text.lower() == "all":
         return None
     names = [part.strip() for part in text.split(",") if part.strip()]
     if not names:
-        raise ConfigError(f"{name} must be 'all' or a comma-separated list of regions")
+        raise ConfigError(
+            f"{name} must be 'all' or a comma-separated list of regions, got {value!r}"
+        )
     return tuple(dict.fromkeys(parse_region(name, region) for region in names))
+
+
+def parse_statuses(name: str, values: Sequence[str]) -> frozenset[ComplianceStatus]:
+    """`--status FAILED --status warning,not_available`: repeatable, comma lists, any case."""
+    statuses: set[ComplianceStatus] = set()
+    for value in values:
+        for part in value.split(","):
+            word = part.strip().upper()
+            if word not in ComplianceStatus.__members__:
+                known = ", ".join(ComplianceStatus.__members__)
+                raise ConfigError(f"{name}: unknown status {part.strip()!r} (one of {known})")
+            statuses.add(ComplianceStatus(word))
+    return frozenset(statuses)
 
 
 def home_region_from(environ: Mapping[str, str]) -> str:
@@ -101,31 +122,47 @@ def home_region_from(environ: Mapping[str, str]) -> str:
     return parse_region("the configured AWS region", region)
 
 
-def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
-    env = os.environ if environ is None else environ
+# A value from a front end that takes precedence over a variable: (label, raw text). The
+# label (a flag such as "--regions") is what an error message names.
+Override = tuple[str, str]
 
-    def get(name: str) -> str | None:
-        value = env.get(name)
-        return value if value is not None and value.strip() != "" else None
+
+def settings_from_env(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[Env, Override] | None = None
+) -> Settings:
+    """Settings from the environment, with `overrides` (CLI flags) replacing variables.
+
+    An overridden variable is not read at all, so an invalid value in the environment does
+    not stop a run whose flag says otherwise (README, "Configuration": flags override).
+    Blank variables count as unset, except AUDIT_REGIONS, where blank is an error.
+    """
+    env = os.environ if environ is None else environ
+    given = overrides or {}
+
+    def get(variable: Env) -> Override | None:
+        if variable in given:
+            return given[variable]
+        value = env.get(variable)
+        if value is None or (value.strip() == "" and variable is not Env.AUDIT_REGIONS):
+            return None
+        return variable.value, value
 
     settings = Settings(home_region=home_region_from(env))
     changes: dict[str, object] = {}
-    if (value := get(Env.AUDIT_REGIONS)) is not None:
-        changes["regions"] = parse_regions(Env.AUDIT_REGIONS, value)
+    if (found := get(Env.AUDIT_REGIONS)) is not None:
+        changes["regions"] = parse_regions(*found)
     for variable, attribute in (
         (Env.PUBLISH_FINDINGS, "publish"),
         (Env.AUTO_REMEDIATE, "auto_remediate"),
         (Env.REMEDIATION_DRY_RUN, "dry_run"),
         (Env.REMEDIATION_REQUIRE_TAG, "require_tag"),
     ):
-        if (value := get(variable)) is not None:
-            changes[attribute] = parse_bool(variable, value)
-    if (value := get(Env.FINDINGS_REGION)) is not None:
-        changes["findings_region"] = parse_region(Env.FINDINGS_REGION, value)
-    if (value := get(Env.MAX_REMEDIATIONS_PER_RUN)) is not None:
-        changes["max_remediations"] = parse_count(Env.MAX_REMEDIATIONS_PER_RUN, value)
-    if (value := get(Env.REMEDIATION_COOLDOWN_MINUTES)) is not None:
-        changes["remediation_cooldown_minutes"] = parse_count(
-            Env.REMEDIATION_COOLDOWN_MINUTES, value
-        )
+        if (found := get(variable)) is not None:
+            changes[attribute] = parse_bool(*found)
+    if (found := get(Env.FINDINGS_REGION)) is not None:
+        changes["findings_region"] = parse_region(*found)
+    if (found := get(Env.MAX_REMEDIATIONS_PER_RUN)) is not None:
+        changes["max_remediations"] = parse_count(*found)
+    if (found := get(Env.REMEDIATION_COOLDOWN_MINUTES)) is not None:
+        changes["remediation_cooldown_minutes"] = parse_count(*found)
     return replace(settings, **changes)  # type: ignore[arg-type]

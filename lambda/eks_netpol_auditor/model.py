@@ -164,11 +164,20 @@ class AuditResult:
         return counts
 
     def exit_code(self) -> int:
-        """0 all PASSED/WARNING; 1 any FAILED; 3 something not evaluated and none FAILED."""
+        """0 all PASSED/WARNING; 1 any FAILED; 3 something could not be read and none FAILED.
+
+        A cluster still being created (CLUSTER_NOT_READY) was read fine: it is reported
+        NOT_AVAILABLE but is no reason for exit 3 (issue 10, item 16).
+        """
         summary = self.summary()
         if summary[ComplianceStatus.FAILED]:
             return 1
-        if self.errors or summary[ComplianceStatus.NOT_AVAILABLE]:
+        unread = any(
+            r.verdict.status is ComplianceStatus.NOT_AVAILABLE
+            and r.verdict.reason is not Reason.CLUSTER_NOT_READY
+            for r in self.results
+        )
+        if self.errors or unread:
             return 3
         return 0
 

@@ -9,12 +9,17 @@
 * Malformed manual Lambda events not covered by tests/test_handler.py: non-object payloads
   and region entries that would widen the run.
 * Oversized and unicode tags: the finding still imports within Security Hub's limits.
+* The caller's AWS setup (unknown profile, malformed config, broken role or SSO profile,
+  an endpoint that is not AWS): one line, exit 2; an account AWS will not identify: exit 3.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -343,3 +348,171 @@ def test_tags_at_and_beyond_the_aws_limits_still_import_whole(sandbox: SandboxCl
     assert beyond_result.remediation is not None
     assert beyond_result.remediation.guard == "opt_out_tag"
     assert len(json.dumps(stored[fid(HOME, "beyond")]).encode()) <= 240 * 1024
+
+
+# ---------------------------------------------------------------------------------------
+# The caller's own AWS setup (issue 10, item 13): one line, exit 2, no traceback, no call.
+# Config files live in tmp dirs (AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE, HOME); the
+# only endpoint is loopback.
+
+ROLE_PROFILE = """[profile auditor]
+role_arn = arn:aws:iam::123456789012:role/auditor
+source_profile = missing
+"""
+SSO_PROFILE = """[profile dev]
+sso_session = corp
+sso_account_id = 123456789012
+sso_role_name = SecurityAudit
+region = us-east-1
+
+[sso-session corp]
+sso_start_url = https://example.awsapps.com/start
+sso_region = us-east-1
+"""
+NOT_INI = "[default\nregion = us-east-1\n"
+
+
+def scan_setup_error(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str]:
+    sandbox.reset_calls()
+    code = cli.main(["scan", "--format", "json", *args])
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith("eks-netpol-audit: error: ")
+    assert "Traceback" not in captured.err
+    assert sandbox.calls().total == 0
+    return code, captured.err
+
+
+@pytest.fixture
+def aws_home(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> Callable[..., None]:
+    """Point the AWS config chain at a tmp dir; credentials only from what a test writes."""
+
+    def configure(config: str | None = None, *, profile: str | None = None) -> None:
+        monkeypatch.setenv("HOME", str(tmp_path))
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY", raising=False)
+        monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+        if config is not None:
+            (tmp_path / "config").write_text(config)
+            monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "config"))
+        if profile is not None:
+            monkeypatch.setenv("AWS_PROFILE", profile)
+
+    return configure
+
+
+@pytest.mark.parametrize("with_region", [True, False])
+def test_unknown_profile_is_a_usage_error(
+    sandbox: SandboxClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    aws_home: Callable[..., None],
+    with_region: bool,
+) -> None:
+    aws_home("[default]\nregion = us-east-1\n", profile="nope")
+    if not with_region:  # then the home region comes from the (missing) profile itself
+        monkeypatch.delenv("AWS_REGION")
+        monkeypatch.delenv("AWS_DEFAULT_REGION")
+    code, err = scan_setup_error(sandbox, capsys)
+    assert code == 2
+    assert "The config profile (nope) could not be found" in err
+    assert "AWS_PROFILE" in err
+
+
+@pytest.mark.parametrize("with_region", [True, False])
+def test_malformed_config_file_is_a_usage_error(
+    sandbox: SandboxClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    aws_home: Callable[..., None],
+    with_region: bool,
+) -> None:
+    aws_home(NOT_INI)
+    if not with_region:
+        monkeypatch.delenv("AWS_REGION")
+        monkeypatch.delenv("AWS_DEFAULT_REGION")
+    code, err = scan_setup_error(sandbox, capsys)
+    assert code == 2
+    assert "Unable to parse config file" in err
+
+
+def test_role_profile_with_a_missing_source_profile_is_a_usage_error(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], aws_home: Callable[..., None]
+) -> None:
+    aws_home(ROLE_PROFILE, profile="auditor")
+    code, err = scan_setup_error(sandbox, capsys)
+    assert code == 2
+    assert 'The source_profile "missing" referenced in the profile "auditor"' in err
+
+
+def test_sso_profile_not_logged_in_says_how_to_log_in(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], aws_home: Callable[..., None]
+) -> None:
+    aws_home(SSO_PROFILE, profile="dev")  # HOME is empty: no ~/.aws/sso/cache token
+    code, err = scan_setup_error(sandbox, capsys)
+    assert code == 2
+    assert "run `aws sso login --profile dev`" in err
+
+
+class _NotAws(BaseHTTPRequestHandler):
+    """What a captive portal or a mistyped endpoint answers: an HTML page, status 200."""
+
+    PAGE = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body><br></body></html>"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(self.PAGE)))
+        self.end_headers()
+        self.wfile.write(self.PAGE)
+
+    do_GET = do_POST
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def html_endpoint() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotAws)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_endpoint_that_is_not_aws_is_a_usage_error(
+    sandbox: SandboxClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    html_endpoint: str,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", html_endpoint)
+    code, err = scan_setup_error(sandbox, capsys)  # the sandbox is not called: HTML server is
+    assert code == 2
+    assert f"the endpoint {html_endpoint} (AWS_ENDPOINT_URL) did not answer like AWS" in err
+
+
+def test_an_account_that_cannot_be_identified_exits_3_with_one_line(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 9, item 7: AWS answered, and said no. Not the caller's setup: exit 3."""
+    sandbox.add_cluster(HOME, "unseen", addon=ENABLED)
+    sandbox.add_fault("access_denied", service="sts")
+    code = cli.main(["scan", "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 3
+    assert captured.out == ""
+    assert captured.err.startswith("eks-netpol-audit: error: cannot identify the account: ")
+    assert "AccessDenied" in captured.err
+    assert captured.err.count("\n") == 1
+    assert sandbox.calls().count("eks") == 0

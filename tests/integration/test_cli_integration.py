@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +12,9 @@ import pytest
 
 from eks_netpol_auditor import audit, cli
 from eks_netpol_auditor.discovery import list_clusters as real_list_clusters
+from eks_netpol_auditor.names import Env
 from sandbox.client import AddonSeed, SandboxClient
+from sandbox.environment import sandbox_environ
 from sandbox.seeds import seed_demo
 
 ENABLED = '{"enableNetworkPolicy":"true"}'
@@ -40,7 +44,7 @@ def run(capsys: pytest.CaptureFixture[str]) -> Run:
     def invoke(*args: str) -> tuple[int, Any, str]:
         code = cli.main(["scan", *args])
         captured = capsys.readouterr()
-        output = json.loads(captured.out) if "json" in args else captured.out
+        output = json.loads(captured.out) if "json" in args and code != 2 else captured.out
         return code, output, captured.err
 
     return invoke
@@ -229,3 +233,190 @@ def test_one_large_region_gets_a_bounded_share_of_concurrent_calls(
     assert document["summary"]["PASSED"] == 60
     peak = sandbox.calls().peak_concurrency
     assert 8 <= peak <= 16  # concurrent, but never more than the per-region share
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 10, items 14-17: flags override the environment, empty regions, exit codes, the
+# fixes section, the status filter, --help, plurals.
+
+
+@pytest.mark.parametrize(
+    ("env", "args", "message"),
+    [
+        ({}, ["--regions", ""], "--regions must be 'all' or a comma-separated list"),
+        ({}, ["--regions", " , "], "--regions must be 'all' or a comma-separated list"),
+        ({"AUDIT_REGIONS": "  "}, [], "AUDIT_REGIONS must be 'all' or a comma-separated list"),
+        ({"AUDIT_REGIONS": ""}, [], "AUDIT_REGIONS must be 'all' or a comma-separated list"),
+        ({}, ["--dry-run"], "--dry-run plans remediation, which is off: add --remediate"),
+        ({"AUTO_REMEDIATE": "true"}, ["--dry-run", "--no-remediate"], "--dry-run plans"),
+        ({}, ["--status", "FAILED,broken"], "--status: unknown status 'broken'"),
+        ({}, ["--publish", "--no-publish"], "not allowed with argument"),
+    ],
+)
+def test_empty_regions_and_contradictions_exit_2(
+    sandbox: SandboxClient,
+    run: Run,
+    monkeypatch: pytest.MonkeyPatch,
+    env: dict[str, str],
+    args: list[str],
+    message: str,
+) -> None:
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    sandbox.reset_calls()
+    code, out, err = run(*args)
+    assert code == 2
+    assert out == ""
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert sandbox.calls().total == 0
+
+
+def test_a_flag_overrides_an_invalid_environment_value(
+    sandbox: SandboxClient, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed_demo(sandbox)
+    monkeypatch.setenv("AUDIT_REGIONS", "xx")
+    monkeypatch.setenv("PUBLISH_FINDINGS", "maybe")
+    monkeypatch.setenv("MAX_REMEDIATIONS_PER_RUN", "lots")
+    code, document, err = run(
+        "--regions", "eu-west-1", "--no-publish", "--max-remediations", "1", "--format", "json"
+    )
+    assert err == ""
+    assert code == 1
+    assert {region for region, _ in verdicts(document)} == {"eu-west-1"}
+    assert document["regions"] == ["eu-west-1"]
+
+
+def test_no_publish_and_no_remediate_switch_off_what_the_environment_switched_on(
+    sandbox: SandboxClient, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.add_cluster("us-east-1", "off", addon=AddonSeed())  # remediable, publishable
+    monkeypatch.setenv("PUBLISH_FINDINGS", "true")
+    monkeypatch.setenv("AUTO_REMEDIATE", "true")
+    sandbox.reset_calls()
+    code, document, _ = run(
+        "--regions", "us-east-1", "--no-publish", "--no-remediate", "--format", "json"
+    )
+    assert code == 1
+    (only,) = document["results"]
+    assert only["remediation"] is None
+    assert only["finding_region"] is None
+    assert sandbox.calls().count("securityhub") == 0
+    assert sandbox.calls().count("eks", "UpdateAddon") == 0
+    assert sandbox.findings("us-east-1") == []
+    # And the environment alone does switch them on: the flags are what made the difference.
+    code, document, _ = run("--regions", "us-east-1", "--format", "json")
+    assert document["results"][0]["remediation"]["action"] == "applied"
+    assert len(sandbox.findings("us-east-1")) == 1
+
+
+def test_a_cluster_being_created_does_not_make_the_run_incomplete(
+    sandbox: SandboxClient, run: Run
+) -> None:
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "new", status="CREATING")
+    code, document, _ = run("--regions", "us-east-1", "--format", "json")
+    assert verdicts(document)[("us-east-1", "new")] == ("NOT_AVAILABLE", "CLUSTER_NOT_READY")
+    assert code == 0  # exit 3 is for what could not be read; this cluster was read fine
+
+
+def test_failed_clusters_are_followed_by_the_command_that_fixes_each(
+    sandbox: SandboxClient, run: Run
+) -> None:
+    seed_demo(sandbox)
+    code, table, _ = run("--regions", "us-east-1,eu-west-1")
+    assert code == 1
+    table_part, fixes = table.split("\nHow to fix the 5 FAILED clusters:\n")
+    assert "update-addon" not in table_part
+    blocks = {block.splitlines()[0]: block for block in fixes.strip().split("\n\n")}
+    assert set(blocks) == {
+        f"{region}/{name} ({reason})"
+        for (region, name), (status, reason) in EXPECTED_DEMO.items()
+        if status == "FAILED" and region in {"us-east-1", "eu-west-1"}
+    }
+    fix = blocks["us-east-1/analytics-dev (NETWORK_POLICY_DISABLED)"].splitlines()[1].strip()
+    assert fix == (
+        "aws eks update-addon --region us-east-1 --cluster-name analytics-dev --addon-name "
+        "vpc-cni --resolve-conflicts PRESERVE --configuration-values "
+        '\'{"enableNetworkPolicy":"true"}\''
+    )
+    # No safe command exists for a missing add-on: what to do instead.
+    assert "install it as a managed add-on" in blocks["eu-west-1/cilium-edge (ADDON_NOT_INSTALLED)"]
+    assert "dry run" not in fixes
+
+
+def test_a_dry_run_shows_the_exact_request_under_each_fix(sandbox: SandboxClient, run: Run) -> None:
+    seed_demo(sandbox)
+    code, table, _ = run("--regions", "ap-southeast-2", "--remediate", "--dry-run")
+    assert code == 1
+    fixes = table.split("How to fix the 1 FAILED cluster:\n")[1]
+    request_line = next(line for line in fixes.splitlines() if "UpdateAddon" in line)
+    request = json.loads(request_line.split("UpdateAddon ", 1)[1])
+    assert request["clusterName"] == "sydney-prod"
+    assert request["configurationValues"] == (
+        '{"env":{"WARM_IP_TARGET":"5"},"enableNetworkPolicy":"true"}'
+    )
+    assert request["resolveConflicts"] == "PRESERVE"
+    assert request["clientRequestToken"].startswith("enp1-")
+    assert sandbox.updates() == []
+
+
+def test_status_filter_narrows_the_rows_but_not_the_summary_or_exit_code(
+    sandbox: SandboxClient, run: Run
+) -> None:
+    seed_demo(sandbox)
+    code, document, _ = run("--status", "failed", "--status", "NOT_AVAILABLE", "--format", "json")
+    assert code == 1
+    assert {r["status"] for r in document["results"]} == {"FAILED", "NOT_AVAILABLE"}
+    assert len(document["results"]) == 7
+    assert document["summary"] == {"PASSED": 2, "FAILED": 6, "WARNING": 3, "NOT_AVAILABLE": 1}
+    code, table, _ = run("--status", "WARNING,PASSED", "--regions", "us-east-1")
+    rows = [line.split() for line in table.split("\n\n")[0].splitlines()[1:]]
+    assert sorted(row[0] for row in rows) == ["automode-web", "checkout-staging", "payments-prod"]
+    assert code == 1  # analytics-dev FAILED, though not shown
+    assert "How to fix" not in table
+
+
+def test_one_cluster_in_one_region_is_singular(sandbox: SandboxClient, run: Run) -> None:
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    _, table, _ = run("--regions", "us-east-1")
+    assert "\n1 cluster in 1 region: 1 PASSED," in table
+
+
+def test_scan_help_lists_exit_codes_and_environment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["scan", "--help"]) == 0
+    text = capsys.readouterr().out
+    for code in ("0", "1", "2", "3", "130"):
+        assert f"\n  {code} " in text
+    for variable in set(Env) - cli.LAMBDA_ONLY:
+        assert f"\n  {variable.value} " in text
+    for flag in ("--no-publish", "--no-remediate", "--status"):
+        assert flag in text
+
+
+def test_an_error_is_printed_once(sandbox: SandboxClient) -> None:
+    """Through the console entry point: a region's error is in the output, not also logged."""
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.deny_region("eu-west-1", service="eks")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "eks_netpol_auditor.cli",
+            "scan",
+            "--regions",
+            "us-east-1,eu-west-1",
+        ],
+        env=sandbox_environ(sandbox.endpoint),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3
+    assert done.stderr == ""
+    assert done.stdout.count("not authorized to perform: eks:ListClusters") == 1

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from eks_netpol_auditor.config import ConfigError, Settings, settings_from_env
+from eks_netpol_auditor.config import ConfigError, Settings, parse_statuses, settings_from_env
+from eks_netpol_auditor.model import ComplianceStatus
+from eks_netpol_auditor.names import Env
 
 BASE = {"AWS_REGION": "us-east-1"}
 
@@ -60,3 +62,44 @@ def test_invalid_values_name_the_variable(variable: str, value: str, message: st
 def test_an_invalid_default_region_is_named_as_such() -> None:
     with pytest.raises(ConfigError, match="AWS_DEFAULT_REGION: unknown region 'moon-2'"):
         settings_from_env({"AWS_DEFAULT_REGION": "moon-2"})
+
+
+@pytest.mark.parametrize("value", ["", "  ", " , ", "\t"])
+def test_blank_audit_regions_is_an_error_not_all(value: str) -> None:
+    with pytest.raises(ConfigError, match="AUDIT_REGIONS must be 'all' or a comma-separated"):
+        settings_from_env({**BASE, "AUDIT_REGIONS": value})
+
+
+def test_other_blank_variables_still_mean_unset() -> None:
+    blank = dict.fromkeys(("PUBLISH_FINDINGS", "FINDINGS_REGION", "AUTO_REMEDIATE"), " ")
+    assert settings_from_env({**BASE, **blank}) == Settings(home_region="us-east-1")
+
+
+def test_an_override_replaces_the_variable_before_it_is_read() -> None:
+    settings = settings_from_env(
+        {**BASE, "AUDIT_REGIONS": "xx", "PUBLISH_FINDINGS": "maybe", "AUTO_REMEDIATE": "true"},
+        overrides={
+            Env.AUDIT_REGIONS: ("--regions", "eu-west-1"),
+            Env.PUBLISH_FINDINGS: ("--no-publish", "false"),
+            Env.AUTO_REMEDIATE: ("--no-remediate", "false"),
+        },
+    )
+    assert settings.regions == ("eu-west-1",)
+    assert not settings.publish
+    assert not settings.auto_remediate
+
+
+def test_an_invalid_override_names_the_flag() -> None:
+    with pytest.raises(ConfigError, match="--regions: unknown region 'nowhere'"):
+        settings_from_env(BASE, overrides={Env.AUDIT_REGIONS: ("--regions", "nowhere")})
+
+
+def test_statuses_are_repeatable_comma_lists_in_any_case() -> None:
+    assert parse_statuses("--status", ["failed", " WARNING,not_available "]) == {
+        ComplianceStatus.FAILED,
+        ComplianceStatus.WARNING,
+        ComplianceStatus.NOT_AVAILABLE,
+    }
+    assert parse_statuses("--status", []) == frozenset()
+    with pytest.raises(ConfigError, match="--status: unknown status 'OK'"):
+        parse_statuses("--status", ["OK"])
