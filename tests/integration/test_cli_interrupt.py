@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -37,8 +38,11 @@ def test_ctrl_c_while_describing_stops_scheduling_and_writes_nothing(
 ) -> None:
     seed(sandbox)
 
+    once = threading.Lock()
+
     def interrupt_then_describe(*args: Any) -> Any:
-        os.kill(os.getpid(), signal.SIGINT)  # delivered to the main thread, as a Ctrl-C is
+        if once.acquire(blocking=False):  # one Ctrl-C (a second one means "abandon")
+            os.kill(os.getpid(), signal.SIGINT)  # delivered to the main thread, as Ctrl-C is
         return real_describe_cluster(*args)
 
     monkeypatch.setattr(audit, "describe_cluster", interrupt_then_describe)
@@ -137,4 +141,30 @@ def test_ctrl_c_at_the_console_exits_130_promptly_without_a_traceback(
     described = sandbox.calls().count("eks", "DescribeCluster")
     assert described < 300  # scheduling stopped; the queue was not worked off first
     assert sandbox.calls().count("securityhub") == 0
+    assert sandbox.findings(REGION) == []
+
+
+def test_a_second_ctrl_c_abandons_at_once_with_one_line(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(sandbox)
+    once = threading.Lock()
+
+    def interrupt_then_describe(*args: Any) -> Any:
+        if once.acquire(blocking=False):
+            os.kill(os.getpid(), signal.SIGINT)
+        return real_describe_cluster(*args)
+
+    def interrupt_again(facts: Any) -> Any:  # main thread, after the first was handled
+        os.kill(os.getpid(), signal.SIGINT)
+        return real_evaluate(facts)
+
+    monkeypatch.setattr(audit, "describe_cluster", interrupt_then_describe)
+    monkeypatch.setattr(audit, "evaluate", interrupt_again)
+    code = cli.main(["scan", "--regions", REGION, "--publish"])
+    captured = capsys.readouterr()
+    assert code == 130
+    assert captured.out == ""
+    assert captured.err.startswith("eks-netpol-audit: interrupted twice: abandoned")
+    assert captured.err.count("\n") == 1
     assert sandbox.findings(REGION) == []
