@@ -24,6 +24,7 @@ from sandbox.securityhub.asff import (
     PROVIDER_SHADOWED_FIELDS,
     now_iso,
     parse_timestamp,
+    partition,
     updated_severity,
     validate_finding,
 )
@@ -333,6 +334,20 @@ class SecurityHubBackend:
     def members_of(self, account: str) -> list[str]:
         with self.lock:
             return sorted(self._org.members) if account == self._org.administrator else []
+
+    def aggregator_of(self, account: str) -> dict[str, Any] | None:
+        """The finding aggregator ``account`` configured (only the administrator configures
+        one here; members inherit it without owning it): ARN, home Region, linked Regions."""
+        with self.lock:
+            org = self._org
+            if org.aggregation_region is None or account != org.administrator:
+                return None
+            home = org.aggregation_region
+            arn = (
+                f"arn:{partition(home)}:securityhub:{home}:{account}:finding-aggregator/"
+                f"sandbox-{account}"
+            )
+            return {"arn": arn, "region": home, "regions": sorted(org.linked_regions)}
 
     def administrator_of(self, account: str) -> str | None:
         with self.lock:

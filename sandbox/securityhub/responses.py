@@ -15,6 +15,7 @@ import functools
 import hashlib
 import json
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -256,6 +257,36 @@ def decode_token(token: Any, digest: str, key_length: int) -> SortKey:
     return after
 
 
+def list_finding_aggregators(
+    backend: SecurityHubBackend, request: SandboxRequest
+) -> SandboxResponse:
+    """API_ListFindingAggregators: the caller's aggregator ARN, from any Region."""
+    aggregator = backend.aggregator_of(request.account)
+    found = [] if aggregator is None else [{"FindingAggregatorArn": aggregator["arn"]}]
+    return SandboxResponse(200, {"FindingAggregators": found})
+
+
+def get_finding_aggregator(backend: SecurityHubBackend, request: SandboxRequest) -> SandboxResponse:
+    """API_GetFindingAggregator. RegionLinkingMode is always SPECIFIED_REGIONS in the
+    sandbox (organization.py); an ARN that is not the caller's aggregator is a 404
+    ResourceNotFoundException (botocore model error shape)."""
+    arn = request.params.get("FindingAggregatorArn")
+    if arn is None:  # unit tests call handle() without the decoded params
+        arn = urllib.parse.unquote(request.path.removeprefix("/findingAggregator/get/"))
+    aggregator = backend.aggregator_of(request.account)
+    if aggregator is None or aggregator["arn"] != arn:
+        raise AwsError(404, "ResourceNotFoundException", f"Finding aggregator {arn} not found")
+    return SandboxResponse(
+        200,
+        {
+            "FindingAggregatorArn": aggregator["arn"],
+            "FindingAggregationRegion": aggregator["region"],
+            "RegionLinkingMode": "SPECIFIED_REGIONS",
+            "Regions": aggregator["regions"],
+        },
+    )
+
+
 OPERATIONS: dict[str, Operation] = {
     "BatchImportFindings": batch_import_findings,
     "BatchUpdateFindings": batch_update_findings,
@@ -263,6 +294,8 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeHub": describe_hub,
     "ListMembers": list_members,
     "GetAdministratorAccount": get_administrator_account,
+    "ListFindingAggregators": list_finding_aggregators,
+    "GetFindingAggregator": get_finding_aggregator,
 }
 
 

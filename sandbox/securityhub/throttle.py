@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 # Quotas page: BatchImportFindings and BatchUpdateFindings 10 TPS burst 30, GetFindings 3 TPS
 # burst 6, per account per Region. The page lists each API on its own, so each operation gets
-# its own bucket. DescribeHub, ListMembers and GetAdministratorAccount: assumed to be in "all
-# other APIs" at 10 TPS burst 30.
+# its own bucket. DescribeHub, ListMembers, GetAdministratorAccount and the finding aggregator
+# reads: assumed to be in "all other APIs" at 10 TPS burst 30.
 RATE_LIMITS: dict[str, tuple[float, float]] = {
     "BatchImportFindings": (10.0, 30.0),
     "BatchUpdateFindings": (10.0, 30.0),
@@ -19,6 +19,8 @@ RATE_LIMITS: dict[str, tuple[float, float]] = {
     "DescribeHub": (10.0, 30.0),
     "ListMembers": (10.0, 30.0),
     "GetAdministratorAccount": (10.0, 30.0),
+    "ListFindingAggregators": (10.0, 30.0),
+    "GetFindingAggregator": (10.0, 30.0),
 }
 
 

@@ -12,10 +12,12 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from sandbox.client import SandboxClient, SandboxError
+from sandbox.client import SandboxAccount, SandboxClient, SandboxError
 from sandbox.securityhub import SecurityHubEmulator, default_product_arn, parse_timestamp
 from sandbox.wire import SandboxRequest, SandboxResponse
 from tests.conftest import AwsClientFactory
@@ -1140,3 +1142,87 @@ def test_organization_through_the_control_api(
     sandbox.clear_securityhub_organization()
     assert sandbox.securityhub_organization()["administrator"] is None
     assert client.list_members()["Members"] == []
+
+
+def _securityhub_as(sandbox: SandboxClient, account: SandboxAccount, region: str) -> Any:
+    session: Any = boto3.session.Session(
+        aws_access_key_id=account.access_key_id,
+        aws_secret_access_key=account.secret_access_key,
+    )
+    return session.client(
+        "securityhub",
+        region_name=region,
+        endpoint_url=sandbox.endpoint,
+        config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
+    )
+
+
+def test_organization_across_accounts_over_http(sandbox: SandboxClient) -> None:
+    """Each account signs with its own keys: members import their own findings, the
+    administrator reads them in the Region and, from linked Regions, in the aggregation
+    Region, updates them, and cannot import for them. Faults can target one account."""
+    accounts = {
+        account: sandbox.create_account(account, f"AKIA{account}", f"secret-{account}")
+        for account in (ADMIN, MEMBER_A, MEMBER_B)
+    }
+    sandbox.set_securityhub_organization(
+        ADMIN, [MEMBER_A, MEMBER_B], aggregation_region=HOME, linked_regions=[LINKED]
+    )
+    for member in (MEMBER_A, MEMBER_B):
+        hub = _securityhub_as(sandbox, accounts[member], LINKED)
+        result = hub.batch_import_findings(Findings=[owned(member, f"{member}-eu", LINKED)])
+        assert result["SuccessCount"] == 1
+    admin_home = _securityhub_as(sandbox, accounts[ADMIN], HOME)
+    paginator = admin_home.get_paginator("get_findings")
+    seen = [
+        f["Id"]
+        for page in paginator.paginate(
+            Filters={"GeneratorId": eq("eks-netpol-auditor")}, PaginationConfig={"PageSize": 1}
+        )
+        for f in page["Findings"]
+    ]
+    assert sorted(seen) == [f"{MEMBER_A}-eu", f"{MEMBER_B}-eu"]
+    assert [m["AccountId"] for m in admin_home.list_members()["Members"]] == [MEMBER_A, MEMBER_B]
+
+    target = {"Id": f"{MEMBER_A}-eu", "ProductArn": default_product_arn(LINKED, MEMBER_A)}
+    updated = admin_home.batch_update_findings(
+        FindingIdentifiers=[target], Workflow={"Status": "RESOLVED"}
+    )
+    assert updated["ProcessedFindings"] == [target]
+    stored = sandbox.findings(LINKED, account=MEMBER_A)
+    assert stored[0]["Workflow"]["Status"] == "RESOLVED"
+
+    forged = admin_home.batch_import_findings(Findings=[owned(MEMBER_A, "forged", HOME)])
+    assert forged["FailedCount"] == 1
+    assert sandbox.ingestion_events(account=ADMIN) == 0
+    assert sandbox.ingestion_events(account=MEMBER_A, region=LINKED) == 1
+
+    member_b = _securityhub_as(sandbox, accounts[MEMBER_B], HOME)
+    assert [f["Id"] for f in member_b.get_findings()["Findings"]] == [f"{MEMBER_B}-eu"]
+    sandbox.add_fault("throttle", service="securityhub", operation="GetFindings", account=ADMIN)
+    with pytest.raises(ClientError) as throttled:
+        admin_home.get_findings()
+    assert throttled.value.response["Error"]["Code"] == "LimitExceededException"
+    assert member_b.get_findings()["Findings"]
+
+
+def test_finding_aggregator_reads(sandbox: SandboxClient, aws_client: AwsClientFactory) -> None:
+    """ListFindingAggregators (from any Region) and GetFindingAggregator by ARN: how a report
+    checks it runs in the aggregation Region."""
+    client = aws_client("securityhub", LINKED)
+    assert client.list_finding_aggregators()["FindingAggregators"] == []
+    sandbox.set_securityhub_organization(
+        ACCOUNT, [MEMBER_A], aggregation_region=HOME, linked_regions=[UNLINKED, LINKED]
+    )
+    [listed] = client.list_finding_aggregators()["FindingAggregators"]
+    arn = listed["FindingAggregatorArn"]
+    assert arn.startswith(f"arn:aws:securityhub:{HOME}:{ACCOUNT}:finding-aggregator/")
+    described = client.get_finding_aggregator(FindingAggregatorArn=arn)
+    assert described["FindingAggregationRegion"] == HOME
+    assert described["RegionLinkingMode"] == "SPECIFIED_REGIONS"
+    assert described["Regions"] == sorted([UNLINKED, LINKED])
+    with pytest.raises(ClientError) as missing:
+        client.get_finding_aggregator(FindingAggregatorArn=arn + "-other")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    sandbox.set_securityhub_organization(ACCOUNT, [MEMBER_A])
+    assert client.list_finding_aggregators()["FindingAggregators"] == []
