@@ -9,8 +9,9 @@ list_amazonelastickubernetesservice.html and list_awssecurityhub.html):
 
 - eks:ListClusters, eks:DescribeAddonConfiguration, ec2:DescribeRegions and
   sts:GetCallerIdentity support no resource types -> "*".
-- eks:DescribeCluster takes the cluster resource, eks:DescribeAddon the addon
-  resource. Nothing else is granted: eks:ListAddons and eks:DescribeUpdate were once
+- eks:DescribeCluster and eks:ListAddons take the cluster resource, eks:DescribeAddon
+  the addon resource. ListAddons is called only after DescribeAddon answered
+  AccessDenied (issue 10 item 8). Nothing else is granted: eks:DescribeUpdate was once
   granted but never called (issue 10 item 7).
 - securityhub:BatchImportFindings takes the product resource, BatchUpdateFindings
   and GetFindings the hub resource (hub/default).
@@ -57,7 +58,9 @@ def audit_policy_document() -> iam.PolicyDocument:
             ),
             iam.PolicyStatement(
                 sid="EksReadClusters",
-                actions=["eks:DescribeCluster"],
+                # eks:ListAddons (resource: cluster) confirms whether vpc-cni exists after
+                # DescribeAddon answered AccessDenied (discovery._confirm_denied).
+                actions=["eks:DescribeCluster", "eks:ListAddons"],
                 resources=[cluster_arn],
             ),
             iam.PolicyStatement(
@@ -91,8 +94,8 @@ def acknowledge_audit_wildcards(role: iam.IRole) -> None:
         "Reference): sts:GetCallerIdentity, ec2:DescribeRegions, eks:ListClusters, "
         "eks:DescribeAddonConfiguration, and X-Ray tracing's xray:PutTraceSegments and "
         "xray:PutTelemetryRecords.",
-        f"Resource::{eks}:cluster/*": "Read-only DescribeCluster on every cluster of the "
-        "account: clusters are discovered at run time. " + ANY_REGION_REASON,
+        f"Resource::{eks}:cluster/*": "Read-only DescribeCluster and ListAddons on every "
+        "cluster of the account: clusters are discovered at run time. " + ANY_REGION_REASON,
         f"Resource::{eks}:addon/*/{VPC_CNI}/*": "Read-only DescribeAddon, limited to vpc-cni "
         "add-ons; cluster name and add-on UUID are only known at run time. " + ANY_REGION_REASON,
         f"Resource::{eks}:addon/*/{VPC_CNI}": "Read-only DescribeAddon of a vpc-cni add-on "

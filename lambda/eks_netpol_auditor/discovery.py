@@ -1,6 +1,7 @@
 """Finding the account, its regions and its clusters, and gathering each cluster's facts.
 
-At most two EKS calls per cluster (DescribeCluster, DescribeAddon) plus ListClusters pages.
+At most two EKS calls per cluster (DescribeCluster, DescribeAddon) plus ListClusters pages;
+a third (ListAddons) only when DescribeAddon is denied.
 Errors are returned as data so one failing cluster or region never stops the others.
 """
 
@@ -16,7 +17,7 @@ from .model import VPC_CNI_ADDON, AddonFacts, ClusterFacts
 if TYPE_CHECKING:
     from .aws import AwsClients
 
-# ListClusters maxResults is 1-100 (EKS API reference, ListClusters); fewer pages, fewer calls.
+# ListClusters and ListAddons maxResults is 1-100 (EKS API reference); fewer pages, fewer calls.
 LIST_PAGE_SIZE = 100
 NOT_READY = frozenset({"CREATING", "PENDING"})
 
@@ -103,17 +104,35 @@ def describe_cluster(
     }
     if status in NOT_READY or facts["auto_mode"]:
         return ClusterFacts(**facts)  # the add-on would not change the verdict: save a call
+    addon, unknown = _vpc_cni_addon(eks, name)
+    return ClusterFacts(**facts, addon=addon, error=unknown)
+
+
+def _vpc_cni_addon(eks: Any, name: str) -> tuple[AddonFacts | None, str | None]:
+    """(the vpc-cni add-on or None when the cluster has none, the error when unknown).
+
+    DescribeAddon answers ResourceNotFoundException for a missing add-on (EKS API
+    reference, DescribeAddon). But which resource IAM authorises for an add-on that does
+    not exist is undocumented: public reports (terraform-aws-modules/terraform-aws-eks#1725,
+    aws/containers-roadmap#1172) show AccessDeniedException naming
+    `arn:aws:eks:REGION:ACCOUNT:/clusters/NAME/addons/vpc-cni`, which a grant on the
+    add-on ARN does not match. So an AccessDenied is confirmed with ListAddons (EKS API
+    reference, ListAddons; resource `cluster`): vpc-cni absent means no managed add-on,
+    present means a real denial. The normal path stays at one add-on call.
+    """
     try:
         addon: Any = eks.describe_addon(clusterName=name, addonName=VPC_CNI_ADDON)["addon"]
     except ClientError as error:
-        if error_code(error) == "ResourceNotFoundException":
-            return ClusterFacts(**facts, addon=None)
-        return ClusterFacts(**facts, error=describe_error(error))
+        code = error_code(error)
+        if code == "ResourceNotFoundException":
+            return None, None
+        if code == "AccessDeniedException":
+            return _confirm_denied(eks, name, describe_error(error))
+        return None, describe_error(error)
     except BotoCoreError as error:
-        return ClusterFacts(**facts, error=describe_error(error))
-    return ClusterFacts(
-        **facts,
-        addon=AddonFacts(
+        return None, describe_error(error)
+    return (
+        AddonFacts(
             version=addon.get("addonVersion", ""),
             status=addon.get("status", "UNKNOWN"),
             configuration_values=addon.get("configurationValues"),
@@ -123,7 +142,24 @@ def describe_cluster(
             ),
             modified_at=addon.get("modifiedAt"),
         ),
+        None,
     )
+
+
+def _confirm_denied(eks: Any, name: str, denied: str) -> tuple[None, str | None]:
+    """After DescribeAddon was denied: no error if ListAddons shows no vpc-cni add-on."""
+    try:
+        pages = eks.get_paginator("list_addons").paginate(
+            clusterName=name, PaginationConfig={"PageSize": LIST_PAGE_SIZE}
+        )
+        installed = {addon for page in pages for addon in page.get("addons", [])}
+    except (ClientError, BotoCoreError) as error:
+        return None, f"{denied}; ListAddons could not tell whether vpc-cni is installed: " + (
+            describe_error(error)
+        )
+    if VPC_CNI_ADDON in installed:
+        return None, denied
+    return None, None
 
 
 def _finding_details(cluster: dict[str, Any]) -> dict[str, Any]:

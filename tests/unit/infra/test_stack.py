@@ -233,6 +233,7 @@ def test_iam_action_resource_table(template_json: Json) -> None:
         "eks:ListClusters": ["*"],
         "eks:DescribeAddonConfiguration": ["*"],
         "eks:DescribeCluster": [CLUSTER_ARN],
+        "eks:ListAddons": [CLUSTER_ARN],
         "eks:DescribeAddon": [VPC_CNI_ADDON_ARN, VPC_CNI_ADDON_BARE_ARN],
         "eks:UpdateAddon": [VPC_CNI_ADDON_ARN],
         "securityhub:BatchImportFindings": [DEFAULT_PRODUCT_ARN],
