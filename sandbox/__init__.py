@@ -30,6 +30,9 @@ credentials, enabled regions, clusters and Security Hub state:
 * ``environment.account_overrides(account)`` (or ``sandbox_environ(..., account=)``)
   gives the environment that runs the CLI, the engine or a bench "as" that account.
 
+CloudTrail (``cloudtrail.py``): every mutating EKS call is journaled as the event
+EventBridge delivers for it; ``SandboxClient.events(account=, region=, event_name=)``.
+
 This package module stays import-light (stdlib only) so that importing the client or the
 process helper does not pull in botocore or werkzeug.
 """

@@ -136,7 +136,13 @@ class CallStats:
 
 
 class SandboxClient:
-    """Drive a running sandbox: seed clusters, inject faults/latency, read counters."""
+    """Drive a running sandbox: accounts, clusters, faults/latency, counters, CloudTrail
+    events, Security Hub switches.
+
+    Longer than our usual class limit on purpose: it is a facade with one thin, typed
+    method per control endpoint (``sandbox/control/``), and a single place to find them is
+    what its users (tests, bench, demo) need.
+    """
 
     def __init__(self, endpoint: str, timeout: float = 30.0) -> None:
         self.endpoint = endpoint.rstrip("/")

@@ -117,7 +117,10 @@ def _resources() -> dict[str, Any]:
 
 
 def configuration_schema(version: str) -> dict[str, Any]:
-    """The JSON schema document for ``version`` (a dict; serialise with ``json.dumps``)."""
+    """The JSON schema document for ``version`` (a dict; serialise with ``json.dumps``).
+
+    Long because it is mostly the schema literal, kept whole so it reads like the document
+    EKS returns."""
     parsed = parse_version(version) or (0, 0, 0, 0)
     env_props: dict[str, Any] = dict.fromkeys(_ENV_KEYS_BOOL, _BOOL_STR)
     env_props.update(dict.fromkeys(_ENV_KEYS_INT, _INT_STR))

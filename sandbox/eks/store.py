@@ -20,6 +20,7 @@ from typing import Any
 
 from sandbox import vpccni
 from sandbox.accounts import DEFAULT_ACCOUNT
+from sandbox.eks import settling
 from sandbox.eks.models import ADDON_STATUSES, CLUSTER_STATUSES, Addon, AddonSpec, Cluster, Update
 
 _CLUSTER_FIELDS = (
@@ -30,7 +31,6 @@ _CLUSTER_FIELDS = (
     "auto_mode",
     "omit_compute_config",
 )
-_CONFLICT = "Conflicts found when trying to apply. Will not continue due to resolve conflicts mode."
 
 
 class EksStore:
@@ -173,16 +173,8 @@ class EksStore:
 
     # ------------------------------------------------------------------ settling
     def settle_due(self) -> None:
-        delay = self.auto_settle_seconds
-        if delay is None:
-            return
-        now = self.clock()
-        for update in list(self.updates.values()):
-            if update.status == "InProgress" and now - update.created_at >= delay:
-                self._settle_update(update, "Successful")
-        for key, started in list(self.pending.items()):
-            if now - started >= delay:
-                self._settle_transition(key)
+        """Complete what ``auto_settle_seconds`` says is done by now (``settling.py``)."""
+        settling.settle_due(self)
 
     def settle(
         self,
@@ -193,72 +185,7 @@ class EksStore:
     ) -> list[str]:
         """Complete pending updates (``Successful`` or ``Failed``) and pending cluster and
         add-on creations/deletions; returns the ids of the settled updates."""
-        if outcome not in ("Successful", "Failed"):
-            raise ValueError("outcome must be 'Successful' or 'Failed'")
-
-        def wanted(acct: str, reg: str, name: str) -> bool:
-            return (
-                (account is None or acct == account)
-                and (region is None or reg == region)
-                and (cluster is None or name == cluster)
-            )
-
-        settled = []
-        with self.lock:
-            for update in self.updates.values():
-                if update.status == "InProgress" and wanted(
-                    update.account, update.region, update.cluster
-                ):
-                    self._settle_update(update, outcome)
-                    settled.append(update.id)
-            for key in list(self.pending):
-                if wanted(*key[:3]):
-                    self._settle_transition(key)
-        return settled
-
-    def _settle_transition(self, key: tuple[str, str, str, str]) -> None:
-        """CREATING -> ACTIVE, DELETING -> gone, for a cluster ("" add-on) or an add-on."""
-        self.pending.pop(key, None)
-        account, region, name, addon_name = key
-        cluster = self.cluster(account, region, name)
-        if cluster is None:
-            return
-        if not addon_name:
-            if cluster.status == "DELETING":
-                self.clusters[(account, region)].pop(name, None)
-            elif cluster.status == "CREATING":
-                cluster.status = "ACTIVE"
-            return
-        addon = cluster.addons.get(addon_name)
-        if addon is None:
-            return
-        if addon.status == "DELETING":
-            cluster.addons.pop(addon_name, None)
-        elif addon.status == "CREATING":
-            addon.status, addon.modified_at = "ACTIVE", self.clock()
-
-    def _settle_update(self, update: Update, outcome: str) -> None:
-        cluster = self.cluster(update.account, update.region, update.cluster)
-        addon = cluster.addons.get(update.addon_name) if cluster else None
-        update.status = outcome
-        if addon is None:
-            return
-        addon.modified_at = self.clock()
-        if outcome == "Successful":
-            addon.version = update.target_version
-            if update.target_config is not None:
-                addon.configuration_values = update.target_config
-            if update.target_role_arn is not None:
-                addon.service_account_role_arn = update.target_role_arn
-            addon.status, addon.health_issues = "ACTIVE", []
-            return
-        update.errors = [
-            {"errorCode": "ConfigurationConflict", "errorMessage": _CONFLICT, "resourceIds": []}
-        ]
-        addon.status = "UPDATE_FAILED"
-        addon.health_issues = [
-            {"code": "ConfigurationConflict", "message": _CONFLICT, "resourceIds": []}
-        ]
+        return settling.settle(self, region, cluster, outcome, account)
 
     # ------------------------------------------------------------------ views
     def update_list(
