@@ -15,15 +15,14 @@ from typing import Any
 
 from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
 
+from eks_netpol_auditor.names import FINDINGS_REFRESH_HOURS_DEFAULT, FINDINGS_REFRESH_HOURS_MAX
+
 _BOOL_VALUES = ["true", "false"]
 REGION_PATTERN = r"[a-z]{2}(-[a-z]+)+-[0-9]+"
 # A Lambda layer version ARN in any partition (Lambda API reference, LayerVersionArn).
 LAYER_ARN_PATTERN = (
     rf"arn:aws[a-z-]*:lambda:{REGION_PATTERN}:[0-9]{{12}}:layer:[A-Za-z0-9_-]+:[0-9]+"
 )
-# Re-import an unchanged finding at least this often; Security Hub CSPM deletes
-# active findings 90 days after their last update, so 30 days stays well inside.
-MAX_FINDINGS_REFRESH_HOURS = 30 * 24
 
 
 class AuditorParameters:
@@ -70,9 +69,9 @@ class AuditorParameters:
             self._stack,
             "FindingsRefreshHours",
             type="Number",
-            default=24,
+            default=FINDINGS_REFRESH_HOURS_DEFAULT,
             min_value=1,
-            max_value=MAX_FINDINGS_REFRESH_HOURS,
+            max_value=FINDINGS_REFRESH_HOURS_MAX,
             description="Re-import an unchanged finding at most this often (hours); any change "
             "is imported in the same run. Security Hub CSPM charges per ingestion event.",
         )

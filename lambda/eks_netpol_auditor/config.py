@@ -14,7 +14,7 @@ from functools import cache
 import boto3
 
 from .model import ComplianceStatus
-from .names import Env
+from .names import FINDINGS_REFRESH_HOURS_DEFAULT, FINDINGS_REFRESH_HOURS_MAX, Env
 
 DEFAULT_MAX_REMEDIATIONS = 5
 DEFAULT_COOLDOWN_MINUTES = 30
@@ -30,6 +30,7 @@ class Settings:
     regions: tuple[str, ...] | None = None  # None means every enabled region
     publish: bool = False
     findings_region: str | None = None
+    findings_refresh_hours: int = FINDINGS_REFRESH_HOURS_DEFAULT  # 0: re-import every run
     auto_remediate: bool = False
     dry_run: bool = False
     max_remediations: int = DEFAULT_MAX_REMEDIATIONS
@@ -161,6 +162,13 @@ def settings_from_env(
             changes[attribute] = parse_bool(*found)
     if (found := get(Env.FINDINGS_REGION)) is not None:
         changes["findings_region"] = parse_region(*found)
+    if (found := get(Env.FINDINGS_REFRESH_HOURS)) is not None:
+        hours = parse_count(*found)
+        if hours > FINDINGS_REFRESH_HOURS_MAX:
+            raise ConfigError(
+                f"{found[0]} must be at most {FINDINGS_REFRESH_HOURS_MAX}, got {hours}"
+            )
+        changes["findings_refresh_hours"] = hours
     if (found := get(Env.MAX_REMEDIATIONS_PER_RUN)) is not None:
         changes["max_remediations"] = parse_count(*found)
     if (found := get(Env.REMEDIATION_COOLDOWN_MINUTES)) is not None:

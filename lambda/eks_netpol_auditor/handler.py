@@ -301,11 +301,7 @@ def summarize(result: AuditResult) -> dict[str, Any]:
         "clusters": len(result.results),
         "summary": result.summary(),
         "remediation": actions,
-        "findings": {
-            "published": result.findings_published,
-            "failed": result.findings_failed,
-            "archived": result.findings_archived,
-        },
+        "findings": result.findings_json(),
         "errors": [e.to_json() for e in result.errors[:MAX_ERRORS_RETURNED]],
         "errors_total": len(result.errors),
         "duration_seconds": result.duration_seconds,

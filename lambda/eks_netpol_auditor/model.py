@@ -156,6 +156,8 @@ class AuditResult:
     findings_published: int = 0
     findings_failed: int = 0
     findings_archived: int = 0
+    # Unchanged findings not re-imported because their last import is recent (ingestion cost).
+    findings_unchanged_skipped: int = 0
 
     def summary(self) -> dict[str, int]:
         counts = {status.value: 0 for status in ComplianceStatus}
@@ -188,4 +190,14 @@ class AuditResult:
             "results": [r.to_json() for r in self.results],
             "errors": [e.to_json() for e in self.errors],
             "summary": self.summary(),
+            "findings": self.findings_json(),
+        }
+
+    def findings_json(self) -> dict[str, int]:
+        """The publishing counters, as the JSON output and the Lambda summary report them."""
+        return {
+            "published": self.findings_published,
+            "failed": self.findings_failed,
+            "archived": self.findings_archived,
+            "unchanged_skipped": self.findings_unchanged_skipped,
         }

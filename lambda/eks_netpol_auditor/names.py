@@ -13,6 +13,12 @@ PRODUCT = "eks-netpol-auditor"
 # CloudWatch metrics namespace (Powertools reads POWERTOOLS_METRICS_NAMESPACE).
 METRICS_NAMESPACE = "EksNetpolAuditor"
 
+# FINDINGS_REFRESH_HOURS: re-import an unchanged finding at most this often. Security Hub CSPM
+# deletes an active finding 90 days after its last update ("Security Hub CSPM data
+# retention"); 30 days keeps every refresh well inside that window even if runs fail.
+FINDINGS_REFRESH_HOURS_DEFAULT = 24
+FINDINGS_REFRESH_HOURS_MAX = 30 * 24
+
 
 class Env(StrEnum):
     """Environment variables of the configuration contract (README, "Configuration")."""
@@ -20,13 +26,13 @@ class Env(StrEnum):
     AUDIT_REGIONS = "AUDIT_REGIONS"
     PUBLISH_FINDINGS = "PUBLISH_FINDINGS"
     FINDINGS_REGION = "FINDINGS_REGION"
+    FINDINGS_REFRESH_HOURS = "FINDINGS_REFRESH_HOURS"
     AUTO_REMEDIATE = "AUTO_REMEDIATE"
     REMEDIATION_DRY_RUN = "REMEDIATION_DRY_RUN"
     MAX_REMEDIATIONS_PER_RUN = "MAX_REMEDIATIONS_PER_RUN"
     REMEDIATION_REQUIRE_TAG = "REMEDIATION_REQUIRE_TAG"
     # Event runs re-audit, but never remediate, an add-on changed less than this ago.
     REMEDIATION_COOLDOWN_MINUTES = "REMEDIATION_COOLDOWN_MINUTES"
-    FINDINGS_REFRESH_HOURS = "FINDINGS_REFRESH_HOURS"
     # Read by Powertools itself (service name, metrics namespace, log level).
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"

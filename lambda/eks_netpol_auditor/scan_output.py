@@ -70,15 +70,21 @@ def render_table(
     regions = plural(len(result.regions), "region")
     only = f" (showing {', '.join(sorted(statuses))})" if statuses else ""
     out.write(f"\n{clusters} in {regions}: {summary}{only}\n")
-    published = result.findings_published + result.findings_failed + result.findings_archived
+    published = (
+        result.findings_published
+        + result.findings_unchanged_skipped
+        + result.findings_failed
+        + result.findings_archived
+    )
     if published:
-        # Where findings went matters when a region had no Security Hub (home-region fallback).
+        # Where findings live matters when a region lacks Security Hub CSPM (home fallback).
         delivered = Counter(r.finding_region for r in result.results if r.finding_region)
         spread = ", ".join(f"{region} {count}" for region, count in sorted(delivered.items()))
         out.write(
-            f"Security Hub: {plural(result.findings_published, 'finding')} published"
-            f"{f' ({spread})' if spread else ''}, {result.findings_failed} failed, "
-            f"{result.findings_archived} archived\n"
+            f"Security Hub CSPM: {plural(result.findings_published, 'finding')} published"
+            f"{f' ({spread})' if spread else ''}, "
+            f"{result.findings_unchanged_skipped} unchanged (not re-imported), "
+            f"{result.findings_failed} failed, {result.findings_archived} archived\n"
         )
     for error in result.errors:
         where = f"{error.region}/{error.cluster}" if error.cluster else error.region

@@ -171,7 +171,14 @@ def active_by_id(everywhere: dict[str, dict[str, dict[str, Any]]]) -> dict[str, 
 
 def settings(**changes: Any) -> Settings:
     """Every enabled region (DescribeRegions is part of the run), publishing on."""
-    values: dict[str, Any] = {"publish": True, "home_region": HOME, "max_workers": 16}
+    # Refresh 0: every run re-imports, so each run's count of published findings accounts for
+    # every cluster (an unchanged finding would otherwise be skipped, not published).
+    values: dict[str, Any] = {
+        "publish": True,
+        "home_region": HOME,
+        "max_workers": 16,
+        "findings_refresh_hours": 0,
+    }
     values.update(changes)
     return Settings(**values)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,9 +17,11 @@ from eks_netpol_auditor import cli
 from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
+from eks_netpol_auditor.handler import summarize
 from eks_netpol_auditor.model import AuditResult
 from eks_netpol_auditor.securityhub import publish
 from eks_netpol_auditor.securityhub.asff import (
+    FINDING_TYPE,
     GENERATOR_ID,
     build_finding,
     finding_id,
@@ -26,6 +29,7 @@ from eks_netpol_auditor.securityhub.asff import (
     product_arn,
 )
 from sandbox.client import AddonSeed, ClusterSeed, SandboxClient
+from tests.conftest import AwsClientFactory
 
 ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
@@ -73,7 +77,8 @@ def test_consecutive_runs_update_one_finding_per_cluster_in_place(
 
     history = []
     for _ in range(3):
-        result = audit("eu-west-1")
+        # Every run re-imports (no refresh interval), so each updates the finding in place.
+        result = audit("eu-west-1", findings_refresh_hours=0)
         assert result.errors == []
         assert (result.findings_published, result.findings_failed) == (3, 0)
         assert {r.finding_region for r in result.results} == {"eu-west-1"}
@@ -314,7 +319,7 @@ def test_250_clusters_go_out_in_three_batches_without_throttling_errors(
         sandbox.add_cluster("eu-west-1", f"c{index:03d}", addon=DISABLED)
     for run in range(2):
         sandbox.reset_calls()
-        result = audit("eu-west-1")
+        result = audit("eu-west-1", findings_refresh_hours=0)
         assert result.errors == [], run
         assert result.findings_published == 250
         assert calls(sandbox, "BatchImportFindings") == 3
@@ -333,7 +338,10 @@ def test_table_says_where_findings_went(
     code = cli.main(["scan", "--publish", "--regions", "eu-west-1,us-east-1"])
     table = capsys.readouterr().out
     assert code == 0
-    assert "Security Hub: 2 findings published (us-east-1 2), 0 failed, 0 archived" in table
+    assert (
+        "Security Hub CSPM: 2 findings published (us-east-1 2), 0 unchanged (not re-imported), "
+        "0 failed, 0 archived" in table
+    )
 
 
 # -- pins (issue 9 item 7): each fails when the rule it names is broken -----------------------
@@ -401,7 +409,7 @@ def test_get_findings_is_paginated_beyond_100_findings(sandbox: SandboxClient) -
     sandbox.delete_cluster("eu-west-1", "zz-gone")
     sandbox.reset_calls()
 
-    result = audit("eu-west-1")
+    result = audit("eu-west-1", findings_refresh_hours=0)  # re-import the page-2 findings too
     assert result.errors == []
     assert result.findings_archived == 1
     after = stored(sandbox, "eu-west-1")
@@ -460,7 +468,7 @@ def test_another_accounts_finding_from_get_findings_is_never_ours(
     clients.securityhub("eu-west-1").meta.events.register(
         "after-call.securityhub.GetFindings", add_foreign
     )
-    result = audit("eu-west-1", clients=clients)
+    result = audit("eu-west-1", clients=clients, findings_refresh_hours=0)
     assert result.errors == []
     assert result.findings_archived == 0
     assert result.results[0].finding_region == "eu-west-1"
@@ -545,7 +553,9 @@ def test_narrowed_run_of_more_than_20_clusters_splits_the_id_filter(
 
     clients = AwsClients()
     queries = _capture_get_findings(clients, "eu-west-1")
-    result = audit("eu-west-1", clients=clients, cluster_names=frozenset(names))
+    result = audit(
+        "eu-west-1", clients=clients, cluster_names=frozenset(names), findings_refresh_hours=0
+    )
     assert result.errors == []
     assert result.findings_published == 23
     assert sorted(len(q["Id"]) for q in queries) == [3, 20]
@@ -553,3 +563,142 @@ def test_narrowed_run_of_more_than_20_clusters_splits_the_id_filter(
     for key, finding in after.items():
         assert finding["CreatedAt"] == first[key]["CreatedAt"]
         assert parse_timestamp(finding["UpdatedAt"]) > parse_timestamp(first[key]["UpdatedAt"])  # type: ignore[operator]
+
+
+# -- the documented contract (issue 10): FindingProviderFields, SUPPRESSED, ingestion ---------
+
+
+def _batch_update(aws_client: AwsClientFactory, region: str, key: str, **change: Any) -> None:
+    """What a person (console) or an automation rule does: BatchUpdateFindings."""
+    client = aws_client("securityhub", region)
+    response = client.batch_update_findings(
+        FindingIdentifiers=[{"Id": key, "ProductArn": product_arn("aws", region, ACCOUNT)}],
+        **change,
+    )
+    assert response["UnprocessedFindings"] == []
+
+
+def test_severity_and_types_travel_in_finding_provider_fields(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    sandbox.add_cluster("eu-west-1", "orders", addon=DISABLED)
+    key = fid("eu-west-1", "orders")
+    audit("eu-west-1")
+    finding = stored(sandbox, "eu-west-1")[key]
+    assert finding["FindingProviderFields"]["Severity"]["Label"] == "MEDIUM"
+    assert finding["FindingProviderFields"]["Types"] == [FINDING_TYPE]
+    assert finding["Severity"]["Label"] == "MEDIUM"  # Security Hub fills the top level
+
+    # An automation rule raises the severity; later our assessment changes.
+    _batch_update(aws_client, "eu-west-1", key, Severity={"Label": "CRITICAL"})
+    sandbox.set_addon("eu-west-1", "orders", ENABLED)
+    audit("eu-west-1")
+    finding = stored(sandbox, "eu-west-1")[key]
+    assert finding["Compliance"]["Status"] == "PASSED"
+    assert finding["FindingProviderFields"]["Severity"]["Label"] == "INFORMATIONAL"  # ours
+    assert finding["Severity"]["Label"] == "CRITICAL"  # the customer's choice stands
+
+    sandbox.delete_cluster("eu-west-1", "orders")
+    assert audit("eu-west-1").findings_archived == 1
+    retired = stored(sandbox, "eu-west-1")[key]
+    assert retired["RecordState"] == "ARCHIVED"
+    assert retired["FindingProviderFields"]["Severity"]["Label"] == "INFORMATIONAL"
+    assert retired["FindingProviderFields"]["Types"] == [FINDING_TYPE]
+    assert retired["Severity"]["Label"] == "CRITICAL"
+
+
+def test_suppressed_is_never_overwritten_also_after_reactivation(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    sandbox.add_cluster("eu-west-1", "legacy", addon=DISABLED)
+    key = fid("eu-west-1", "legacy")
+    audit("eu-west-1")
+    _batch_update(aws_client, "eu-west-1", key, Workflow={"Status": "SUPPRESSED"})
+
+    sandbox.set_addon("eu-west-1", "legacy", ENABLED)  # fixed: PASSED
+    audit("eu-west-1")
+    assert stored(sandbox, "eu-west-1")[key]["Workflow"]["Status"] == "SUPPRESSED"
+
+    sandbox.delete_cluster("eu-west-1", "legacy")
+    audit("eu-west-1")
+    assert stored(sandbox, "eu-west-1")[key]["RecordState"] == "ARCHIVED"
+
+    # Re-created under the same name and PASSED: the finding is re-activated, and Security Hub
+    # CSPM keeps SUPPRESSED ("Setting the workflow status"); so must we.
+    sandbox.add_cluster("eu-west-1", "legacy", addon=ENABLED)
+    sandbox.reset_calls()
+    result = audit("eu-west-1")
+    assert result.errors == []
+    finding = stored(sandbox, "eu-west-1")[key]
+    assert (finding["RecordState"], finding["Compliance"]["Status"]) == ("ACTIVE", "PASSED")
+    assert finding["Workflow"]["Status"] == "SUPPRESSED"
+    assert calls(sandbox, "BatchUpdateFindings") == 0
+
+
+def test_unchanged_findings_are_reimported_only_when_due(
+    sandbox: SandboxClient,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("a", "b", "c"):
+        sandbox.add_cluster("eu-west-1", name, addon=DISABLED)
+    first = audit("eu-west-1")
+    assert (first.findings_published, first.findings_unchanged_skipped) == (3, 0)
+    assert sandbox.ingestion_events(region="eu-west-1") == 3
+    before = stored(sandbox, "eu-west-1")
+
+    # Nothing changed: no ingestion event, the findings stay where and as they are.
+    sandbox.reset_ingestion_events()
+    second = audit("eu-west-1")
+    assert (second.findings_published, second.findings_unchanged_skipped) == (0, 3)
+    assert {r.finding_region for r in second.results} == {"eu-west-1"}
+    assert second.errors == []
+    assert sandbox.ingestion_events() == 0
+    assert stored(sandbox, "eu-west-1") == before
+
+    # Reported in the JSON output and the Lambda summary.
+    monkeypatch.setenv("AWS_REGION", HOME)
+    cli.main(["scan", "--publish", "--regions", "eu-west-1", "--format", "json"])
+    assert json.loads(capsys.readouterr().out)["findings"] == {
+        "published": 0,
+        "failed": 0,
+        "archived": 0,
+        "unchanged_skipped": 3,
+    }
+    assert summarize(second)["findings"]["unchanged_skipped"] == 3
+
+    # One cluster changes status, another's remediation outcome changes: imported at once.
+    sandbox.set_addon("eu-west-1", "a", ENABLED)
+    third = audit("eu-west-1", auto_remediate=True, dry_run=True)
+    assert sandbox.ingestion_events() == 3  # a (status), b and c (dry-run outcome)
+    assert third.findings_unchanged_skipped == 0
+    sandbox.reset_ingestion_events()
+    fourth = audit("eu-west-1", auto_remediate=True, dry_run=True)
+    assert (fourth.findings_published, fourth.findings_unchanged_skipped) == (0, 3)
+    assert sandbox.ingestion_events() == 0
+
+    # A day later every finding is refreshed once, changed or not.
+    class Tomorrow(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> Any:
+            return datetime.now(tz) + timedelta(hours=24, minutes=1)
+
+    monkeypatch.setattr("eks_netpol_auditor.securityhub.publisher.datetime", Tomorrow)
+    due = audit("eu-west-1", auto_remediate=True, dry_run=True)
+    assert (due.findings_published, due.findings_unchanged_skipped) == (3, 0)
+    assert sandbox.ingestion_events() == 3
+
+
+def test_a_move_and_a_deletion_are_imported_in_the_same_run(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("eu-west-1", "dublin", addon=DISABLED)
+    sandbox.add_cluster("eu-west-1", "gone", addon=DISABLED)
+    audit("eu-west-1")
+    sandbox.delete_cluster("eu-west-1", "gone")
+    sandbox.reset_ingestion_events()
+    moved = audit("eu-west-1", findings_region="eu-central-1")
+    assert moved.findings_published == 1 and moved.findings_archived == 2
+    assert sandbox.ingestion_events(region="eu-central-1") == 1  # the new home
+    assert sandbox.ingestion_events(region="eu-west-1") == 2  # two archived copies
+    assert active(sandbox, "eu-west-1", "eu-central-1") == [
+        ("eu-central-1", fid("eu-west-1", "dublin"))
+    ]

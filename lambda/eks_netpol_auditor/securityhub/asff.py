@@ -1,6 +1,8 @@
 """One cluster's verdict as an AWS Security Finding Format (ASFF) finding (pure, boto3-free).
 
-Security teams review the result in Security Hub, so every audited cluster gets exactly one
+BatchImportFindings writes ASFF findings to Security Hub CSPM (the ASFF-based service; the
+newer OCSF-based "AWS Security Hub" is a separate product). Security teams review the result
+there, so every audited cluster gets exactly one
 finding whose identity never changes: the `Id` is derived only from partition, account,
 cluster region, cluster name and the control. Configuration, verdict and run data go into
 the content, never into the identity, so editing a policy or fixing a cluster updates the
@@ -14,6 +16,7 @@ finding against both.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping
@@ -43,6 +46,10 @@ RELATED_REQUIREMENTS = ("CIS Amazon EKS Benchmark/5.4.4",)
 TITLE_TEXT = "EKS cluster {name} should enforce Kubernetes network policies"
 NOTE_AUTHOR = PRODUCT
 PRODUCT_FIELD_PREFIX = f"{PRODUCT}/"
+# ProductFields key of the content digest that tells a later run the finding is unchanged.
+DIGEST_FIELD = f"{PRODUCT_FIELD_PREFIX}ContentDigest"
+# What a re-import changes without the content changing: left out of the digest.
+_RUN_FIELDS = ("CreatedAt", "FirstObservedAt", "LastObservedAt", "UpdatedAt")
 
 # ASFF syntax page limits (characters) and the quotas page (bytes).
 MAX_ID = 512
@@ -95,6 +102,7 @@ SEVERITY_BY_STATUS: Mapping[ComplianceStatus, str] = {
     ComplianceStatus.NOT_AVAILABLE: "INFORMATIONAL",
 }
 SEVERITY_EVALUATION_ERROR = "LOW"
+SEVERITY_LABELS = frozenset({"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"})
 
 _NON_BLANK = re.compile(r"\S")
 _WHITESPACE = re.compile(r"\s+")
@@ -255,7 +263,7 @@ def recommendation(result: ClusterResult) -> dict[str, str]:
             # A clipped command would be harmful to paste, so none is published at all.
             text = (
                 "Enable network policy in vpc-cni, keeping the existing settings. The exact "
-                "command is too long for Security Hub: get it from `eks-netpol-audit scan "
+                "command is too long for Security Hub CSPM: get it from `eks-netpol-audit scan "
                 f"--regions {result.facts.region} --format json` (the cluster's message)."
             )
     return {"Text": clip(text, MAX_RECOMMENDATION_TEXT), "Url": USER_GUIDE_URL}
@@ -347,12 +355,11 @@ def build_finding(
         "ProductName": PRODUCT,
         "GeneratorId": GENERATOR_ID,
         "AwsAccountId": facts.account,
-        "Types": [FINDING_TYPE],
         "CreatedAt": created,
         "FirstObservedAt": first_observed,
         "LastObservedAt": observed,
         "UpdatedAt": fresh_updated_at(now, newest_updated_at),
-        "Severity": {"Label": severity_label(result)},
+        "FindingProviderFields": provider_fields(severity_label(result)),
         "Title": clip(TITLE_TEXT.format(name=facts.name), MAX_TITLE),
         "Description": clip(description, MAX_DESCRIPTION),
         "Remediation": {"Recommendation": recommendation(result)},
@@ -364,7 +371,44 @@ def build_finding(
         },
         "RecordState": "ACTIVE",
     }
-    return _within_size(finding)
+    finding = _within_size(finding)
+    finding["ProductFields"][DIGEST_FIELD] = content_digest(
+        finding, remediation_note(result.remediation)
+    )
+    return finding
+
+
+def provider_fields(label: str) -> dict[str, Any]:
+    """Severity and Types as FindingProviderFields, and *not* at the top level.
+
+    API_BatchImportFindings: finding providers "should not use BatchImportFindings to
+    update" Confidence, Criticality, RelatedFindings, Severity and Types; "Instead, finding
+    providers use FindingProviderFields to provide values for these attributes". The user
+    guide ("BatchImportFindings for finding providers", section "Using
+    FindingProviderFields") says that when only FindingProviderFields is sent, Security Hub
+    CSPM fills the top-level fields from it on creation and keeps them current on every
+    update unless a customer changed them with BatchUpdateFindings (or an automation rule).
+    So the top-level Severity/Types are still there to filter on, a user's or automation
+    rule's choice is never overwritten, and our own assessment stays readable in
+    FindingProviderFields.Severity.Label.
+    """
+    return {"Severity": {"Label": label}, "Types": [FINDING_TYPE]}
+
+
+def content_digest(finding: Mapping[str, Any], note: str | None) -> str:
+    """A digest of everything a re-import would say, except the run's timestamps: equal
+    digests mean an import would change nothing but UpdatedAt/LastObservedAt.
+
+    Covers status, reason, message, remediation (ProductFields and the Note text), severity,
+    region (ProductArn), record state, tags and details. Canonical JSON, so dictionary order
+    cannot change it.
+    """
+    content = {k: v for k, v in finding.items() if k not in _RUN_FIELDS}
+    fields = content.get("ProductFields")
+    if isinstance(fields, Mapping):
+        content["ProductFields"] = {k: v for k, v in fields.items() if k != DIGEST_FIELD}
+    text = json.dumps([content, note], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def _within_size(finding: dict[str, Any]) -> dict[str, Any]:
@@ -385,7 +429,8 @@ def finding_size(finding: Mapping[str, Any]) -> int:
 
 
 # Fields a finding provider owns; everything else in a GetFindings result is written by
-# Security Hub or by customers (Workflow, Note...) and must not be sent back on re-import.
+# Security Hub or by customers (Workflow, Note, the top-level Severity and Types...) and must
+# not be sent back on re-import.
 _PROVIDER_FIELDS = (
     "SchemaVersion",
     "Id",
@@ -393,11 +438,9 @@ _PROVIDER_FIELDS = (
     "ProductName",
     "GeneratorId",
     "AwsAccountId",
-    "Types",
     "CreatedAt",
     "FirstObservedAt",
     "LastObservedAt",
-    "Severity",
     "Title",
     "Description",
     "Remediation",
@@ -413,6 +456,7 @@ def archived(existing: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     LastObservedAt stays as it was: the problem was last seen then, not now.
     """
     finding = {name: existing[name] for name in _PROVIDER_FIELDS if name in existing}
+    finding["FindingProviderFields"] = _stored_provider_fields(existing)
     fields = existing.get("ProductFields")
     if isinstance(fields, Mapping):
         kept = {k: v for k, v in fields.items() if str(k).startswith(PRODUCT_FIELD_PREFIX)}
@@ -421,6 +465,21 @@ def archived(existing: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     finding["UpdatedAt"] = fresh_updated_at(now, existing.get("UpdatedAt"))
     finding["RecordState"] = "ARCHIVED"
     return finding
+
+
+def _stored_provider_fields(existing: Mapping[str, Any]) -> dict[str, Any]:
+    """Our Severity.Label and Types as stored, for an archived copy: FindingProviderFields
+    (Security Hub CSPM fills it from the top level when a finding is created without one),
+    else the top-level values; INFORMATIONAL if neither is readable (the cluster is gone)."""
+    stored = existing.get("FindingProviderFields")
+    stored = stored if isinstance(stored, Mapping) else {}
+    severity = stored.get("Severity") or existing.get("Severity") or {}
+    label = severity.get("Label") if isinstance(severity, Mapping) else None
+    types = stored.get("Types") or existing.get("Types")
+    fields = provider_fields(label if label in SEVERITY_LABELS else "INFORMATIONAL")
+    if isinstance(types, list) and types and all(isinstance(t, str) for t in types):
+        fields["Types"] = list(types)
+    return fields
 
 
 def remediation_note(remediation: Outcome | None) -> str | None:

@@ -15,11 +15,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
 from ..model import AuditError, AuditResult, ClusterResult, ComplianceStatus
-from .asff import GENERATOR_ID, finding_id, finding_size, parse_finding_id
+from .asff import (
+    DIGEST_FIELD,
+    GENERATOR_ID,
+    finding_id,
+    finding_size,
+    parse_finding_id,
+    parse_timestamp,
+)
 
 # API_BatchImportFindings: "Findings": 1-100 items; quotas page: 6 MB per request. The
 # margin covers the request's JSON envelope around the findings.
@@ -108,18 +116,18 @@ def target_region(
         if fixed.status is ReadStatus.OK:
             return findings_region, None
         return None, (
-            f"Security Hub: cannot deliver to FINDINGS_REGION {findings_region}: {fixed.error}"
+            f"Security Hub CSPM: cannot deliver to FINDINGS_REGION {findings_region}: {fixed.error}"
         )
     read = reads[own]
     if read.status is ReadStatus.OK:
         return own, None
     if read.status is ReadStatus.ERROR:
-        return None, f"Security Hub: cannot read findings in {own}: {read.error}"
+        return None, f"Security Hub CSPM: cannot read findings in {own}: {read.error}"
     fallback = reads[home]
     if fallback.status is ReadStatus.OK:
         return home, None
     return None, (
-        f"Security Hub is not enabled in {own} and cannot deliver to the home region "
+        f"Security Hub CSPM is not enabled in {own} and cannot deliver to the home region "
         f"{home}: {fallback.error}"
     )
 
@@ -136,7 +144,7 @@ def route(
     for cluster in clusters:
         target, error = target_region(cluster.facts.region, home, findings_region, reads)
         if target is None:
-            undeliverable.append((cluster, error or "Security Hub: no region to deliver to"))
+            undeliverable.append((cluster, error or "Security Hub CSPM: no region to deliver to"))
         else:
             routes.setdefault(target, []).append(cluster)
     return routes, undeliverable
@@ -240,7 +248,7 @@ def archive_error(fid: str, stored_region: str, problem: str) -> AuditError:
     return AuditError(
         region,
         cluster,
-        f"Security Hub: could not archive the stale finding in {stored_region}: {problem}",
+        f"Security Hub CSPM: could not archive the stale finding in {stored_region}: {problem}",
     )
 
 
@@ -254,7 +262,7 @@ def unread_region_errors(
         AuditError(
             read.region,
             None,
-            f"Security Hub: could not check for findings of deleted clusters: {read.error}",
+            f"Security Hub CSPM: could not check for findings of deleted clusters: {read.error}",
         )
         for read in sorted(reads, key=lambda r: r.region)
         if read.status is ReadStatus.ERROR and read.region in listed
@@ -264,13 +272,41 @@ def unread_region_errors(
 def workflow_settled(stored: StoredFinding | None) -> bool:
     """True when the stored copy's workflow must not be set to RESOLVED.
 
-    RESOLVED on an active copy needs nothing. An archived RESOLVED copy does not count:
-    re-activating it makes Security Hub reset the workflow to NEW (ASFF "Workflow"), so it
-    must be resolved again.
+    SUPPRESSED is a person's decision and is never overwritten, also not after the finding
+    is re-activated: Security Hub CSPM keeps SUPPRESSED when RecordState goes from ARCHIVED
+    to ACTIVE; only NOTIFIED and RESOLVED are reset to NEW (user guide, "Setting the
+    workflow status"). RESOLVED on an active copy needs nothing; an archived
+    RESOLVED copy is reset to NEW by its re-activation, so it must be resolved again.
     """
-    if stored is None or stored.get("RecordState") != ACTIVE:
+    if stored is None:
         return False
-    return (stored.get("Workflow") or {}).get("Status") in {RESOLVED, SUPPRESSED}
+    status = (stored.get("Workflow") or {}).get("Status")
+    if status == SUPPRESSED:
+        return True
+    return status == RESOLVED and stored.get("RecordState") == ACTIVE
+
+
+def import_needed(
+    finding: StoredFinding, stored: StoredFinding | None, now: datetime, refresh_hours: int
+) -> bool:
+    """False only for a finding whose import would change nothing and whose last import is
+    recent: Security Hub CSPM bills every ingestion event (a re-import of an unchanged
+    finding counts) beyond a monthly free tier per account and region.
+
+    An import is needed when the copy in the target region is missing or archived (a new
+    region or a re-activation), when the content digest differs (status, reason, message,
+    remediation outcome, severity, tags... see `asff.content_digest`), when the stored
+    UpdatedAt is unreadable, or when it is `refresh_hours` old or older, which keeps every
+    active finding well inside the 90-day deletion of findings not updated ("Security Hub
+    CSPM data retention"). `refresh_hours` 0 re-imports every run.
+    """
+    if refresh_hours <= 0 or stored is None or stored.get("RecordState") != ACTIVE:
+        return True
+    fields = stored.get("ProductFields") or {}
+    if fields.get(DIGEST_FIELD) != (finding.get("ProductFields") or {}).get(DIGEST_FIELD):
+        return True
+    updated = parse_timestamp(stored.get("UpdatedAt"))
+    return updated is None or now - updated >= timedelta(hours=refresh_hours)
 
 
 def to_resolve(

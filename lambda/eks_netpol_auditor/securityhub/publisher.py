@@ -1,4 +1,4 @@
-"""Security Hub publishing, the imperative shell: reads, imports, updates and rate limits.
+"""Security Hub CSPM publishing, the imperative shell: reads, imports, updates and rate limits.
 
 Every decision (where a finding goes, what is stale, what to resolve or annotate) is made
 by the pure `plan` module; this module only talks to AWS. Per run, in four phases, regions
@@ -6,12 +6,13 @@ in parallel (bounded) and each region's calls paced by client-side token buckets
 
 1. Read: GetFindings filtered to this account's ProductArn and our GeneratorId, paginated,
    in every region that can hold one of our findings. InvalidAccessException means
-   Security Hub is not enabled there.
+   Security Hub CSPM is not enabled there.
 2. Route (`plan.route`): the cluster's own region, FINDINGS_REGION, or the home region.
-3. Deliver, per target region: BatchImportFindings (<=100 findings, <=6 MB per call),
-   resending failed ids once; then BatchUpdateFindings to set Workflow RESOLVED on PASSED
-   findings (BatchImportFindings cannot change Workflow) and to record the remediation
-   outcome as a Note.
+3. Deliver, per target region: BatchImportFindings (<=100 findings, <=6 MB per call) of
+   every finding `plan.import_needed` names (changed, or not imported for
+   FINDINGS_REFRESH_HOURS), resending failed ids once; then BatchUpdateFindings to set
+   Workflow RESOLVED on PASSED findings (BatchImportFindings cannot change Workflow) and to
+   record the remediation outcome as a Note.
 4. Archive (re-import with RecordState ARCHIVED) what `plan.stale_ids` names.
 
 AWS references: API_BatchImportFindings, API_BatchUpdateFindings, API_GetFindings
@@ -67,6 +68,7 @@ class Delivery:
     """Outcome of delivering findings to one region, merged by the main thread."""
 
     published: list[tuple[ClusterResult, str]] = field(default_factory=list)
+    unchanged: list[tuple[ClusterResult, str]] = field(default_factory=list)  # not re-imported
     failed: list[tuple[ClusterResult, str]] = field(default_factory=list)
     warnings: list[tuple[ClusterResult, str]] = field(default_factory=list)
 
@@ -164,8 +166,10 @@ class Publisher:
         must_read = [*result.listed_regions, *(region for region, _ in result.confirmed_deleted)]
         result.errors.extend(plan.unread_region_errors(reads.values(), must_read))
         logger.info(
-            "published %d findings, %d failed, %d archived",
+            "Security Hub CSPM: published %d findings, %d unchanged and not re-imported, "
+            "%d failed, %d archived",
             result.findings_published,
+            result.findings_unchanged_skipped,
             result.findings_failed,
             result.findings_archived,
         )
@@ -177,6 +181,10 @@ class Publisher:
             for cluster, region in delivery.published:
                 cluster.finding_region = region
                 self.result.findings_published += 1
+                delivered[plan.cluster_finding_id(cluster)] = region
+            for cluster, region in delivery.unchanged:
+                cluster.finding_region = region
+                self.result.findings_unchanged_skipped += 1
                 delivered[plan.cluster_finding_id(cluster)] = region
             for cluster, error in delivery.failed:
                 self._fail(cluster, error)
@@ -210,10 +218,10 @@ class Publisher:
             self._deliver(region, clusters, reads, delivery)
         except Exception as error:  # a bug in one region must not lose the others' results
             logger.exception("publishing to %s failed", region)
-            done = {id(c) for c, _ in delivery.published} | {id(c) for c, _ in delivery.failed}
+            done = {id(c) for c, _ in [*delivery.published, *delivery.unchanged, *delivery.failed]}
             for cluster in clusters:
                 if id(cluster) not in done:
-                    delivery.failed.append((cluster, f"Security Hub: {describe_error(error)}"))
+                    delivery.failed.append((cluster, f"Security Hub CSPM: {describe_error(error)}"))
         return delivery
 
     def _deliver(
@@ -225,6 +233,7 @@ class Publisher:
     ) -> None:
         stored_here = reads[region].findings
         by_id: dict[str, tuple[ClusterResult, dict[str, Any]]] = {}
+        delivered: dict[str, ClusterResult] = {}
         for cluster in clusters:
             fid = plan.cluster_finding_id(cluster)
             finding = build_finding(
@@ -234,17 +243,24 @@ class Publisher:
                 existing=plan.active_copy(fid, region, reads),
                 newest_updated_at=(stored_here.get(fid) or {}).get("UpdatedAt"),
             )
-            by_id[fid] = (cluster, finding)
+            refresh = self.settings.findings_refresh_hours
+            if plan.import_needed(finding, stored_here.get(fid), self.now, refresh):
+                by_id[fid] = (cluster, finding)
+            else:
+                delivery.unchanged.append((cluster, region))
+                delivered[fid] = cluster
 
-        failures = self._import(region, [f for _, f in by_id.values()])
+        failures = self._import(region, [f for _, f in by_id.values()]) if by_id else {}
         if failures:
             retried = self._import(region, [by_id[fid][1] for fid in failures])
             failures = {fid: retried[fid] for fid in failures if fid in retried}
-        delivered: dict[str, ClusterResult] = {}
         for fid, (cluster, _) in by_id.items():
             if fid in failures:
                 delivery.failed.append(
-                    (cluster, f"Security Hub rejected the finding in {region}: {failures[fid]}")
+                    (
+                        cluster,
+                        f"Security Hub CSPM rejected the finding in {region}: {failures[fid]}",
+                    )
                 )
             else:
                 delivery.published.append((cluster, region))
@@ -294,7 +310,7 @@ class Publisher:
                 delivery.warnings.append(
                     (
                         delivered[fid],
-                        f"Security Hub: finding imported in {region} but {what} not "
+                        f"Security Hub CSPM: finding imported in {region} but {what} not "
                         f"updated: {problem}",
                     )
                 )
@@ -361,7 +377,7 @@ def read_findings(
     except ClientError as error:
         if error_code(error) == NOT_ENABLED:
             return RegionFindings(region, ReadStatus.DISABLED, describe_error(error))
-        logger.warning("cannot read Security Hub findings in %s: %s", region, error)
+        logger.warning("cannot read Security Hub CSPM findings in %s: %s", region, error)
         return RegionFindings(region, ReadStatus.ERROR, describe_error(error))
     except BotoCoreError as error:
         return RegionFindings(region, ReadStatus.ERROR, describe_error(error))

@@ -24,6 +24,7 @@ from eks_netpol_auditor.model import (
 )
 from eks_netpol_auditor.remediation import Action, Guard, Outcome, UpdateRequest
 from eks_netpol_auditor.securityhub.asff import (
+    DIGEST_FIELD,
     EKS_DETAIL_FIELDS,
     EKS_VPC_CONFIG_FIELDS,
     FINDING_TYPE,
@@ -114,8 +115,11 @@ def assert_valid_asff(finding: dict[str, Any]) -> None:
     assert 1 <= len(finding["Title"]) <= MAX_TITLE
     assert 1 <= len(finding["Description"]) <= MAX_DESCRIPTION
     assert len(finding["Remediation"]["Recommendation"]["Text"]) <= MAX_RECOMMENDATION_TEXT
-    assert finding["Severity"]["Label"] in {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
-    assert finding["Types"][0].split("/")[0] == "Software and Configuration Checks"
+    provider = finding["FindingProviderFields"]
+    assert provider["Severity"]["Label"] in {"INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL"}
+    assert provider["Types"][0].split("/")[0] == "Software and Configuration Checks"
+    # API_BatchImportFindings: providers should not update these at the top level.
+    assert "Severity" not in finding and "Types" not in finding
     fields = finding["ProductFields"]
     assert len(fields) <= 50
     for key, value in fields.items():
@@ -155,7 +159,7 @@ def test_every_verdict_builds_a_valid_finding(cluster: ClusterFacts) -> None:
         f"arn:aws:securityhub:eu-west-1:{ACCOUNT}:product/{ACCOUNT}/default"
     )
     assert finding["GeneratorId"] == GENERATOR_ID
-    assert finding["Types"] == [FINDING_TYPE]
+    assert finding["FindingProviderFields"]["Types"] == [FINDING_TYPE]
     assert finding["RecordState"] == "ACTIVE"
     assert finding["Compliance"]["RelatedRequirements"] == ["CIS Amazon EKS Benchmark/5.4.4"]
     assert finding["Remediation"]["Recommendation"]["Url"] == USER_GUIDE_URL
@@ -177,7 +181,7 @@ def test_severity_and_compliance_follow_the_verdict() -> None:
     for name, (cluster, status, label) in cases.items():
         finding = build(result(cluster))
         assert finding["Compliance"]["Status"] == status, name
-        assert finding["Severity"]["Label"] == label, name
+        assert finding["FindingProviderFields"]["Severity"]["Label"] == label, name
 
 
 def test_failed_finding_carries_the_exact_command_and_facts() -> None:
@@ -340,3 +344,44 @@ def test_any_cluster_name_tags_and_configuration_fit_the_limits(
     finding = build(forced)
     assert_valid_asff(finding)
     assert finding["Id"] == finding_id("aws", ACCOUNT, "eu-west-1", name)
+
+
+def test_archived_copy_keeps_our_provider_fields_never_the_users_top_level() -> None:
+    stored = build(result())
+    # What Security Hub CSPM stores: top-level copies, here changed by an automation rule.
+    stored["Severity"] = {"Label": "CRITICAL", "Normalized": 90}
+    stored["Types"] = ["Software and Configuration Checks/Custom"]
+    retired = archived(stored, NOW)
+    assert "Severity" not in retired and "Types" not in retired
+    assert retired["FindingProviderFields"] == {
+        "Severity": {"Label": "MEDIUM"},
+        "Types": [FINDING_TYPE],
+    }
+    assert_valid_asff(retired)
+    # A finding stored before FindingProviderFields were sent still archives with its values.
+    legacy = {k: v for k, v in stored.items() if k != "FindingProviderFields"}
+    legacy["Severity"] = {"Label": "LOW", "Normalized": 1}
+    assert archived(legacy, NOW)["FindingProviderFields"]["Severity"] == {"Label": "LOW"}
+
+
+def test_content_digest_ignores_the_clock_and_sees_every_change() -> None:
+    digest = DIGEST_FIELD
+    base = build(result())["ProductFields"][digest]
+    later = build(result(), now=NOW + timedelta(days=3))
+    assert later["ProductFields"][digest] == base  # only timestamps differ
+    assert later["UpdatedAt"] != build(result())["UpdatedAt"]
+    changed = {
+        "status": build(result(facts(config='{"enableNetworkPolicy":"true"}'))),
+        "message": build(result(facts(config='{"env":{"WARM_IP_TARGET":"6"}}'))),
+        "region": build(result(), delivery_region="us-east-1"),
+        "tags": build(result(facts(tags={"team": "other"}))),
+        "remediation": build(
+            result(remediation=Outcome(Action.SKIPPED, "opted out", guard=Guard.OPT_OUT_TAG))
+        ),
+    }
+    for name, finding in changed.items():
+        assert finding["ProductFields"][digest] != base, name
+    # Only the Note differs (same action, another guard): still a change.
+    opted_out = build(result(remediation=Outcome(Action.SKIPPED, "x", guard=Guard.OPT_OUT_TAG)))
+    exempt = build(result(remediation=Outcome(Action.SKIPPED, "x", guard=Guard.EXEMPT_TAG)))
+    assert opted_out["ProductFields"][digest] != exempt["ProductFields"][digest]

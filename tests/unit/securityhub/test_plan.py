@@ -3,6 +3,7 @@ wrongly archives a finding in a customer's Security Hub CSPM."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +17,13 @@ from eks_netpol_auditor.model import (
     Reason,
     Verdict,
 )
-from eks_netpol_auditor.securityhub.asff import GENERATOR_ID, finding_id, product_arn
+from eks_netpol_auditor.securityhub.asff import (
+    DIGEST_FIELD,
+    GENERATOR_ID,
+    finding_id,
+    product_arn,
+    timestamp,
+)
 from eks_netpol_auditor.securityhub.plan import (
     ReadStatus,
     RegionFindings,
@@ -24,6 +31,7 @@ from eks_netpol_auditor.securityhub.plan import (
     active_copy,
     archive_error,
     id_filter_groups,
+    import_needed,
     is_ours,
     notes_by_text,
     regions_to_read,
@@ -276,6 +284,9 @@ def test_active_copy_ignores_archived_copies() -> None:
         ("ACTIVE", "NOTIFIED", False),
         # re-activating an archived RESOLVED finding resets it to NEW: resolve again
         ("ARCHIVED", "RESOLVED", False),
+        ("ARCHIVED", "NOTIFIED", False),
+        # SUPPRESSED survives re-activation ("Setting the workflow status"): never touch it
+        ("ARCHIVED", "SUPPRESSED", True),
     ],
 )
 def test_workflow_settled(state: str, workflow: str, settled: bool) -> None:
@@ -371,3 +382,41 @@ def test_a_narrowed_run_reads_only_its_own_ids_in_groups_of_20() -> None:
     # a full run reads everything
     assert Scope.of(result, narrowed=False).finding_ids(result) is None
     assert id_filter_groups(None) is None
+
+
+NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("stored_copy", "refresh", "needed"),
+    [
+        # unchanged and imported 6 hours ago: skip (the ingestion event is billed)
+        ({"digest": "d1", "age": timedelta(hours=6)}, 24, False),
+        ({"digest": "d1", "age": timedelta(hours=23, minutes=59)}, 24, False),
+        # due for its refresh: import
+        ({"digest": "d1", "age": timedelta(hours=24)}, 24, True),
+        ({"digest": "d1", "age": timedelta(days=40)}, 24, True),
+        # any change of content (status, reason, message, remediation, tags...): import now
+        ({"digest": "d0", "age": timedelta(minutes=1)}, 24, True),
+        ({"digest": None, "age": timedelta(minutes=1)}, 24, True),
+        # archived (re-activation) or missing here (new, or moved region): import now
+        ({"digest": "d1", "age": timedelta(hours=1), "state": "ARCHIVED"}, 24, True),
+        (None, 24, True),
+        # refresh 0: every run, as before
+        ({"digest": "d1", "age": timedelta(hours=1)}, 0, True),
+        # a stored UpdatedAt we cannot read: import rather than guess
+        ({"digest": "d1", "age": None}, 24, True),
+    ],
+)
+def test_import_needed(stored_copy: dict[str, Any] | None, refresh: int, needed: bool) -> None:
+    new = {"ProductFields": {DIGEST_FIELD: "d1"}}
+    copy: dict[str, Any] | None = None
+    if stored_copy is not None:
+        age = stored_copy["age"]
+        copy = {
+            "RecordState": stored_copy.get("state", "ACTIVE"),
+            "UpdatedAt": "garbage" if age is None else timestamp(NOW - age),
+            "ProductFields": {"aws/securityhub/FindingId": "x"}
+            | ({DIGEST_FIELD: stored_copy["digest"]} if stored_copy["digest"] else {}),
+        }
+    assert import_needed(new, copy, NOW, refresh) is needed
