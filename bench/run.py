@@ -46,6 +46,7 @@ from typing import Any
 import boto3
 import botocore
 
+from bench import events as events_bench
 from bench.baseline import BaselineResult, run_baseline
 from bench.latency import (
     BENCH_REGIONS,
@@ -1023,6 +1024,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, help="override Settings.max_workers")
     parser.add_argument("--per-region", type=int, help="override Settings.per_region_concurrency")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline")
+    parser.add_argument("--no-events", action="store_true", help="skip the event-run case")
     parser.add_argument(
         "--sweep-workers",
         default="" if "--quick" in (argv or sys.argv[1:]) else "16,32,128",
@@ -1090,6 +1092,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     )
                 )
             sweep = sorted(sweep + default, key=lambda m: m.workers)
+        event_section = ""
+        if not args.no_events:  # last: it resets the sandbox
+            print("event-driven runs", file=sys.stderr)
+            event_section = events_bench.render(events_bench.measure(client, sandbox.endpoint))
     total = time.perf_counter() - started
     notes = analysis_notes(measurements)
     notes += [
@@ -1111,6 +1117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sweep=sweep,
         load=(load_started, load_average()),
     )
+    if event_section:
+        report = events_bench.replace_section(report, event_section)
     print(report)
     if output is not None:
         output.write_text(report)

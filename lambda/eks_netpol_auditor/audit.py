@@ -75,6 +75,7 @@ def run_audit(
     """
     started = time.monotonic()
     clients = clients or AwsClients(max_pool_connections=settings.max_workers)
+    counted_before = clients.api_calls()  # a reused client set counts across runs
     # An event run asks STS in its cluster's region, so it calls nothing outside it.
     sts_region = targets[0].region if targets else settings.home_region
     try:
@@ -89,7 +90,7 @@ def run_audit(
         result = _audit_targets(
             settings, clients, targets, (account, partition, caller), should_stop
         )
-        return _finished(result, clients, started)
+        return _finished(result, clients, started, counted_before)
     if settings.regions is not None:
         regions = list(settings.regions)
     else:
@@ -107,7 +108,7 @@ def run_audit(
 
     _evaluate(result, _discover(settings, clients, result, stop, progress))
     _run_stages(settings, clients, result, stop, interrupted)
-    return _finished(result, clients, started)
+    return _finished(result, clients, started, counted_before)
 
 
 def _evaluate(result: AuditResult, facts: list[ClusterFacts]) -> None:
@@ -122,9 +123,15 @@ def _evaluate(result: AuditResult, facts: list[ClusterFacts]) -> None:
             )
 
 
-def _finished(result: AuditResult, clients: AwsClients, started: float) -> AuditResult:
+def _finished(
+    result: AuditResult, clients: AwsClients, started: float, before: dict[str, int]
+) -> AuditResult:
     result.errors.sort(key=lambda e: (e.region, e.cluster or ""))
-    result.api_calls = clients.api_calls()
+    result.api_calls = {
+        name: count - before.get(name, 0)
+        for name, count in clients.api_calls().items()
+        if count > before.get(name, 0)
+    }
     result.duration_seconds = round(time.monotonic() - started, 3)
     return result
 

@@ -34,6 +34,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
 from .audit import AuditAborted, run_audit
+from .aws import AwsClients
 from .config import ConfigError, Settings, known_regions, parse_region, settings_from_env
 from .events import (
     ClusterEvent,
@@ -74,6 +75,19 @@ class ManualRun(BaseModel):
 
 class InvalidEvent(ValueError):
     """The invocation payload is neither a scheduled event nor a valid manual run."""
+
+
+_event_clients: AwsClients | None = None
+
+
+def event_clients(settings: Settings) -> AwsClients:
+    """One client set per execution environment for event runs: a warm invocation skips
+    client creation and model loading (Lambda developer guide, "Best practices": initialize
+    SDK clients outside the handler and reuse them). Scheduled runs keep their own."""
+    global _event_clients  # noqa: PLW0603 - the execution environment's client cache
+    if _event_clients is None:
+        _event_clients = AwsClients(max_pool_connections=settings.max_workers)
+    return _event_clients
 
 
 class NothingAudited(RuntimeError):
@@ -273,7 +287,12 @@ def _audit_events(
     not start at all (no identity), so the whole invocation is retried."""
     started = time.monotonic()
     try:
-        result = run_audit(settings, should_stop=_time_budget(context), targets=targets)
+        result = run_audit(
+            settings,
+            event_clients(settings),
+            should_stop=_time_budget(context),
+            targets=targets,
+        )
     except AuditAborted as error:
         metrics.add_metric(name="RunsAborted", unit=MetricUnit.Count, value=1)
         logger.error("event audit aborted", extra={"error": str(error)})

@@ -53,6 +53,8 @@ def lambda_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AWS_REGION", "us-east-1")
     # The logger bound sys.stdout at import, before pytest's capture replaced it.
     monkeypatch.setattr(handler.logger.registered_handler, "stream", CurrentStdout())
+    # Each test is a fresh execution environment: no clients cached by an earlier test.
+    monkeypatch.setattr(handler, "_event_clients", None)
 
 
 def emitted(capsys: pytest.CaptureFixture[str]) -> list[dict[str, Any]]:
