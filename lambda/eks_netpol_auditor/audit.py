@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -51,6 +52,20 @@ NOT_EVALUATED = "not evaluated: the run's time budget was exhausted"
 Progress = Callable[[int, int, int, int], None]
 
 
+# Who we are, per client set: a client set reused by warm Lambda invocations (event runs)
+# asks STS once; the role of an execution environment never changes.
+_identities: weakref.WeakKeyDictionary[AwsClients, tuple[str, str, str]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _identity(clients: AwsClients, region: str) -> tuple[str, str, str]:
+    known = _identities.get(clients)
+    if known is None:
+        known = _identities[clients] = caller_identity(clients, region)
+    return known
+
+
 class AuditAborted(RuntimeError):
     """Nothing could be audited (no identity, no region list); the message says why."""
 
@@ -79,7 +94,7 @@ def run_audit(
     # An event run asks STS in its cluster's region, so it calls nothing outside it.
     sts_region = targets[0].region if targets else settings.home_region
     try:
-        account, partition, caller = caller_identity(clients, sts_region)
+        account, partition, caller = _identity(clients, sts_region)
     except NoCredentialsError:
         raise ConfigError("no AWS credentials found (standard credential chain)") from None
     except (ClientError, BotoCoreError) as error:
