@@ -100,6 +100,26 @@ def regions_to_read(
     return sorted(regions)
 
 
+def reads_for(
+    result: AuditResult, scope: Scope, home: str, findings_region: str | None
+) -> tuple[list[str], list[list[str]] | None] | None:
+    """(regions to read, `Id` filter groups or None for everything), or None when a
+    narrowed run has nothing to read. A narrowed run reads its own findings wherever an
+    earlier run may have left a copy: every audited region and each confirmed deletion's."""
+    ids = scope.finding_ids(result)
+    if ids == []:
+        return None
+    also = [*result.regions, *(r for r, _ in result.confirmed_deleted)] if scope.narrowed else []
+    regions = regions_to_read(
+        (r.facts.region for r in result.results),
+        result.listed_regions,
+        home,
+        findings_region,
+        also=also,
+    )
+    return regions, id_filter_groups(ids)
+
+
 def target_region(
     own: str, home: str, findings_region: str | None, reads: Mapping[str, RegionFindings]
 ) -> tuple[str | None, str | None]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -132,29 +132,20 @@ class Publisher:
 
     def run(self) -> None:
         settings, result = self.settings, self.result
-        ids = self.scope.finding_ids(result)
-        if ids == []:
+        planned = plan.reads_for(result, self.scope, settings.home_region, settings.findings_region)
+        if planned is None:
             return  # a narrowed run that found nothing to report or retire
-        self.id_groups = plan.id_filter_groups(ids)
-        regions = plan.regions_to_read(
-            (r.facts.region for r in result.results),
-            result.listed_regions,
-            settings.home_region,
-            settings.findings_region,
-            also=[*result.regions, *(region for region, _ in result.confirmed_deleted)]
-            if self.scope.narrowed
-            else (),
-        )
+        regions, self.id_groups = planned
         reads = {read.region: read for read in self._parallel(regions, self._read)}
         routes, undeliverable = plan.route(
             result.results, settings.home_region, settings.findings_region, reads
         )
         for cluster, error in undeliverable:
-            self._fail(cluster, error)
+            record_failure(result, cluster, error)
         deliveries = self._parallel(
             sorted(routes.items()), lambda item: self._deliver_region(item[0], item[1], reads)
         )
-        delivered = self._merge(deliveries)
+        delivered = merge(result, deliveries)
         readable = sorted(
             (r for r in reads.values() if r.status is ReadStatus.OK), key=lambda r: r.region
         )
@@ -174,27 +165,6 @@ class Publisher:
             result.findings_archived,
         )
 
-    def _merge(self, deliveries: list[Delivery]) -> dict[str, str]:
-        """Apply the regions' outcomes to the result; returns finding Id -> region it is in."""
-        delivered: dict[str, str] = {}
-        for delivery in deliveries:
-            for cluster, region in delivery.published:
-                cluster.finding_region = region
-                self.result.findings_published += 1
-                delivered[plan.cluster_finding_id(cluster)] = region
-            for cluster, region in delivery.unchanged:
-                cluster.finding_region = region
-                self.result.findings_unchanged_skipped += 1
-                delivered[plan.cluster_finding_id(cluster)] = region
-            for cluster, error in delivery.failed:
-                self._fail(cluster, error)
-            for cluster, warning in delivery.warnings:
-                cluster.publish_error = warning
-                self.result.errors.append(
-                    AuditError(cluster.facts.region, cluster.facts.name, warning)
-                )
-        return delivered
-
     def _parallel(self, items: Sequence[T], work: Callable[[T], R]) -> list[R]:
         """Regions are independent; a bounded pool keeps slow regions from serialising."""
         if not items:
@@ -202,11 +172,6 @@ class Publisher:
         workers = min(MAX_REGION_WORKERS, self.settings.max_workers, len(items))
         with ThreadPoolExecutor(max(1, workers), thread_name_prefix="publish") as pool:
             return list(pool.map(work, items))
-
-    def _fail(self, cluster: ClusterResult, error: str) -> None:
-        cluster.publish_error = error
-        self.result.findings_failed += 1
-        self.result.errors.append(AuditError(cluster.facts.region, cluster.facts.name, error))
 
     # -- phase 3: deliver -------------------------------------------------------------------
 
@@ -336,6 +301,33 @@ class Publisher:
             for fid, problem in sorted(failures.items())
         )
         return outcome
+
+
+def record_failure(result: AuditResult, cluster: ClusterResult, error: str) -> None:
+    """A finding that could not be delivered: an error on the cluster, never silent."""
+    cluster.publish_error = error
+    result.findings_failed += 1
+    result.errors.append(AuditError(cluster.facts.region, cluster.facts.name, error))
+
+
+def merge(result: AuditResult, deliveries: Iterable[Delivery]) -> dict[str, str]:
+    """Apply the regions' outcomes to the result; returns finding Id -> region it is in."""
+    delivered: dict[str, str] = {}
+    for delivery in deliveries:
+        for cluster, region in delivery.published:
+            cluster.finding_region = region
+            result.findings_published += 1
+            delivered[plan.cluster_finding_id(cluster)] = region
+        for cluster, region in delivery.unchanged:
+            cluster.finding_region = region
+            result.findings_unchanged_skipped += 1
+            delivered[plan.cluster_finding_id(cluster)] = region
+        for cluster, error in delivery.failed:
+            record_failure(result, cluster, error)
+        for cluster, warning in delivery.warnings:
+            cluster.publish_error = warning
+            result.errors.append(AuditError(cluster.facts.region, cluster.facts.name, warning))
+    return delivered
 
 
 # -- the calls themselves: one region's client, paced by `pace` before every request ------

@@ -34,6 +34,7 @@ from eks_netpol_auditor.securityhub.plan import (
     import_needed,
     is_ours,
     notes_by_text,
+    reads_for,
     regions_to_read,
     route,
     stale_ids,
@@ -420,3 +421,23 @@ def test_import_needed(stored_copy: dict[str, Any] | None, refresh: int, needed:
             | ({DIGEST_FIELD: stored_copy["digest"]} if stored_copy["digest"] else {}),
         }
     assert import_needed(new, copy, NOW, refresh) is needed
+
+
+def test_reads_for_a_full_and_a_narrowed_run() -> None:
+    result = AuditResult(ACCOUNT, "aws", ["eu-west-1", "ap-south-1"])
+    result.listed_regions = ["eu-west-1"]
+    result.results = [cluster("eu-west-1", "a")]
+    full = reads_for(result, Scope.of(result, narrowed=False), HOME, None)
+    assert full == (["eu-west-1", HOME], None)  # every finding of the listed regions
+
+    narrow = AuditResult(ACCOUNT, "aws", ["eu-west-1"])
+    narrow.results = [cluster("eu-west-1", "a")]
+    narrow.confirmed_deleted = [("ap-south-1", "gone")]
+    planned = reads_for(narrow, Scope.of(narrow, narrowed=True), HOME, "eu-central-1")
+    assert planned == (
+        ["ap-south-1", "eu-central-1", "eu-west-1", HOME],
+        [sorted([fid("eu-west-1", "a"), fid("ap-south-1", "gone")])],
+    )
+    # a narrowed run that found nothing and confirmed nothing reads nothing
+    empty = AuditResult(ACCOUNT, "aws", ["eu-west-1"])
+    assert reads_for(empty, Scope.of(empty, narrowed=True), HOME, None) is None
