@@ -20,6 +20,7 @@ from .addon_config import (
 from .model import (
     EXEMPT_TAG,
     VPC_CNI_ADDON,
+    AddonFacts,
     ClusterFacts,
     ComplianceStatus,
     Reason,
@@ -83,6 +84,11 @@ def evaluate(facts: ClusterFacts) -> Verdict:
             "if another CNI enforces NetworkPolicy (Calico, Cilium), tag the cluster "
             f"{EXEMPT_TAG}=<cni name>.",
         )
+    return _with_addon(facts, addon)
+
+
+def _with_addon(facts: ClusterFacts, addon: AddonFacts) -> Verdict:
+    """The rest of the table, for a cluster that has the managed vpc-cni add-on."""
     if not kubernetes_supports_network_policy(facts.kubernetes_version, facts.platform_version):
         unreadable = (
             platform_version_required(facts.kubernetes_version)
