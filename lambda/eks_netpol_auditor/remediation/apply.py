@@ -1,6 +1,6 @@
 """Guarded remediation, the I/O shell: schema look-ups, UpdateAddon calls, the audit trail.
 
-Every decision is made by the pure `remediation` module; this module only performs the
+Every decision is made by the pure `plan` module; this module only performs the
 calls it allows, in its order, and records what happened on each `ClusterResult`:
 
 * DescribeAddonConfiguration

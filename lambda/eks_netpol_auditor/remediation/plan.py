@@ -125,7 +125,7 @@ class Outcome:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The `ClusterResult.remediation` dict (schema: README, "Auto-remediation")."""
+        """The JSON form of a result's `remediation` (schema: README, "Auto-remediation")."""
         out: dict[str, Any] = {"action": self.action.value}
         if self.guard is not None:
             out["guard"] = self.guard.value
