@@ -12,36 +12,65 @@ the cfn-guard binary, so it runs offline). Analytics reporting is off here and
 ``versionReporting`` is off in cdk.json, and path and asset metadata are on in both, so
 ``make synth`` and ``cdk synth`` write the same template (no CDKMetadata
 resource): what is linted is what is deployed.
+
+Event forwarders (one small stack per audited region other than the home region) are
+added with ``-c forwarderRegions=eu-west-1,us-west-2``; the home region is the CLI's
+(``CDK_DEFAULT_REGION``) or ``-c homeRegion=...``.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
-from infra.app_context import load_cdk_json_context
+from infra.app_context import (
+    FORWARDER_REGIONS,
+    HOME_REGION,
+    AppContextError,
+    forwarder_regions,
+    load_cdk_json_context,
+)
+from infra.forwarder import EventForwarderStack
 from infra.stack import EksNetpolAuditorStack
 
 STACK_NAME = "EksNetpolAuditor"
+FORWARDER_STACK_PREFIX = f"{STACK_NAME}Forwarder"
 PATH_METADATA = "aws:cdk:enable-path-metadata"
 ASSET_METADATA = "aws:cdk:enable-asset-metadata"
 
 
-def build_app(outdir: str | None = None) -> cdk.App:
-    """Build the app with the stack and both validation plugins.
+def build_app(outdir: str | None = None, context: Mapping[str, Any] | None = None) -> cdk.App:
+    """Build the app with the stack, the forwarders and both validation plugins.
 
-    ``outdir`` defaults to ``CDK_OUTDIR`` (set by ``make synth`` and the CDK CLI).
+    ``outdir`` defaults to ``CDK_OUTDIR`` (set by ``make synth`` and the CDK CLI);
+    ``context`` adds to cdk.json's (the CLI's ``-c`` still wins).
     """
     app = cdk.App(
         # The CDK CLI turns path and asset metadata on by default; so does make synth.
-        context={**load_cdk_json_context(), PATH_METADATA: True, ASSET_METADATA: True},
+        context={
+            **load_cdk_json_context(),
+            PATH_METADATA: True,
+            ASSET_METADATA: True,
+            **(context or {}),
+        },
         outdir=outdir,
         analytics_reporting=False,
     )
     EksNetpolAuditorStack(app, STACK_NAME)
+    home = app.node.try_get_context(HOME_REGION) or os.environ.get("CDK_DEFAULT_REGION")
+    for region in forwarder_regions(app.node.try_get_context(FORWARDER_REGIONS), home):
+        EventForwarderStack(
+            app,
+            f"{FORWARDER_STACK_PREFIX}-{region}",
+            home_region=home,
+            env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=region),
+        )
     # CfnGuardValidator 0.0.62 implements the Beta1 plugin interface, which
     # add_plugins accepts at run time; its generated type differs only in name.
     guard: Any = CfnGuardValidator()
@@ -50,4 +79,7 @@ def build_app(outdir: str | None = None) -> cdk.App:
 
 
 if __name__ == "__main__":
-    build_app().synth()
+    try:
+        build_app().synth()
+    except AppContextError as error:
+        sys.exit(f"app.py: {error}")

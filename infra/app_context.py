@@ -10,6 +10,7 @@ template. Context given by the CLI still wins, because ``cdk.App`` applies
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,3 +25,35 @@ def load_cdk_json_context(path: Path = CDK_JSON) -> dict[str, Any]:
         msg = f"{path}: 'context' must be an object"
         raise TypeError(msg)
     return context
+
+
+FORWARDER_REGIONS = "forwarderRegions"
+HOME_REGION = "homeRegion"
+_REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
+
+
+class AppContextError(ValueError):
+    """Context given to the CDK app that cannot be used; the message is one line."""
+
+
+def forwarder_regions(value: object, home_region: str | None) -> tuple[str, ...]:
+    """Regions that get an event forwarder: ``-c forwarderRegions=eu-west-1,us-west-2``.
+
+    The home region is left out (the auditor stack forwards its own region's events).
+    A list from cdk.json is accepted as well as the CLI's comma-separated string.
+    """
+    if value is None or value == "":
+        return ()
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise AppContextError(f"{FORWARDER_REGIONS} must be a comma-separated list of regions")
+    regions = [str(item).strip() for item in items]
+    bad = [r for r in regions if not _REGION.fullmatch(r)]
+    if bad:
+        raise AppContextError(f"{FORWARDER_REGIONS}: not a region name: {', '.join(bad)}")
+    if not home_region:
+        raise AppContextError(
+            f"{FORWARDER_REGIONS} needs the home region: set AWS_REGION (or the profile's "
+            f"region) or -c {HOME_REGION}=REGION"
+        )
+    return tuple(dict.fromkeys(r for r in regions if r != home_region))

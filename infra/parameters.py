@@ -33,6 +33,13 @@ class AuditorParameters:
         self._audit_parameters()
         self._remediation_parameters()
         self._operations_parameters()
+        self.event_driven = self._string(
+            "EventDrivenMode",
+            "Re-audit a cluster within minutes of an EKS API call or add-on event. 'false' "
+            "removes the event bus, rules, queue and event source (the schedule still runs).",
+            allowed_values=_BOOL_VALUES,
+            default="true",
+        )
         self._create_conditions()
 
     def _string(self, name: str, description: str, **options: Any) -> CfnParameter:
@@ -98,6 +105,15 @@ class AuditorParameters:
             "RemediationRequireTag",
             "Only remediate clusters that carry the opt-in remediation tag.",
         )
+        self.remediation_cooldown = CfnParameter(
+            self._stack,
+            "RemediationCooldownMinutes",
+            type="Number",
+            default=30,
+            min_value=0,
+            description="Event-driven runs re-audit, but do not remediate, a cluster whose "
+            "add-on the auditor updated less than this many minutes ago.",
+        )
 
     def _operations_parameters(self) -> None:
         self.notification_email = self._string(
@@ -162,6 +178,11 @@ class AuditorParameters:
             "PowertoolsLayerFromSsm",
             expression=Fn.condition_equals(self.powertools_layer_arn.value_as_string, ""),
         )
+        self.event_driven_condition = CfnCondition(
+            stack,
+            "EventDrivenEnabled",
+            expression=Fn.condition_equals(self.event_driven.value_as_string, "true"),
+        )
         self.findings_region_condition = CfnCondition(
             stack,
             "HasFindingsRegion",
@@ -193,6 +214,7 @@ class AuditorParameters:
                     self.remediation_require_tag,
                 ],
             ),
+            ("Event-driven runs", [self.event_driven, self.remediation_cooldown]),
             *extra_groups,
             (
                 "Operations",
@@ -224,6 +246,8 @@ LABELS = {
     "RemediationDryRun": "Dry run: plan remediation only",
     "MaxRemediationsPerRun": "Most add-on updates per run",
     "RemediationRequireTag": "Only clusters tagged for remediation",
+    "EventDrivenMode": "Re-audit on EKS change events",
+    "RemediationCooldownMinutes": "No second remediation within (minutes)",
     "NotificationEmail": "Email for alarms (optional)",
     "ReservedConcurrency": "Reserve one concurrent execution",
     "LogLevel": "Log level",

@@ -16,6 +16,9 @@ Why it looks like this:
 * Failures must be visible: bounded retries, one DLQ for both the EventBridge
   target and the function's async invocations, and alarms on errors,
   throttles and DLQ depth to an encrypted, SSL-only SNS topic.
+* Changes made through the EKS API re-audit their cluster within minutes
+  (``infra.event_path``, under the ``EventDrivenMode`` parameter); other regions
+  forward their events with ``infra.forwarder.EventForwarderStack``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from aws_cdk import (
     Aws,
     CfnDynamicReference,
     CfnDynamicReferenceService,
-    CfnOutput,
     Duration,
     Fn,
     RemovalPolicy,
@@ -48,7 +50,9 @@ from constructs import Construct
 from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT, Env
 from infra.alarms import ALARM_PERIOD, Alarms, alarm_topic
 from infra.bundling import asset_code
+from infra.event_path import EventPath
 from infra.operations import OperationsViews
+from infra.outputs import add_outputs
 from infra.parameters import AuditorParameters
 from infra.permissions import acknowledge_audit_wildcards, audit_policy_document
 from infra.remediation import RemediationPermission
@@ -123,37 +127,18 @@ class EksNetpolAuditorStack(Stack):
             email_condition=self.params.email_condition,
         )
         self.alarms = self._create_alarms()
+        self.event_path = EventPath(
+            self,
+            "Events",
+            function=self.function,
+            alarms=self.alarms,
+            condition=self.params.event_driven_condition,
+        )
         self.views = OperationsViews(self, "Operations", function=self.function)
-        self._create_outputs()
+        add_outputs(self)
         self.template_options.metadata = {"AWS::CloudFormation::Interface": self.params.interface()}
 
     # ------------------------------------------------------------------ resources
-
-    def _create_outputs(self) -> None:
-        """Where to look on day one: names, and console links to the two pictures."""
-        params = self.params
-        findings_region = Fn.condition_if(
-            params.findings_region_condition.logical_id,
-            params.findings_region.value_as_string,
-            Aws.REGION,
-        )
-        outputs = {
-            "FunctionName": ("The auditor function", self.function.function_name),
-            "LogGroupName": ("The function's logs", self.log_group.log_group_name),
-            "AlarmTopicArn": ("Alarms are published here", self.alarm_topic.topic_arn),
-            "DeadLetterQueueUrl": ("Failed runs and events wait here", self.dlq.queue_url),
-            "DashboardUrl": ("CloudWatch dashboard of the auditor", self.views.dashboard_url()),
-            "FailedByRegionInsightUrl": (
-                "Security Hub CSPM insight: FAILED clusters by region",
-                self.views.insight_url(),
-            ),
-            "FindingsUrl": (
-                "Security Hub CSPM findings of this auditor (FindingsRegion or this region)",
-                self.views.findings_url(Token.as_string(findings_region)),
-            ),
-        }
-        for output_id, (description, value) in outputs.items():
-            CfnOutput(self, output_id, description=description, value=value)
 
     def _create_dlq(self) -> sqs.Queue:
         # SQS-managed SSE rather than KMS: EventBridge can only deliver to a
@@ -180,8 +165,10 @@ class EksNetpolAuditorStack(Stack):
             ),
             Acknowledgment(
                 id="cdk-validator-cfnguard::sqs_dlq_check",
-                reason="This queue is itself a dead-letter queue (RedriveAllowPolicy denyAll "
-                "is set, as the control asks of DLQs); a DLQ for a DLQ adds nothing.",
+                reason="This queue only receives EventBridge target failures and Lambda "
+                "on-failure records, never an SQS redrive, so its RedriveAllowPolicy is denyAll; "
+                "the control reads denyAll as 'not a DLQ' and asks for a DLQ of its own, which "
+                "adds nothing.",
             ),
         )
         return dlq
@@ -236,6 +223,7 @@ class EksNetpolAuditorStack(Stack):
             Env.REMEDIATION_DRY_RUN.value: params.remediation_dry_run.value_as_string,
             Env.MAX_REMEDIATIONS_PER_RUN.value: params.max_remediations.value_as_string,
             Env.REMEDIATION_REQUIRE_TAG.value: params.remediation_require_tag.value_as_string,
+            Env.REMEDIATION_COOLDOWN_MINUTES.value: params.remediation_cooldown.value_as_string,
             Env.POWERTOOLS_SERVICE_NAME.value: PRODUCT,
             Env.POWERTOOLS_METRICS_NAMESPACE.value: METRICS_NAMESPACE,
             Env.LOG_LEVEL.value: params.log_level.value_as_string,

@@ -28,7 +28,7 @@ from cdk_nag import AwsSolutionsChecks
 from app import STACK_NAME, build_app
 from infra.bundling import LocalPythonBundler, dist_info_files, yaml_distribution
 from infra.stack import POWERTOOLS_LAYER_PARAMETER, EksNetpolAuditorStack
-from tests.unit.infra.cfn import Json, only, resources_of
+from tests.unit.infra.cfn import Json, by_path, only, resources_of
 
 ACCOUNT = {"Ref": "AWS::AccountId"}
 PARTITION = {"Ref": "AWS::Partition"}
@@ -79,10 +79,26 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def function_role_id(template_json: Json) -> str:
+    role: str = function_of(template_json)["Role"]["Fn::GetAtt"][0]
+    return role
+
+
+def function_statements(template_json: Json) -> list[tuple[str, Json]]:
+    """The statements of the function's role: its inline policies and attached policies."""
+    role = function_role_id(template_json)
+    resources = template_json["Resources"]
+    return [
+        (owner, statement)
+        for owner, statement in statements(template_json)
+        if owner == role or {"Ref": role} in resources[owner]["Properties"].get("Roles", [])
+    ]
+
+
 def action_resources(template_json: Json) -> dict[str, list[Any]]:
-    """Action -> resources granted (normalized), across all identity policies."""
+    """Action -> resources granted (normalized) to the function's role."""
     table: dict[str, list[Any]] = {}
-    for _owner, statement in statements(template_json):
+    for _owner, statement in function_statements(template_json):
         assert statement["Effect"] == "Allow"
         for action in as_list(statement["Action"]):
             table.setdefault(action, []).extend(
@@ -112,6 +128,8 @@ def action_resources(template_json: Json) -> dict[str, list[Any]]:
         ("LogLevel", {"Type": "String", "Default": "INFO"}),
         ("FindingsRefreshHours", {"Type": "Number", "Default": 24, "MinValue": 1}),
         ("PowertoolsLayerArn", {"Type": "String", "Default": ""}),
+        ("EventDrivenMode", {"Type": "String", "Default": "true"}),
+        ("RemediationCooldownMinutes", {"Type": "Number", "Default": 30, "MinValue": 0}),
     ],
 )
 def test_parameter(template_json: Json, name: str, expected: Json) -> None:
@@ -191,8 +209,7 @@ def test_remediation_policy_is_conditional_and_only_updates_vpc_cni(template_jso
     assert statement["Effect"] == "Allow"
     assert as_list(statement["Action"]) == ["eks:UpdateAddon"]
     assert [normalize(r) for r in as_list(statement["Resource"])] == [VPC_CNI_ADDON_ARN]
-    role_id, _ = only(resources_of(template_json, "AWS::IAM::Role"))
-    assert policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    assert policy["Properties"]["Roles"] == [{"Ref": function_role_id(template_json)}]
 
 
 def test_update_addon_granted_nowhere_else(template_json: Json) -> None:
@@ -210,7 +227,7 @@ def test_no_managed_policies(template_json: Json) -> None:
 
 
 def test_role_trusts_only_lambda(template_json: Json) -> None:
-    _, role = only(resources_of(template_json, "AWS::IAM::Role"))
+    role = template_json["Resources"][function_role_id(template_json)]
     (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "lambda.amazonaws.com"}
     assert trust["Action"] == "sts:AssumeRole"
@@ -227,6 +244,8 @@ def test_iam_action_resource_table(template_json: Json) -> None:
     table = action_resources(template_json)
     dlq_arn = {"Fn::GetAtt": [dlq_id(template_json), "Arn"]}
     log_group_arn = {"Fn::GetAtt": [log_group_id(template_json), "Arn"]}
+    event_queue = by_path(template_json, "AWS::SQS::Queue", "Events/Queue/Resource")
+    event_queue_arn = {"Fn::GetAtt": [event_queue, "Arn"]}
     expected: dict[str, list[Any]] = {
         "sts:GetCallerIdentity": ["*"],
         "ec2:DescribeRegions": ["*"],
@@ -244,8 +263,12 @@ def test_iam_action_resource_table(template_json: Json) -> None:
         "logs:CreateLogStream": [log_group_arn],
         "logs:PutLogEvents": [log_group_arn],
         "sqs:SendMessage": [dlq_arn],
-        "sqs:GetQueueAttributes": [dlq_arn],
+        "sqs:GetQueueAttributes": [dlq_arn, event_queue_arn],
         "sqs:GetQueueUrl": [dlq_arn],
+        # The SQS event source (conditional policy, EventDrivenMode): exactly what
+        # Lambda's poller needs, on the event queue only.
+        "sqs:ReceiveMessage": [event_queue_arn],
+        "sqs:DeleteMessage": [event_queue_arn],
     }
     assert sorted(table) == sorted(expected)
     for action, resources in expected.items():
@@ -271,7 +294,8 @@ def function_of(template_json: Json) -> Json:
 
 
 def dlq_id(template_json: Json) -> str:
-    return only(resources_of(template_json, "AWS::SQS::Queue"))[0]
+    """The dead-letter queue of the schedule and of async invocations."""
+    return by_path(template_json, "AWS::SQS::Queue", "DeadLetterQueue/Resource")
 
 
 def log_group_id(template_json: Json) -> str:
@@ -321,6 +345,7 @@ def test_environment_passes_parameters(template_json: Json) -> None:
         "REMEDIATION_DRY_RUN": {"Ref": "RemediationDryRun"},
         "MAX_REMEDIATIONS_PER_RUN": {"Ref": "MaxRemediationsPerRun"},
         "REMEDIATION_REQUIRE_TAG": {"Ref": "RemediationRequireTag"},
+        "REMEDIATION_COOLDOWN_MINUTES": {"Ref": "RemediationCooldownMinutes"},
         "POWERTOOLS_SERVICE_NAME": "eks-netpol-auditor",
         "POWERTOOLS_METRICS_NAMESPACE": "EksNetpolAuditor",
         "LOG_LEVEL": {"Ref": "LogLevel"},
@@ -355,7 +380,13 @@ def test_async_invoke_config(template_json: Json) -> None:
 
 
 def test_schedule_rule_targets_function_with_dlq_and_retries(template_json: Json) -> None:
-    _, rule = only(resources_of(template_json, "AWS::Events::Rule"))
+    _, rule = only(
+        {
+            k: v
+            for k, v in resources_of(template_json, "AWS::Events::Rule").items()
+            if "ScheduleExpression" in v["Properties"]
+        }
+    )
     props = rule["Properties"]
     assert props["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
     assert props["State"] == "ENABLED"
@@ -407,7 +438,12 @@ def test_dlq_encrypted_and_ssl_only(template: Template, template_json: Json) -> 
 
 
 def test_three_alarms_to_the_topic(template_json: Json) -> None:
-    alarms = resources_of(template_json, "AWS::CloudWatch::Alarm")
+    # The event path's alarms exist only with EventDrivenMode (tests/unit/infra/test_events.py).
+    alarms = {
+        k: v
+        for k, v in resources_of(template_json, "AWS::CloudWatch::Alarm").items()
+        if "Condition" not in v
+    }
     topic_id, _ = only(resources_of(template_json, "AWS::SNS::Topic"))
     metrics = {}
     for alarm in alarms.values():

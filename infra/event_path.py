@@ -1,0 +1,276 @@
+"""Event-driven runs: EKS changes in any audited region reach the auditor in minutes.
+
+Why this shape (issue 12):
+
+* Events are regional and the auditor runs in one home region, so every audited region
+  has rules on its default bus that forward EKS change events to one custom bus in the
+  home region (cross-Region event bus targets need a role that EventBridge assumes:
+  "Sending and receiving events between AWS Regions in Amazon EventBridge",
+  https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-cross-region.html). The
+  home region forwards its own events the same way, so one set of rules on the custom
+  bus sees every region.
+* The custom bus accepts events only from this account's forwarder roles: they are
+  created under one IAM path, and the bus policy denies PutEvents to every other
+  principal, so nobody can inject events that start audits.
+* An SQS queue sits between the bus and the function: a burst (a Terraform apply on 50
+  clusters) is buffered, read in batches (the SQS body is the EventBridge event JSON),
+  and a poison message ends in the dead-letter queue after a bounded number of receives.
+  The function keeps reserved concurrency 1, so an event batch never overlaps a
+  scheduled run.
+
+The patterns match exactly what ``eks_netpol_auditor.events`` accepts (one home for the
+names): EKS API calls recorded by CloudTrail ("AWS service events delivered via AWS
+CloudTrail", https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-service-event-cloudtrail.html)
+and EKS's own add-on events ("Amazon Elastic Kubernetes Service events",
+https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-eks.html).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Acknowledgment, Aws, CfnCondition, CfnResource, Duration, Validations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from eks_netpol_auditor.events import (
+    ADDON_EVENTS,
+    CLOUDTRAIL_DETAIL_TYPE,
+    CLOUDTRAIL_EVENTS,
+    EKS_EVENT_SOURCE,
+    EKS_SOURCE,
+)
+from eks_netpol_auditor.names import PRODUCT
+from infra.alarms import ALARM_PERIOD, Alarms
+
+# Fixed, so forwarders in other regions (and StackSets) can address the bus by ARN.
+EVENT_BUS_NAME = PRODUCT
+# Every forwarder role lives under this IAM path; the bus policy admits only these.
+FORWARDER_ROLE_PATH = f"/{PRODUCT}/"
+
+# "Using Lambda with Amazon SQS": set the queue's visibility timeout to at least six
+# times the function timeout (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+VISIBILITY_TIMEOUT_FACTOR = 6
+# Receives before a message goes to the DLQ: a throttled batch (the scheduled run holds
+# the one reserved execution) also counts as a receive, so allow a few.
+MAX_RECEIVE_COUNT = 5
+# One batch audits each named cluster once however many events name it; the window
+# gathers a burst into few batches. Above 10 records Lambda requires a window >= 1 s.
+BATCH_SIZE = 100
+BATCH_WINDOW = Duration.seconds(30)
+# The smallest maximum concurrency the SQS event source allows.
+MAX_CONCURRENCY = 2
+QUEUE_RETENTION = Duration.days(4)
+DLQ_RETENTION = Duration.days(14)
+# Target retries of the rules on the bus, then the event DLQ.
+TARGET_RETRY_ATTEMPTS = 8
+TARGET_MAX_EVENT_AGE = Duration.hours(6)
+# An event older than this has waited through more than a throttled receive.
+OLDEST_MESSAGE_ALARM_SECONDS = 2 * 3600
+
+
+def eks_change_patterns() -> dict[str, events.EventPattern]:
+    """The two event patterns, by rule id: EKS API calls and EKS add-on events."""
+    return {
+        "EksApiCalls": events.EventPattern(
+            source=[EKS_SOURCE],
+            detail_type=[CLOUDTRAIL_DETAIL_TYPE],
+            detail={"eventSource": [EKS_EVENT_SOURCE], "eventName": sorted(CLOUDTRAIL_EVENTS)},
+        ),
+        "EksAddonEvents": events.EventPattern(
+            source=[EKS_SOURCE], detail_type=sorted(ADDON_EVENTS)
+        ),
+    }
+
+
+def home_bus_arn(home_region: str) -> str:
+    """ARN of the auditor's event bus in ``home_region`` of this account."""
+    return f"arn:{Aws.PARTITION}:events:{home_region}:{Aws.ACCOUNT_ID}:event-bus/{EVENT_BUS_NAME}"
+
+
+class ForwardingRules(Construct):
+    """Rules on this region's default bus that send EKS change events to the home bus."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, target_bus_arn: str) -> None:
+        super().__init__(scope, construct_id)
+        bus = events.EventBus.from_event_bus_arn(self, "HomeBus", target_bus_arn)
+        self.role = iam.Role(
+            self,
+            "Role",
+            path=FORWARDER_ROLE_PATH,
+            description=f"EventBridge forwards EKS change events to the {PRODUCT} bus",
+            assumed_by=iam.ServicePrincipal(
+                "events.amazonaws.com",
+                conditions={"StringEquals": {"aws:SourceAccount": Aws.ACCOUNT_ID}},
+            ),
+        )
+        self.rules = [
+            events.Rule(
+                self,
+                rule_id,
+                description=f"Forwards EKS changes to the {PRODUCT} bus in the home region",
+                event_pattern=pattern,
+                targets=[targets.EventBus(bus, role=self.role)],
+            )
+            for rule_id, pattern in eks_change_patterns().items()
+        ]
+
+
+class EventPath(Construct):
+    """Home bus, rules, buffer queue with DLQ, event source and alarms; all under
+    ``condition`` (the ``EventDrivenMode`` parameter), so turning it off removes them."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.Function,
+        alarms: Alarms,
+        condition: CfnCondition,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bus = events.EventBus(
+            self, "Bus", event_bus_name=EVENT_BUS_NAME, description=f"{PRODUCT}: EKS changes"
+        )
+        self._admit_only_forwarders()
+        self.dlq, self.queue = self._queues(function)
+        target = targets.SqsQueue(
+            self.queue,
+            dead_letter_queue=self.dlq,
+            retry_attempts=TARGET_RETRY_ATTEMPTS,
+            max_event_age=TARGET_MAX_EVENT_AGE,
+        )
+        self.rules = [
+            events.Rule(
+                self,
+                rule_id,
+                description=f"EKS changes that re-audit one cluster ({PRODUCT})",
+                event_bus=self.bus,
+                event_pattern=pattern,
+                targets=[target],
+            )
+            for rule_id, pattern in eks_change_patterns().items()
+        ]
+        self.home_forwarding = ForwardingRules(
+            self, "HomeRegion", target_bus_arn=self.bus.event_bus_arn
+        )
+        self.source = self._event_source(function)
+        for construct in self.node.find_all():
+            if isinstance(construct, CfnResource):
+                construct.cfn_options.condition = condition
+        self._alarms(alarms, condition)
+
+    def _admit_only_forwarders(self) -> None:
+        """The bus's own resource policy (``AWS::Events::EventBus`` ``Policy``): only
+        roles under the forwarder path may put events; everyone else is denied."""
+        forwarders = f"arn:{Aws.PARTITION}:iam::{Aws.ACCOUNT_ID}:role{FORWARDER_ROLE_PATH}*"
+        # By name, not GetAtt: the policy is a property of the bus itself.
+        bus_arn = home_bus_arn(Aws.REGION)
+        statements = [
+            iam.PolicyStatement(
+                sid="AllowThisAccountsForwarders",
+                principals=[iam.AccountRootPrincipal()],
+                actions=["events:PutEvents"],
+                resources=[bus_arn],
+                conditions={"ArnLike": {"aws:PrincipalArn": forwarders}},
+            ),
+            iam.PolicyStatement(
+                sid="DenyEveryoneElse",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["events:PutEvents"],
+                resources=[bus_arn],
+                conditions={"ArnNotLike": {"aws:PrincipalArn": forwarders}},
+            ),
+        ]
+        cfn_bus = self.bus.node.default_child
+        assert isinstance(cfn_bus, events.CfnEventBus)
+        cfn_bus.policy = iam.PolicyDocument(statements=statements).to_json()
+
+    def _queues(self, function: lambda_.Function) -> tuple[sqs.Queue, sqs.Queue]:
+        dlq = sqs.Queue(
+            self,
+            "DeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DLQ_RETENTION,
+            # allowAll rather than byQueue: naming the source queue here would make the
+            # two queues reference each other (a CloudFormation cycle).
+            redrive_allow_policy=sqs.RedriveAllowPolicy(
+                redrive_permission=sqs.RedrivePermission.ALLOW_ALL
+            ),
+        )
+        Validations.of(dlq).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is itself the dead-letter queue of the event queue and of "
+                "the event rules' targets; a DLQ for a DLQ adds nothing.",
+            )
+        )
+        timeout = function.timeout or Duration.minutes(15)
+        queue = sqs.Queue(
+            self,
+            "Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=QUEUE_RETENTION,
+            visibility_timeout=Duration.seconds(timeout.to_seconds() * VISIBILITY_TIMEOUT_FACTOR),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=MAX_RECEIVE_COUNT, queue=dlq),
+        )
+        return dlq, queue
+
+    def _event_source(self, function: lambda_.Function) -> lambda_.EventSourceMapping:
+        # Its own policy (not the role's default policy) so that it can carry the
+        # condition: exactly the SQS actions Lambda's poller needs
+        # (AWSLambdaSQSQueueExecutionRole).
+        assert function.role is not None
+        consume = iam.Policy(
+            self,
+            "ConsumePolicy",
+            roles=[function.role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadEventQueue",
+                    actions=["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+                    resources=[self.queue.queue_arn],
+                )
+            ],
+        )
+        source = lambda_.EventSourceMapping(
+            self,
+            "Source",
+            target=function,
+            event_source_arn=self.queue.queue_arn,
+            batch_size=BATCH_SIZE,
+            max_batching_window=BATCH_WINDOW,
+            report_batch_item_failures=True,
+            max_concurrency=MAX_CONCURRENCY,
+        )
+        source.node.add_dependency(consume)
+        return source
+
+    def _alarms(self, alarms: Alarms, condition: CfnCondition) -> None:
+        added = [
+            alarms.add(
+                "EventDeadLetterQueue",
+                "EKS change events could not be processed and wait in the event DLQ.",
+                self.dlq.metric_approximate_number_of_messages_visible(
+                    period=ALARM_PERIOD, statistic="Maximum"
+                ),
+            ),
+            alarms.add(
+                "EventQueueOldestMessage",
+                "EKS change events have waited over two hours in the event queue.",
+                self.queue.metric_approximate_age_of_oldest_message(
+                    period=ALARM_PERIOD, statistic="Maximum"
+                ),
+                threshold=OLDEST_MESSAGE_ALARM_SECONDS,
+            ),
+        ]
+        for alarm in added:
+            cfn_alarm = alarm.node.default_child
+            assert isinstance(cfn_alarm, CfnResource)
+            cfn_alarm.cfn_options.condition = condition

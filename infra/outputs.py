@@ -1,0 +1,64 @@
+"""The stack's Outputs: where a user looks on day one, by stable names.
+
+Why a module: the Outputs are the user's index of the deployment (names, the
+dashboard, the insight, the findings link, the event path); they read the stack's
+parts but add none.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from aws_cdk import Aws, CfnOutput, Fn, Token
+
+if TYPE_CHECKING:
+    from infra.stack import EksNetpolAuditorStack
+
+
+def add_outputs(stack: EksNetpolAuditorStack) -> None:
+    """Where to look on day one: names, and console links to the two pictures."""
+    params = stack.params
+    findings_region = Fn.condition_if(
+        params.findings_region_condition.logical_id,
+        params.findings_region.value_as_string,
+        Aws.REGION,
+    )
+    outputs = {
+        "FunctionName": ("The auditor function", stack.function.function_name),
+        "LogGroupName": ("The function's logs", stack.log_group.log_group_name),
+        "AlarmTopicArn": ("Alarms are published here", stack.alarm_topic.topic_arn),
+        "DeadLetterQueueUrl": ("Failed runs and events wait here", stack.dlq.queue_url),
+        "DashboardUrl": ("CloudWatch dashboard of the auditor", stack.views.dashboard_url()),
+        "FailedByRegionInsightUrl": (
+            "Security Hub CSPM insight: FAILED clusters by region",
+            stack.views.insight_url(),
+        ),
+        "FindingsUrl": (
+            "Security Hub CSPM findings of this auditor (FindingsRegion or this region)",
+            stack.views.findings_url(Token.as_string(findings_region)),
+        ),
+    }
+    for output_id, (description, value) in outputs.items():
+        CfnOutput(stack, output_id, description=description, value=value)
+    event_outputs = {
+        "EventBusArn": (
+            "Forwarders send EKS change events here",
+            stack.event_path.bus.event_bus_arn,
+        ),
+        "EventQueueUrl": (
+            "EKS change events wait here for the function",
+            stack.event_path.queue.queue_url,
+        ),
+        "EventDeadLetterQueueUrl": (
+            "Events that failed processing",
+            stack.event_path.dlq.queue_url,
+        ),
+    }
+    for output_id, (description, value) in event_outputs.items():
+        CfnOutput(
+            stack,
+            output_id,
+            description=description,
+            value=value,
+            condition=stack.params.event_driven_condition,
+        )
