@@ -553,3 +553,12 @@ class SandboxClient:
 
     def reset_ingestion_events(self) -> None:
         self._request("DELETE", "/securityhub:ingestion")
+
+    def expire_securityhub_findings(self, as_of: str) -> list[dict[str, str]]:
+        """Delete the findings Security Hub's retention would have deleted by ``as_of`` (ISO
+        8601): active ones 90 days, archived ones 30 days after their last UpdatedAt. Returns
+        ``{account, region, id}`` of each."""
+        result: list[dict[str, str]] = self._request(
+            "POST", "/securityhub:expire", {"as_of": as_of}
+        )["expired"]
+        return result

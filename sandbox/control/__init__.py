@@ -31,6 +31,7 @@ optional everywhere and defaults to 123456789012)::
     GET|PUT|DELETE /_sandbox/securityhub:organization    {administrator, members,
                                                           aggregation_region, linked_regions}
     GET|DELETE /_sandbox/securityhub:ingestion            finding ingestion events / reset
+    POST   /_sandbox/securityhub:expire                  {as_of}: apply finding retention
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Control endpoints for the Security Hub emulator (``sandbox/securityhub/``): enablement
-per account and region, stored findings, ingestion counts, the organization.
+per account and region, stored findings, ingestion counts, retention, the organization.
 
 Kept apart from the other control modules so the Security Hub emulator's owner can extend
 it without touching the rest. ``account`` is passed through unvalidated: Security Hub
@@ -43,6 +43,13 @@ def reset_ingestion(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
     return ingestion(app, a, b, q)
 
 
+def expire(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
+    as_of = opt_str(b, "as_of")
+    if as_of is None:
+        raise ControlError(400, "as_of (an ISO 8601 timestamp) is required")
+    return 200, {"expired": app.securityhub.expire_findings(as_of)}
+
+
 def get_organization(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, app.securityhub.organization()
 
@@ -65,6 +72,7 @@ ROUTES = [
     ("GET", f"/securityhub/{SEG}/findings", findings),
     ("GET", "/securityhub:ingestion", ingestion),
     ("DELETE", "/securityhub:ingestion", reset_ingestion),
+    ("POST", "/securityhub:expire", expire),
     ("GET", "/securityhub:organization", get_organization),
     ("PUT", "/securityhub:organization", put_organization),
     ("DELETE", "/securityhub:organization", delete_organization),

@@ -48,6 +48,10 @@ class Stored:
 Key = tuple[str, str]  # (ProductArn, Id)
 
 
+ACTIVE_RETENTION_DAYS = 90
+ARCHIVED_RETENTION_DAYS = 30
+_NANOS_PER_DAY = 86_400 * 1_000_000_000
+
 # --------------------------------------------------------------------------------------------
 # Import and update rules
 # --------------------------------------------------------------------------------------------
@@ -265,6 +269,28 @@ class SecurityHubBackend:
     def reset_ingestion_events(self) -> None:
         with self.lock:
             self._ingestion.clear()
+
+    def expire(self, as_of_ns: int) -> list[dict[str, str]]:
+        """Delete what Security Hub CSPM's retention would have deleted by ``as_of_ns``.
+
+        User guide, "Creating and updating findings in Security Hub CSPM"
+        (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings.html):
+        findings "that haven't been updated recently" are deleted, an active one 90 days and
+        an archived one 30 days after its most recent UpdatedAt. Only an import moves
+        UpdatedAt (BatchUpdateFindings does not), so a finding the provider stops re-importing
+        expires even while customers work on it. The page also mentions ProcessedAt for
+        findings other than control findings; UpdatedAt alone is the stricter reading.
+        """
+        expired: list[dict[str, str]] = []
+        with self.lock:
+            for (account, region), store in self._findings.items():
+                for key, stored in list(store.items()):
+                    archived = stored.finding.get("RecordState") == "ARCHIVED"
+                    days = ARCHIVED_RETENTION_DAYS if archived else ACTIVE_RETENTION_DAYS
+                    if as_of_ns - stored.updated_at_ns >= days * _NANOS_PER_DAY:
+                        del store[key]
+                        expired.append({"account": account, "region": region, "id": key[1]})
+        return expired
 
     # -- the API -----------------------------------------------------------------------------
 

@@ -3,14 +3,14 @@ aggregation, as a pure value the emulator consults.
 
 Sources (user guide):
 
-* "Administrator and member accounts" / "Allowed actions for accounts"
-  (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-accounts.html):
+* "Effects of an administrator-member relationship"
+  (https://docs.aws.amazon.com/securityhub/latest/userguide/accounts-admin-member-relationship.html):
   "In each Region, the administrator account can view and manage findings for their member
   accounts in that Region. In an aggregation Region, the administrator account can view and
   manage member account findings from linked Regions that are replicated to the aggregation
   Region." Security Hub "does not copy member account findings into the administrator account".
 * "How cross-Region aggregation works"
-  (https://docs.aws.amazon.com/securityhub/latest/userguide/finding-aggregation.html):
+  (https://docs.aws.amazon.com/securityhub/latest/userguide/finding-aggregation-overview.html):
   Security Hub "aggregates new findings from the linked Regions to the aggregation Region" and
   replicates finding *updates* both ways; "member accounts inherit the finding aggregation
   configuration from their administrator account"; Security Hub "only aggregates findings from

@@ -29,6 +29,7 @@ from sandbox.securityhub.asff import (
     invalid_input,
     is_int,
     nonempty_str,
+    parse_timestamp,
     partition,
     validated_changes,
 )
@@ -354,3 +355,11 @@ class SecurityHubEmulator:
 
     def reset_ingestion_events(self) -> None:
         self.backend.reset_ingestion_events()
+
+    def expire_findings(self, as_of: str) -> list[dict[str, str]]:
+        """Apply the finding retention periods as if it were ``as_of`` (an ASFF timestamp);
+        returns ``{account, region, id}`` of each finding deleted."""
+        as_of_ns = parse_timestamp(as_of)
+        if as_of_ns is None:
+            raise ValueError(f"as_of must be an ASFF timestamp, not {as_of!r}")
+        return self.backend.expire(as_of_ns)

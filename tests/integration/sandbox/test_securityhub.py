@@ -840,6 +840,53 @@ def test_ingestion_events_through_the_control_api(
     assert len(sandbox.findings(REGION)) == 2
 
 
+# -------------------------------------------------------------------------- retention
+# User guide "Creating and updating findings in Security Hub CSPM": active findings go 90 days,
+# archived ones 30 days after their most recent UpdatedAt.
+
+
+def test_retention_follows_updated_at_and_record_state(hub: SecurityHubEmulator) -> None:
+    import_findings(
+        hub,
+        finding("active", updated_at="2026-01-01T00:00:00Z"),
+        finding("archived", updated_at="2026-01-01T00:00:00Z", RecordState="ARCHIVED"),
+        finding("refreshed", updated_at="2026-01-01T00:00:00Z"),
+    )
+    import_findings(hub, finding("refreshed", updated_at="2026-03-01T00:00:00Z"))
+    # A customer's BatchUpdateFindings does not move UpdatedAt, so it does not extend retention.
+    update = {"FindingIdentifiers": [{"Id": "active", "ProductArn": PRODUCT_ARN}]}
+    call(hub, "BatchUpdateFindings", {**update, "Workflow": {"Status": "NOTIFIED"}})
+
+    assert hub.expire_findings("2026-01-30T23:59:59Z") == []
+    assert hub.expire_findings("2026-01-31T00:00:00Z") == [
+        {"account": ACCOUNT, "region": REGION, "id": "archived"}
+    ]
+    assert hub.expire_findings("2026-03-31T23:59:59Z") == []
+    assert hub.expire_findings("2026-04-01T00:00:00Z") == [
+        {"account": ACCOUNT, "region": REGION, "id": "active"}
+    ]
+    assert [f["Id"] for f in hub.findings(REGION)] == ["refreshed"]
+    # An expired finding imported again is a new finding: its workflow starts over.
+    import_findings(hub, finding("active", updated_at="2026-04-02T00:00:00Z"))
+    assert hub.findings(REGION)[-1]["Workflow"] == {"Status": "NEW"}
+    with pytest.raises(ValueError, match="as_of"):
+        hub.expire_findings("April")
+
+
+def test_retention_through_the_control_api(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    client = aws_client("securityhub", REGION)
+    client.batch_import_findings(Findings=[finding("old", updated_at="2026-01-01T00:00:00Z")])
+    assert sandbox.expire_securityhub_findings("2026-04-01T00:00:00Z") == [
+        {"account": ACCOUNT, "region": REGION, "id": "old"}
+    ]
+    assert client.get_findings()["Findings"] == []
+    with pytest.raises(SandboxError) as refused:
+        sandbox.expire_securityhub_findings("yesterday")
+    assert refused.value.status == 400
+
+
 # -------------------------------------------------------------------------- organization
 # User guide "Administrator and member accounts", "How cross-Region aggregation works";
 # API_GetFindings, API_BatchUpdateFindings, API_BatchImportFindings.
