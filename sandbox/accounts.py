@@ -6,8 +6,8 @@ the SigV4 ``Credential=AKID/date/region/service/aws4_request`` scope; so does th
 An access key the sandbox does not know belongs to the default account (123456789012), so
 the dummy ``testing`` credentials of every single-account test keep working.
 
-Signatures are not verified: the secret is stored so that a test can hand an account's
-full credential set to the CLI (``environment.account_overrides``), not checked.
+Requests of a created account must be signed with its secret (``sigv4.py``:
+``SignatureDoesNotMatch`` otherwise); the default account accepts any signature.
 
 Identities follow the STS and CloudTrail references:
 
@@ -115,6 +115,9 @@ class Account:
         self.secret_access_key = secret_access_key
         self.identity = Identity(account_id, access_key_id, principal_arn)
         self.regions = regions
+        # The default account takes any key and secret (single-account tests and tools
+        # sign with dummy credentials); created accounts must sign with their own secret.
+        self.verifies_signatures = account_id != DEFAULT_ACCOUNT
 
     def to_dict(self) -> dict[str, Any]:
         """Control-API view (the secret included: these are sandbox-only credentials)."""

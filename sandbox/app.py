@@ -3,8 +3,9 @@
 Per AWS request (``handle_aws``):
 
 1. caller from the SigV4 credential (``Credential=AKID/20261126/us-east-1/eks/aws4_request``):
-   the access key id selects the account (``accounts.py``), the scope gives region and
-   service;
+   the access key id selects the account (``accounts.py``), whose secret must have made
+   the signature (``sigv4.py``; not checked for the default account), the scope gives
+   region and service;
 2. operation and input from the botocore model (``routing.py``);
 3. count the call, apply latency, reject regions the account has not enabled, apply faults;
 4. dispatch to the service emulator; an ``AwsError`` it raises is spelled for the service's
@@ -34,6 +35,7 @@ from sandbox.faults import Call, CallRecorder, FaultInjector, fault_error
 from sandbox.protocols import encode_error, error_response
 from sandbox.routing import InputError, ServiceRouter, router_for
 from sandbox.securityhub import SecurityHubEmulator
+from sandbox.sigv4 import MISMATCH_MESSAGE, signature_matches
 from sandbox.sts import StsEmulator
 from sandbox.wire import SandboxRequest, SandboxResponse, ServiceEmulator, aws_error
 
@@ -106,6 +108,17 @@ class SandboxApp:
                 400, "UnknownServiceException", f"The sandbox does not know service {service!r}"
             )
         account = self.accounts.for_access_key(access_key)
+        if account.verifies_signatures and not signature_matches(
+            incoming.method,
+            incoming.raw_path,
+            incoming.query_string,
+            incoming.headers,
+            incoming.body,
+            account.secret_access_key,
+        ):
+            return encode_error(
+                router.protocol, AwsError(403, "SignatureDoesNotMatch", MISMATCH_MESSAGE)
+            )
         caller = Identity(account.id, access_key, account.identity.arn)
         try:
             decoded = self._decode(incoming, router, caller, region, service)

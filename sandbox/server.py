@@ -59,6 +59,8 @@ class WsgiApp:
             if key.startswith("HTTP_")
         }
         headers["content-type"] = environ.get("CONTENT_TYPE", "")
+        if environ.get("CONTENT_LENGTH"):
+            headers["content-length"] = str(environ["CONTENT_LENGTH"])
         incoming = Incoming(
             method=method,
             # werkzeug keeps the undecoded request target in RAW_URI / REQUEST_URI.

@@ -206,3 +206,33 @@ def test_unknown_account_is_404_and_reset_forgets_accounts(
     assert [a.account for a in sandbox.accounts()] == ["123456789012", MEMBER]
     sandbox.reset()
     assert [a.account for a in sandbox.accounts()] == ["123456789012"]
+
+
+def test_created_accounts_must_sign_with_their_own_secret(
+    sandbox: SandboxClient, member: SandboxAccount
+) -> None:
+    arn = sandbox.add_cluster("eu-west-1", "c", account=MEMBER)["arn"]
+    # Correctly signed calls of every protocol pass: rest-json with an encoded ARN label and
+    # list query members, ec2 and query form bodies, json.
+    eks = _client(sandbox, member, "eks", "eu-west-1")
+    eks.tag_resource(resourceArn=arn, tags={"a b": "c/d"})
+    eks.untag_resource(resourceArn=arn, tagKeys=["a b", "x"])
+    assert eks.list_clusters(include=["all"], maxResults=5)["clusters"] == ["c"]
+    assert _client(sandbox, member, "ec2", "eu-west-1").describe_regions(RegionNames=["eu-west-1"])[
+        "Regions"
+    ]
+    assert _client(sandbox, member, "sts", "us-east-1").get_caller_identity()["Account"] == MEMBER
+    wrong = SandboxAccount(MEMBER, member.access_key_id, "not-the-secret", ROLE_ARN, ())
+    for service, operation in (
+        ("eks", "list_clusters"),
+        ("sts", "get_caller_identity"),
+        ("ec2", "describe_regions"),
+    ):
+        with pytest.raises(ClientError) as exc:
+            getattr(_client(sandbox, wrong, service, "eu-west-1"), operation)()
+        error = exc.value.response
+        assert (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"]) == (
+            "SignatureDoesNotMatch",
+            403,
+        )
+    assert sandbox.events(account=MEMBER, event_name="TagResource")  # the signed calls landed
