@@ -13,6 +13,7 @@ import pytest
 from eks_netpol_auditor import handler
 from eks_netpol_auditor.remediation import apply as remediation_apply
 from sandbox.client import AddonSeed, SandboxClient
+from sandbox.environment import account_overrides
 from tests.eks_events import (
     ADDON_KINDS,
     CLOUDTRAIL_KINDS,
@@ -390,3 +391,34 @@ def test_event_batches_keep_the_scheduled_runs_cap_and_guards(
     assert handler.lambda_handler(batch, FakeContext()) == {"batchItemFailures": []}
     assert sandbox.calls().count("eks", "UpdateAddon") == 1
     assert sandbox.calls().count("eks", "UpdateAddon", cluster="a") == 1
+
+
+@pytest.mark.usefixtures("remediating")
+def test_a_role_session_auditor_recognises_its_own_journaled_call_by_role_alone(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As deployed: the function runs as a role session; CloudTrail names the role in
+    userIdentity.sessionContext.sessionIssuer; the token is removed to prove the role alone
+    is enough."""
+    account = "210987654321"
+    session = f"arn:aws:sts::{account}:assumed-role/eks-netpol-auditor-fn/eks-netpol-auditor"
+    created = sandbox.create_account(account, "AKIAEVENTSAUDITOR01", "x", principal_arn=session)
+    for name, value in account_overrides(created).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("REMEDIATION_COOLDOWN_MINUTES", "0")
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed(), account=account)
+    person = change_event("UpdateAddon", "us-east-1", "c1", account=account)
+    assert handler.lambda_handler(person, FakeContext())["remediation"] == {"applied": 1}
+    sandbox.settle("us-east-1", "c1", outcome="Failed", account=account)
+    sandbox.set_addon("us-east-1", "c1", AddonSeed(), account=account)
+    (echo,) = sandbox.events(account=account, event_name="UpdateAddon")
+    issuer = echo["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"]
+    assert issuer.rsplit("/", 1)[-1] == "eks-netpol-auditor-fn"
+    echo["detail"]["requestParameters"]["clientRequestToken"] = "typed-by-hand"
+    emitted(capsys)
+    sandbox.reset_calls()
+    summary = handler.lambda_handler(echo, FakeContext())
+    assert summary["remediation"] == {"skipped": 1}
+    assert sandbox.calls().count("eks", "UpdateAddon") == 0
+    held = [line for line in emitted(capsys) if line.get("event") == "remediation"]
+    assert [line["remediation"]["guard"] for line in held] == ["own_update"]
