@@ -11,7 +11,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # The CDK CLI, pinned, run by npx with the venv's Node.js: make cdk ARGS="deploy ..."
 CDK_CLI_VERSION := 2.1148.1
 
-.PHONY: install test lint typecheck unit demo synth cdk bench clean
+.PHONY: install test lint typecheck unit demo synth cdk release bench clean
 
 install: $(STAMP)
 
@@ -46,8 +46,16 @@ cdk: install
 	@# Real deploys may use instance or container credentials: undo the tests' IMDS guard.
 	env -u AWS_EC2_METADATA_DISABLED $(BIN)/npx --yes aws-cdk@$(CDK_CLI_VERSION) $(ARGS)
 
+# Self-contained templates and the code zip for the console, StackSets, Control Tower
+# customizations and LZA (README, "Deploying to an organization"); byte-reproducible.
+release: install
+	rm -rf dist
+	$(BIN)/python -m infra.release dist
+	$(BIN)/cfn-lint dist/*.template.json
+	cd dist && sha256sum --check --quiet SHA256SUMS
+
 bench: install
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) cdk.out dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -23,6 +23,7 @@ Why it looks like this:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,17 @@ DLQ_RETENTION = Duration.days(14)
 class EksNetpolAuditorStack(Stack):
     """Scheduled EKS NetworkPolicy auditor with optional guarded remediation."""
 
-    def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        code: Callable[[Construct], lambda_.Code] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """``code`` builds the function's code inside this stack (the release reads its
+        location from parameters: ``infra.release_code``); default: the local asset."""
+        self._code_factory = code
         kwargs.setdefault(
             "description",
             "eks-netpol-auditor: audits EKS vpc-cni enableNetworkPolicy (CIS EKS 5.4.4) "
@@ -231,7 +242,11 @@ class EksNetpolAuditorStack(Stack):
 
     def _create_function(self) -> lambda_.Function:
         params = self.params
-        code = asset_code(LAMBDA_DIR, RUNTIME.bundling_image)
+        code: lambda_.Code = (
+            self._code_factory(self)
+            if self._code_factory is not None
+            else asset_code(LAMBDA_DIR, RUNTIME.bundling_image)
+        )
         function = lambda_.Function(
             self,
             "AuditorFunction",
