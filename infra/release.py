@@ -12,6 +12,8 @@ be the pinned version.
 Layout (``aws s3 cp dist/ s3://PREFIX-REGION/eks-netpol-auditor/VERSION/ --recursive``):
 
 * ``eks-netpol-auditor-VERSION.template.json``: the auditor stack;
+* ``eks-netpol-auditor-org-VERSION.template.json``: the organization stack
+  (``infra.org``), whose StackSet deploys the auditor template above;
 * ``eks-netpol-auditor-lambda-SHA256.zip``: the function's code, named by its content;
 * ``SHA256SUMS``: ``sha256sum -c`` format.
 """
@@ -37,6 +39,7 @@ from cdk_nag import AwsSolutionsChecks
 from eks_netpol_auditor.names import PRODUCT
 from infra.app_context import load_cdk_json_context
 from infra.bundling import LocalPythonBundler
+from infra.org import ORG_STACK_NAME, EksNetpolAuditorOrgStack
 from infra.release_code import CodeFromParameters
 from infra.stack import LAMBDA_DIR, REPO_ROOT, EksNetpolAuditorStack
 
@@ -122,6 +125,10 @@ class ReleaseNames:
         return f"{PRODUCT}-{self.version}.template.json"
 
     @property
+    def org_template_file(self) -> str:
+        return f"{PRODUCT}-org-{self.version}.template.json"
+
+    @property
     def code_key(self) -> str:
         return self.key_prefix + self.zip_file
 
@@ -130,7 +137,9 @@ class ReleaseNames:
         return self.key_prefix + self.template_file
 
 
-def release_app(names: ReleaseNames) -> tuple[cdk.App, EksNetpolAuditorStack]:
+def release_app(
+    names: ReleaseNames,
+) -> tuple[cdk.App, EksNetpolAuditorStack, EksNetpolAuditorOrgStack]:
     """The app of the release: same feature flags and cdk-nag plugin as ``app.py``.
 
     Path metadata, version reporting and analytics are off: they would put CDK's
@@ -151,8 +160,17 @@ def release_app(names: ReleaseNames) -> tuple[cdk.App, EksNetpolAuditorStack]:
         "(CIS EKS 5.4.4) in every region, publishes ASFF findings to Security Hub, "
         "optional remediation.",
     )
+    org = EksNetpolAuditorOrgStack(
+        app,
+        ORG_STACK_NAME,
+        auditor=stack,
+        template_key=names.template_key,
+        synthesizer=cdk.BootstraplessSynthesizer(),
+        description=f"{PRODUCT} {names.version}: the auditor in every account of the "
+        "organization's OUs (service-managed StackSet), its code bucket, and insights.",
+    )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return app, stack
+    return app, stack, org
 
 
 def template_bytes(template: Json) -> bytes:
@@ -172,9 +190,15 @@ def build(version: str | None = None) -> dict[str, bytes]:
     """Every file of ``dist/`` by name (pure of the file system except the inputs)."""
     code_zip = deterministic_zip(bundled_files())
     names = ReleaseNames(version or project_version(), hashlib.sha256(code_zip).hexdigest())
-    app, stack = release_app(names)
-    template: Json = app.synth().get_stack_by_name(stack.stack_name).template
-    files = {names.zip_file: code_zip, names.template_file: template_bytes(template)}
+    app, stack, org = release_app(names)
+    assembly = app.synth()
+    files = {
+        names.zip_file: code_zip,
+        names.template_file: template_bytes(assembly.get_stack_by_name(stack.stack_name).template),
+        names.org_template_file: template_bytes(
+            assembly.get_stack_by_name(org.stack_name).template
+        ),
+    }
     return {**files, SUMS_FILE: sha256sums(files)}
 
 

@@ -46,7 +46,7 @@ def _named(files: dict[str, bytes], suffix: str) -> tuple[str, bytes]:
 
 @pytest.fixture(scope="module")
 def template(files: dict[str, bytes]) -> Json:
-    _, data = _named(files, ".template.json")
+    [data] = [d for n, d in files.items() if n.endswith(".template.json") and "-org-" not in n]
     loaded: Json = json.loads(data)
     return loaded
 
@@ -64,8 +64,12 @@ def test_dist_holds_template_zip_and_sums(files: dict[str, bytes]) -> None:
     version = release.project_version()
     zip_name, code = _named(files, ".zip")
     assert zip_name == f"eks-netpol-auditor-lambda-{hashlib.sha256(code).hexdigest()}.zip"
-    assert f"eks-netpol-auditor-{version}.template.json" in files
-    assert set(files) == {zip_name, f"eks-netpol-auditor-{version}.template.json", "SHA256SUMS"}
+    assert set(files) == {
+        zip_name,
+        f"eks-netpol-auditor-{version}.template.json",
+        f"eks-netpol-auditor-org-{version}.template.json",
+        "SHA256SUMS",
+    }
 
 
 def test_sha256sums_lists_every_other_file(files: dict[str, bytes]) -> None:
@@ -77,14 +81,20 @@ def test_sha256sums_lists_every_other_file(files: dict[str, bytes]) -> None:
     assert listed == expected
 
 
-def test_template_needs_no_cdk_bootstrap(files: dict[str, bytes], template: Json) -> None:
-    _, text = _named(files, ".template.json")
-    assert "Rules" not in template  # the CheckBootstrapVersion rule
-    assert "BootstrapVersion" not in template.get("Parameters", {})
-    assert b"cdk-hnb659fds" not in text
-    assert b"AssetParameters" not in text
-    assert b"aws:cdk:path" not in text
-    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::CDK::Metadata"]
+def templates_of(files: dict[str, bytes]) -> dict[str, bytes]:
+    return {n: d for n, d in files.items() if n.endswith(".template.json")}
+
+
+def test_templates_need_no_cdk_bootstrap(files: dict[str, bytes]) -> None:
+    assert len(templates_of(files)) == 2
+    for name, text in templates_of(files).items():
+        template = json.loads(text)
+        assert "Rules" not in template, name  # the CheckBootstrapVersion rule
+        assert "BootstrapVersion" not in template.get("Parameters", {}), name
+        assert b"cdk-hnb659fds" not in text, name
+        assert b"AssetParameters" not in text, name
+        assert b"aws:cdk:path" not in text, name
+        assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::CDK::Metadata"]
 
 
 def test_function_code_comes_from_regional_bucket_parameters(
@@ -105,8 +115,10 @@ def test_function_code_comes_from_regional_bucket_parameters(
     assert "Default" not in parameters[CODE_BUCKET_PREFIX_PARAMETER]
 
 
-def test_template_is_versioned(template: Json) -> None:
-    assert template["Description"].startswith(f"eks-netpol-auditor {release.project_version()}:")
+def test_templates_are_versioned(files: dict[str, bytes]) -> None:
+    for text in templates_of(files).values():
+        description = json.loads(text)["Description"]
+        assert description.startswith(f"eks-netpol-auditor {release.project_version()}:")
 
 
 def test_zip_entries_are_normalized_and_complete(files: dict[str, bytes]) -> None:
@@ -148,10 +160,10 @@ def test_build_refuses_a_pyyaml_other_than_the_pin(monkeypatch: pytest.MonkeyPat
         release.bundled_files()
 
 
-def test_release_template_is_cfn_lint_clean(tmp_path: Path, files: dict[str, bytes]) -> None:
+def test_release_templates_are_cfn_lint_clean(tmp_path: Path, files: dict[str, bytes]) -> None:
     from cfnlint.api import ManualArgs, lint_file
 
-    name, data = _named(files, ".template.json")
-    (tmp_path / name).write_bytes(data)
-    matches = lint_file(tmp_path / name, config=ManualArgs())
-    assert not matches, [str(m) for m in matches]
+    for name, data in templates_of(files).items():
+        (tmp_path / name).write_bytes(data)
+        matches = lint_file(tmp_path / name, config=ManualArgs())
+        assert not matches, [str(m) for m in matches]

@@ -1,0 +1,74 @@
+"""Security Hub CSPM custom insights: the organization at a glance.
+
+Why: each account imports its own findings (BatchImportFindings accepts only the
+finding's own account), and the Security Hub CSPM delegated administrator sees them all
+in its aggregation region. Two insights there answer "which accounts fail" and "how many
+clusters pass": an insight has exactly one ``GroupByAttribute``
+("AWS::SecurityHub::Insight", CloudFormation Template Reference; API reference
+``Insight``). They are created only with ``CreateInsights=true``, because creating an
+insight fails where Security Hub CSPM is not enabled, and they are only useful in the
+administrator account's aggregation region.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+from aws_cdk import aws_securityhub as securityhub
+
+from eks_netpol_auditor.names import PRODUCT
+from eks_netpol_auditor.securityhub.asff import GENERATOR_ID
+from infra.org_parameters import BOOL_VALUES
+
+_Filters = securityhub.CfnInsight.AwsSecurityFindingFiltersProperty
+
+
+def _equals(value: str) -> list[securityhub.CfnInsight.StringFilterProperty]:
+    return [securityhub.CfnInsight.StringFilterProperty(comparison="EQUALS", value=value)]
+
+
+def auditor_filters(**extra: Any) -> _Filters:
+    """The auditor's current findings: our generator and product, active records."""
+    return _Filters(
+        generator_id=_equals(GENERATOR_ID),
+        product_name=_equals(PRODUCT),
+        record_state=_equals("ACTIVE"),
+        **extra,
+    )
+
+
+class OrgInsights:
+    """``CreateInsights`` and, under it, the two insights (named after the stack)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.create = CfnParameter(
+            stack,
+            "CreateInsights",
+            type="String",
+            allowed_values=BOOL_VALUES,
+            default="false",
+            description="true where this stack runs in the Security Hub CSPM administrator "
+            "account's aggregation region: adds insights over every member's findings.",
+        )
+        condition = CfnCondition(
+            stack,
+            "CreateSecurityHubInsights",
+            expression=Fn.condition_equals(self.create.value_as_string, "true"),
+        )
+        self.failed_by_account = securityhub.CfnInsight(
+            stack,
+            "FailedClustersByAccount",
+            name=Fn.sub("${AWS::StackName}: EKS clusters without network policy, by account"),
+            group_by_attribute="AwsAccountId",
+            filters=auditor_filters(compliance_status=_equals("FAILED")),
+        )
+        self.by_status = securityhub.CfnInsight(
+            stack,
+            "ClustersByComplianceStatus",
+            name=Fn.sub("${AWS::StackName}: EKS network policy, clusters by compliance status"),
+            group_by_attribute="ComplianceStatus",
+            filters=auditor_filters(),
+        )
+        for insight in (self.failed_by_account, self.by_status):
+            insight.cfn_options.condition = condition

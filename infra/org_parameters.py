@@ -1,0 +1,245 @@
+"""Parameters of the organization stack, and the auditor parameters it passes through.
+
+Why: the organization is steered the way a single account is, with parameters; the
+auditor's own parameters are mirrored from the auditor stack object (type, default,
+allowed values and description), so the two templates cannot drift apart. The
+StackSets operation preferences are parameters because the right concurrency and
+failure tolerance depend on the size of the organization. Reference:
+"AWS::CloudFormation::StackSet" and its "OperationPreferences", "AutoDeployment" and
+"StackInstances" properties (CloudFormation Template Reference).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+
+from infra.release_code import BUCKET_PREFIX_PATTERN, CODE_BUCKET_PREFIX_PARAMETER
+
+BOOL_VALUES = ["true", "false"]
+# The auditor's AutoRemediate parameter: the one a per-OU override switches on.
+AUTO_REMEDIATE_PARAMETER = "AutoRemediate"
+# Organization ids: "o-" followed by 10 to 32 lower-case letters or digits
+# (AWS Organizations API reference, Organization.Id).
+ORG_ID_PATTERN = r"^o-[a-z0-9]{10,32}$"
+# An OU or root id (API reference DeploymentTargets.OrganizationalUnitIds), and a comma
+# list of them. Strings rather than CommaDelimitedList, so that CloudFormation rejects a
+# malformed id at the parameter, and "empty" is a plain Equals condition.
+_OU_ID = r"(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})"
+OU_LIST_PATTERN = rf"^{_OU_ID}(,{_OU_ID})*$"
+
+
+def auditor_parameters(auditor: Stack) -> list[CfnParameter]:
+    """The auditor's parameters a StackSet passes through, in template order.
+
+    Left out: SSM-typed parameters (each target account resolves them itself) and the
+    code bucket prefix (the organization stack supplies its own bucket).
+    """
+    return [
+        child
+        for child in auditor.node.children
+        if isinstance(child, CfnParameter)
+        and not child.type.startswith("AWS::SSM::Parameter::Value")
+        and child.node.id != CODE_BUCKET_PREFIX_PARAMETER
+    ]
+
+
+def mirror_parameter(stack: Stack, source: CfnParameter) -> CfnParameter:
+    """The same parameter (name, type, constraints, default) in ``stack``."""
+    return CfnParameter(
+        stack,
+        source.node.id,
+        type=source.type,
+        default=source.default,
+        allowed_values=source.allowed_values,
+        allowed_pattern=source.allowed_pattern,
+        constraint_description=source.constraint_description,
+        min_value=source.min_value,
+        max_value=source.max_value,
+        no_echo=True if source.no_echo else None,
+        description=f"Auditor setting, passed to every account. {source.description or ''}",
+    )
+
+
+class OrgParameters:
+    """Targets, operation preferences, code bucket and the auditor's pass-through settings.
+
+    Created directly in the stack's scope so logical ids are the names users type.
+    """
+
+    def __init__(self, stack: Stack, auditor: Stack, template_key: str) -> None:
+        self._targets(stack)
+        self._operations(stack)
+        self._code(stack, template_key)
+        self.passthrough = [mirror_parameter(stack, p) for p in auditor_parameters(auditor)]
+        self._conditions(stack)
+
+    def _targets(self, stack: Stack) -> None:
+        self.target_ous = CfnParameter(
+            stack,
+            "TargetOuIds",
+            type="String",
+            allowed_pattern=OU_LIST_PATTERN,
+            constraint_description="comma-separated OU ids (ou-...) or the root id (r-...), "
+            "no spaces.",
+            description="Organizational units (ou-...) or the root (r-...) whose accounts get "
+            "the auditor, with AutoRemediate as set below. Accounts that join them later get "
+            "it too (automatic deployment). Must not overlap or nest with RemediationOuIds.",
+        )
+        self.remediation_ous = CfnParameter(
+            stack,
+            "RemediationOuIds",
+            type="String",
+            default="",
+            allowed_pattern=f"^$|{OU_LIST_PATTERN}",
+            constraint_description="empty, or comma-separated OU ids (ou-...), no spaces.",
+            description="Organizational units whose accounts get the auditor with "
+            "AutoRemediate=true (a parameter override on their stack instances). Empty = none. "
+            "Must not overlap or nest with TargetOuIds.",
+        )
+        self.organization_id = CfnParameter(
+            stack,
+            "OrganizationId",
+            type="String",
+            allowed_pattern=ORG_ID_PATTERN,
+            constraint_description="an AWS Organizations id such as o-a1b2c3d4e5.",
+            description="Your organization's id: only its accounts may read the code bucket.",
+        )
+        self.call_as = CfnParameter(
+            stack,
+            "CallAs",
+            type="String",
+            allowed_values=["SELF", "DELEGATED_ADMIN"],
+            default="SELF",
+            description="SELF in the management account, DELEGATED_ADMIN in an account "
+            "registered as a CloudFormation StackSets delegated administrator.",
+        )
+        self.stack_set_name = CfnParameter(
+            stack,
+            "StackSetName",
+            type="String",
+            default="eks-netpol-auditor",
+            allowed_pattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,127}$",
+            description="Name of the StackSet that deploys the auditor.",
+        )
+        self.retain_stacks = CfnParameter(
+            stack,
+            "RetainStacksOnAccountRemoval",
+            type="String",
+            allowed_values=BOOL_VALUES,
+            default="false",
+            description="true = keep the auditor in an account that leaves the target OUs; "
+            "false = delete it.",
+        )
+        self.deploy_auditors = CfnParameter(
+            stack,
+            "DeployAuditors",
+            type="String",
+            allowed_values=BOOL_VALUES,
+            default="true",
+            description="false = create only the code bucket (first deployment: upload the "
+            "release, then update with true).",
+        )
+
+    def _operations(self, stack: Stack) -> None:
+        self.max_concurrent_percentage = CfnParameter(
+            stack,
+            "MaxConcurrentPercentage",
+            type="Number",
+            default=25,
+            min_value=1,
+            max_value=100,
+            description="Percentage of accounts per region deployed at the same time "
+            "(with MaxConcurrentBy=Percentage).",
+        )
+        self.max_concurrent_count = CfnParameter(
+            stack,
+            "MaxConcurrentCount",
+            type="Number",
+            default=1,
+            min_value=1,
+            description="Number of accounts per region deployed at the same time "
+            "(with MaxConcurrentBy=Count).",
+        )
+        # StackSets takes a count or a percentage, never both ("OperationPreferences").
+        self.max_concurrent_by = CfnParameter(
+            stack,
+            "MaxConcurrentBy",
+            type="String",
+            allowed_values=["Percentage", "Count"],
+            default="Percentage",
+            description="Which of MaxConcurrentPercentage and MaxConcurrentCount applies.",
+        )
+        self.failure_tolerance_percentage = CfnParameter(
+            stack,
+            "FailureTolerancePercentage",
+            type="Number",
+            default=10,
+            min_value=0,
+            max_value=100,
+            description="Percentage of accounts per region that may fail before StackSets "
+            "stops the operation in that region.",
+        )
+        self.region_concurrency = CfnParameter(
+            stack,
+            "RegionConcurrencyType",
+            type="String",
+            allowed_values=["SEQUENTIAL", "PARALLEL"],
+            default="PARALLEL",
+            description="Deploy regions one at a time or in parallel.",
+        )
+        self.concurrency_mode = CfnParameter(
+            stack,
+            "ConcurrencyMode",
+            type="String",
+            allowed_values=["STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"],
+            default="STRICT_FAILURE_TOLERANCE",
+            description="STRICT lowers concurrency as failures occur; SOFT keeps it.",
+        )
+
+    def _code(self, stack: Stack, template_key: str) -> None:
+        self.existing_prefix = CfnParameter(
+            stack,
+            "ExistingCodeBucketPrefix",
+            type="String",
+            default="",
+            allowed_pattern=f"^$|{BUCKET_PREFIX_PATTERN}",
+            description="Prefix of existing code buckets (<prefix>-<region>) holding the "
+            "release. Empty = create the bucket eks-netpol-auditor-<account>-<region> here.",
+        )
+        self.template_key = CfnParameter(
+            stack,
+            "TemplateKey",
+            type="String",
+            default=template_key,
+            allowed_pattern=r"^[A-Za-z0-9!_.*'()/-]+\.template\.json$",
+            description="S3 key of the auditor template (default: this release's).",
+        )
+
+    @staticmethod
+    def ou_list(parameter: CfnParameter) -> list[str]:
+        """The OU ids of a comma-list parameter (Fn::Split)."""
+        return Fn.split(",", parameter.value_as_string)
+
+    def _conditions(self, stack: Stack) -> None:
+        self.create_bucket = CfnCondition(
+            stack,
+            "CreateCodeBucket",
+            expression=Fn.condition_equals(self.existing_prefix.value_as_string, ""),
+        )
+        self.deploy = CfnCondition(
+            stack,
+            "DeployAuditorStackSet",
+            expression=Fn.condition_equals(self.deploy_auditors.value_as_string, "true"),
+        )
+        self.has_remediation_ous = CfnCondition(
+            stack,
+            "HasRemediationOus",
+            expression=Fn.condition_not(
+                Fn.condition_equals(self.remediation_ous.value_as_string, "")
+            ),
+        )
+        self.use_max_count = CfnCondition(
+            stack,
+            "UseMaxConcurrentCount",
+            expression=Fn.condition_equals(self.max_concurrent_by.value_as_string, "Count"),
+        )
