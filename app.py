@@ -71,11 +71,17 @@ def build_app(outdir: str | None = None, context: Mapping[str, Any] | None = Non
             home_region=home,
             env=cdk.Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=region),
         )
+    add_policy_plugins(app)
+    return app
+
+
+def add_policy_plugins(app: cdk.App) -> None:
+    """cdk-nag's AwsSolutions pack and cfn-guard: on every app that ships a template
+    (this one and the release's, ``infra.release``)."""
     # CfnGuardValidator 0.0.62 implements the Beta1 plugin interface, which
     # add_plugins accepts at run time; its generated type differs only in name.
     guard: Any = CfnGuardValidator()
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), guard)
-    return app
 
 
 if __name__ == "__main__":

@@ -34,8 +34,8 @@ from typing import Any
 
 import aws_cdk as cdk
 import yaml
-from cdk_nag import AwsSolutionsChecks
 
+from app import add_policy_plugins
 from eks_netpol_auditor.names import PRODUCT
 from infra.app_context import load_cdk_json_context
 from infra.bundling import LocalPythonBundler
@@ -140,7 +140,7 @@ class ReleaseNames:
 def release_app(
     names: ReleaseNames,
 ) -> tuple[cdk.App, EksNetpolAuditorStack, EksNetpolAuditorOrgStack]:
-    """The app of the release: same feature flags and cdk-nag plugin as ``app.py``.
+    """The app of the release: same feature flags and policy plugins as ``app.py``.
 
     Path metadata, version reporting and analytics are off: they would put CDK's
     construct paths and a metadata resource into a template meant for other tools.
@@ -169,7 +169,7 @@ def release_app(
         description=f"{PRODUCT} {names.version}: the auditor in every account of the "
         "organization's OUs (service-managed StackSet), its code bucket, and insights.",
     )
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    add_policy_plugins(app)
     return app, stack, org
 
 

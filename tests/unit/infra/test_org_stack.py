@@ -162,6 +162,10 @@ def test_bucket_encrypted_private_and_retained(org: Json) -> None:
         "RestrictPublicBuckets": True,
     }
     assert bucket["DeletionPolicy"] == "Retain"
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    [rule] = props["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
+    assert rule["Status"] == "Enabled"
 
 
 def test_call_as_and_operation_preferences_are_parameters(org: Json) -> None:
