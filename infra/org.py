@@ -30,6 +30,7 @@ from constructs import Construct
 
 from eks_netpol_auditor.names import PRODUCT
 from infra.org_bucket import OrgCodeBucket
+from infra.org_forwarder import HOME_REGION_PARAMETER, ForwarderParameters
 from infra.org_insights import OrgInsights
 from infra.org_parameters import AUTO_REMEDIATE_PARAMETER, OrgParameters
 from infra.release_code import CODE_BUCKET_PREFIX_PARAMETER
@@ -47,14 +48,19 @@ class EksNetpolAuditorOrgStack(Stack):
         *,
         auditor: Stack,
         template_key: str,
+        forwarder_template_key: str | None = None,
         **kwargs: Any,
     ) -> None:
         """``auditor`` is the release's auditor stack (its parameters are passed through);
-        ``template_key`` the S3 key of its template in this release."""
+        ``template_key`` the S3 key of its template in this release, and
+        ``forwarder_template_key`` that of the event forwarder (a second StackSet)."""
         super().__init__(scope, construct_id, **kwargs)
         self.params = OrgParameters(self, auditor, template_key)
         self.code_bucket = OrgCodeBucket(self, "CodeBucket", self.params)
-        self.stack_set = self._stack_set()
+        self.stack_set = self._auditor_stack_set()
+        self.forwarder_stack_set = (
+            self._forwarder_stack_set(forwarder_template_key) if forwarder_template_key else None
+        )
         self.insights = OrgInsights(self)
         CfnOutput(
             self,
@@ -64,15 +70,17 @@ class EksNetpolAuditorOrgStack(Stack):
         )
 
     @staticmethod
-    def _instances(ous: list[str], overrides: dict[str, str] | None = None) -> dict[str, Any]:
-        """One stack-instances group: these OUs, the home region, optional overrides.
+    def _instances(
+        ous: list[str], regions: list[str], overrides: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One stack-instances group: these OUs and regions, optional overrides.
 
         Raw CloudFormation (PascalCase), because one group sits inside Fn::If where CDK
         does not convert property structs.
         """
         group: dict[str, Any] = {
             "DeploymentTargets": {"OrganizationalUnitIds": ous},
-            "Regions": [Aws.REGION],
+            "Regions": regions,
         }
         if overrides:
             group["ParameterOverrides"] = [
@@ -80,20 +88,60 @@ class EksNetpolAuditorOrgStack(Stack):
             ]
         return group
 
-    def _stack_set(self) -> cfn.CfnStackSet:
+    def _auditor_stack_set(self) -> cfn.CfnStackSet:
+        """The auditor in the home region of every account of both OU lists."""
+        params = self.params
+        return self._stack_set(
+            "AuditorStackSet",
+            name=params.stack_set_name.value_as_string,
+            description=f"{PRODUCT}: audits EKS network policy in every account of the OUs",
+            parameters={
+                **{p.node.id: p.value_as_string for p in params.passthrough},
+                CODE_BUCKET_PREFIX_PARAMETER: self.code_bucket.prefix,
+            },
+            regions=[Aws.REGION],
+            template_key=params.template_key.value_as_string,
+            remediation_overrides={AUTO_REMEDIATE_PARAMETER: "true"},
+        )
+
+    def _forwarder_stack_set(self, template_key: str) -> cfn.CfnStackSet:
+        """The event forwarder in ``ForwarderRegions`` of every account of both OU lists."""
+        forwarder = ForwarderParameters(self, self.params, template_key)
+        stack_set = self._stack_set(
+            "ForwarderStackSet",
+            name=Fn.join("-", [self.params.stack_set_name.value_as_string, "forwarder"]),
+            description=f"{PRODUCT}: forwards EKS change events to the auditor's home region",
+            parameters={HOME_REGION_PARAMETER: Aws.REGION},
+            regions=forwarder.region_list(),
+            template_key=forwarder.template_key.value_as_string,
+            remediation_overrides=None,
+        )
+        stack_set.cfn_options.condition = forwarder.deploy
+        return stack_set
+
+    def _stack_set(
+        self,
+        construct_id: str,
+        *,
+        name: str,
+        description: str,
+        parameters: dict[str, str],
+        regions: list[str],
+        template_key: str,
+        remediation_overrides: dict[str, str] | None,
+    ) -> cfn.CfnStackSet:
+        """A service-managed, auto-deployed StackSet over TargetOuIds and RemediationOuIds."""
         params = self.params
         remediation_group = Fn.condition_if(
             params.has_remediation_ous.logical_id,
-            self._instances(
-                params.ou_list(params.remediation_ous), {AUTO_REMEDIATE_PARAMETER: "true"}
-            ),
+            self._instances(params.ou_list(params.remediation_ous), regions, remediation_overrides),
             Aws.NO_VALUE,
         )
         stack_set = cfn.CfnStackSet(
             self,
-            "AuditorStackSet",
-            stack_set_name=params.stack_set_name.value_as_string,
-            description=f"{PRODUCT}: audits EKS network policy in every account of the OUs",
+            construct_id,
+            stack_set_name=name,
+            description=description,
             permission_model="SERVICE_MANAGED",
             auto_deployment=cfn.CfnStackSet.AutoDeploymentProperty(
                 enabled=True,
@@ -105,31 +153,23 @@ class EksNetpolAuditorOrgStack(Stack):
             managed_execution={"Active": True},
             operation_preferences=self._operation_preferences(),
             parameters=[
-                *[
-                    cfn.CfnStackSet.ParameterProperty(
-                        parameter_key=p.node.id, parameter_value=p.value_as_string
-                    )
-                    for p in params.passthrough
-                ],
-                cfn.CfnStackSet.ParameterProperty(
-                    parameter_key=CODE_BUCKET_PREFIX_PARAMETER,
-                    parameter_value=self.code_bucket.prefix,
-                ),
+                cfn.CfnStackSet.ParameterProperty(parameter_key=key, parameter_value=value)
+                for key, value in parameters.items()
             ],
-            template_url=self.code_bucket.object_url(params.template_key.value_as_string),
+            template_url=self.code_bucket.object_url(template_key),
         )
         stack_set.add_property_override(
             "StackInstancesGroup",
-            [self._instances(params.ou_list(params.target_ous)), remediation_group],
+            [self._instances(params.ou_list(params.target_ous), regions), remediation_group],
         )
         stack_set.cfn_options.condition = params.deploy
-        # CDK's schema check resolves Fn::Split of RemediationOuIds' empty default without
-        # evaluating HasRemediationOus, under which that group does not exist; cfn-lint
-        # (make release) evaluates the condition and passes.
+        # CDK's schema check resolves Fn::Split of an empty parameter default without
+        # evaluating the condition under which that list is used; cfn-lint (make release)
+        # evaluates conditions and passes.
         Validations.of(stack_set).acknowledge(
             Acknowledgment(
                 id="CloudFormation-Validate::F3031",
-                reason="The remediation OU group exists only when RemediationOuIds is set.",
+                reason="Lists split from empty defaults exist only under their conditions.",
             )
         )
         return stack_set

@@ -12,8 +12,10 @@ be the pinned version.
 Layout (``aws s3 cp dist/ s3://PREFIX-REGION/eks-netpol-auditor/VERSION/ --recursive``):
 
 * ``eks-netpol-auditor-VERSION.template.json``: the auditor stack;
+* ``eks-netpol-auditor-forwarder-VERSION.template.json``: the event forwarder
+  (``infra.forwarder``) for every audited region other than the home region;
 * ``eks-netpol-auditor-org-VERSION.template.json``: the organization stack
-  (``infra.org``), whose StackSet deploys the auditor template above;
+  (``infra.org``), whose StackSets deploy the two templates above;
 * ``eks-netpol-auditor-lambda-SHA256.zip``: the function's code, named by its content;
 * ``SHA256SUMS``: ``sha256sum -c`` format.
 """
@@ -30,7 +32,7 @@ import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import aws_cdk as cdk
 import yaml
@@ -39,11 +41,13 @@ from app import add_policy_plugins
 from eks_netpol_auditor.names import PRODUCT
 from infra.app_context import load_cdk_json_context
 from infra.bundling import LocalPythonBundler
+from infra.forwarder import EventForwarderStack
 from infra.org import ORG_STACK_NAME, EksNetpolAuditorOrgStack
 from infra.release_code import CodeFromParameters
 from infra.stack import LAMBDA_DIR, REPO_ROOT, EksNetpolAuditorStack
 
 AUDITOR_STACK_NAME = "EksNetpolAuditor"
+FORWARDER_STACK_NAME = "EksNetpolAuditorForwarder"
 SUMS_FILE = "SHA256SUMS"
 # The earliest timestamp a zip entry can carry (MS-DOS epoch): nothing of the build
 # machine's clock reaches the artifact.
@@ -129,6 +133,14 @@ class ReleaseNames:
         return f"{PRODUCT}-org-{self.version}.template.json"
 
     @property
+    def forwarder_template_file(self) -> str:
+        return f"{PRODUCT}-forwarder-{self.version}.template.json"
+
+    @property
+    def forwarder_template_key(self) -> str:
+        return self.key_prefix + self.forwarder_template_file
+
+    @property
     def code_key(self) -> str:
         return self.key_prefix + self.zip_file
 
@@ -137,9 +149,16 @@ class ReleaseNames:
         return self.key_prefix + self.template_file
 
 
-def release_app(
-    names: ReleaseNames,
-) -> tuple[cdk.App, EksNetpolAuditorStack, EksNetpolAuditorOrgStack]:
+class ReleaseApp(NamedTuple):
+    """The release's app and its three stacks."""
+
+    app: cdk.App
+    auditor: EksNetpolAuditorStack
+    forwarder: EventForwarderStack
+    org: EksNetpolAuditorOrgStack
+
+
+def release_app(names: ReleaseNames) -> ReleaseApp:
     """The app of the release: same feature flags and policy plugins as ``app.py``.
 
     Path metadata, version reporting and analytics are off: they would put CDK's
@@ -160,17 +179,25 @@ def release_app(
         "(CIS EKS 5.4.4) in every region, publishes ASFF findings to Security Hub, "
         "optional remediation.",
     )
+    forwarder = EventForwarderStack(
+        app,
+        FORWARDER_STACK_NAME,
+        synthesizer=cdk.BootstraplessSynthesizer(),
+        description=f"{PRODUCT} {names.version}: forwards EKS change events of this region "
+        "to the auditor's event bus in the home region.",
+    )
     org = EksNetpolAuditorOrgStack(
         app,
         ORG_STACK_NAME,
         auditor=stack,
         template_key=names.template_key,
+        forwarder_template_key=names.forwarder_template_key,
         synthesizer=cdk.BootstraplessSynthesizer(),
         description=f"{PRODUCT} {names.version}: the auditor in every account of the "
         "organization's OUs (service-managed StackSet), its code bucket, and insights.",
     )
     add_policy_plugins(app)
-    return app, stack, org
+    return ReleaseApp(app, stack, forwarder, org)
 
 
 def template_bytes(template: Json) -> bytes:
@@ -190,14 +217,17 @@ def build(version: str | None = None) -> dict[str, bytes]:
     """Every file of ``dist/`` by name (pure of the file system except the inputs)."""
     code_zip = deterministic_zip(bundled_files())
     names = ReleaseNames(version or project_version(), hashlib.sha256(code_zip).hexdigest())
-    app, stack, org = release_app(names)
-    assembly = app.synth()
+    release = release_app(names)
+    assembly = release.app.synth()
+
+    def template(stack: cdk.Stack) -> bytes:
+        return template_bytes(assembly.get_stack_by_name(stack.stack_name).template)
+
     files = {
         names.zip_file: code_zip,
-        names.template_file: template_bytes(assembly.get_stack_by_name(stack.stack_name).template),
-        names.org_template_file: template_bytes(
-            assembly.get_stack_by_name(org.stack_name).template
-        ),
+        names.template_file: template(release.auditor),
+        names.forwarder_template_file: template(release.forwarder),
+        names.org_template_file: template(release.org),
     }
     return {**files, SUMS_FILE: sha256sums(files)}
 

@@ -73,6 +73,10 @@ class Deployment:
             if key == "Fn::Equals":
                 left, right = (self.resolve(a) for a in arg)
                 return left == right
+            if key == "Fn::And":
+                return all(self.resolve(a) for a in arg)
+            if key == "Fn::Or":
+                return any(self.resolve(a) for a in arg)
             if key == "Fn::Not":
                 return not self.resolve(arg[0])
             if key == "Fn::Join":

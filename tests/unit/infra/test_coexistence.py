@@ -75,7 +75,7 @@ def physical_names(template: Json, stack_name: str, values: dict[str, str]) -> l
 
 @pytest.fixture(scope="module")
 def release_templates() -> tuple[Json, Json]:
-    app, auditor, org = release.release_app(NAMES)
+    app, auditor, _, org = release.release_app(NAMES)
     assembly = app.synth()
     return (
         assembly.get_stack_by_name(auditor.stack_name).template,

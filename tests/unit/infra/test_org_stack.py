@@ -32,14 +32,21 @@ BASE = {"TargetOuIds": f"{OU_A},{OU_B}", "OrganizationId": ORG_ID}
 
 
 @pytest.fixture(scope="module")
-def templates() -> tuple[Json, Json]:
-    """(auditor template, org template) of one release app."""
-    app, auditor, org = release.release_app(NAMES)
-    assembly = app.synth()  # the cdk-nag plugin raises here on any finding
+def all_templates() -> tuple[Json, Json, Json]:
+    """(auditor, forwarder, org) templates of one release app."""
+    app, auditor, forwarder, org = release.release_app(NAMES)
+    assembly = app.synth()  # the cdk-nag and cfn-guard plugins raise here on any finding
     return (
         assembly.get_stack_by_name(auditor.stack_name).template,
+        assembly.get_stack_by_name(forwarder.stack_name).template,
         assembly.get_stack_by_name(org.stack_name).template,
     )
+
+
+@pytest.fixture(scope="module")
+def templates(all_templates: tuple[Json, Json, Json]) -> tuple[Json, Json]:
+    """(auditor template, org template)."""
+    return all_templates[0], all_templates[2]
 
 
 @pytest.fixture(scope="module")
@@ -51,13 +58,8 @@ def deploy(org: Json, **parameters: str) -> dict[str, Json]:
     return Deployment(org, {**BASE, **parameters}, stack_name="EksNetpolAuditorOrg").resources()
 
 
-def stack_set(org: Json, **parameters: str) -> Json:
-    [resource] = [
-        r
-        for r in deploy(org, **parameters).values()
-        if r["Type"] == "AWS::CloudFormation::StackSet"
-    ]
-    properties: Json = resource["Properties"]
+def stack_set(org: Json, logical_id: str = "AuditorStackSet", **parameters: str) -> Json:
+    properties: Json = deploy(org, **parameters)[logical_id]["Properties"]
     return properties
 
 
@@ -207,6 +209,43 @@ def test_insights_group_auditor_findings_by_account_and_status(org: Json) -> Non
     assert by_account["Filters"]["ComplianceStatus"] == [
         {"Comparison": "EQUALS", "Value": "FAILED"}
     ]
+
+
+def test_forwarders_only_when_regions_are_given(org: Json) -> None:
+    assert "ForwarderStackSet" not in deploy(org)
+    assert "ForwarderStackSet" not in deploy(
+        org, ForwarderRegions="us-west-2", DeployAuditors="false"
+    )
+    assert "ForwarderStackSet" in deploy(org, ForwarderRegions="us-west-2")
+
+
+def test_forwarders_go_to_every_account_and_region_given(org: Json) -> None:
+    props = stack_set(
+        org, "ForwarderStackSet", ForwarderRegions="us-west-2,ap-south-1", RemediationOuIds=OU_R
+    )
+    assert props["PermissionModel"] == "SERVICE_MANAGED"
+    assert props["AutoDeployment"]["Enabled"] is True
+    assert props["StackSetName"] == "eks-netpol-auditor-forwarder"
+    assert props["StackInstancesGroup"] == [
+        {
+            "DeploymentTargets": {"OrganizationalUnitIds": [OU_A, OU_B]},
+            "Regions": ["us-west-2", "ap-south-1"],
+        },
+        {
+            "DeploymentTargets": {"OrganizationalUnitIds": [OU_R]},
+            "Regions": ["us-west-2", "ap-south-1"],
+        },
+    ]
+    assert props["Parameters"] == [{"ParameterKey": "HomeRegion", "ParameterValue": "eu-west-1"}]
+    assert props["TemplateURL"].endswith(f"/{NAMES.forwarder_template_key}")
+
+
+def test_forwarder_parameters_are_exactly_the_templates(
+    all_templates: tuple[Json, Json, Json],
+) -> None:
+    _, forwarder, org = all_templates
+    props = stack_set(org, "ForwarderStackSet", ForwarderRegions="us-west-2")
+    assert {p["ParameterKey"] for p in props["Parameters"]} == set(forwarder["Parameters"])
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,11 @@ def _named(files: dict[str, bytes], suffix: str) -> tuple[str, bytes]:
 
 @pytest.fixture(scope="module")
 def template(files: dict[str, bytes]) -> Json:
-    [data] = [d for n, d in files.items() if n.endswith(".template.json") and "-org-" not in n]
+    [data] = [
+        d
+        for n, d in files.items()
+        if n == f"eks-netpol-auditor-{release.project_version()}.template.json"
+    ]
     loaded: Json = json.loads(data)
     return loaded
 
@@ -67,6 +71,7 @@ def test_dist_holds_template_zip_and_sums(files: dict[str, bytes]) -> None:
     assert set(files) == {
         zip_name,
         f"eks-netpol-auditor-{version}.template.json",
+        f"eks-netpol-auditor-forwarder-{version}.template.json",
         f"eks-netpol-auditor-org-{version}.template.json",
         "SHA256SUMS",
     }
@@ -86,7 +91,7 @@ def templates_of(files: dict[str, bytes]) -> dict[str, bytes]:
 
 
 def test_templates_need_no_cdk_bootstrap(files: dict[str, bytes]) -> None:
-    assert len(templates_of(files)) == 2
+    assert len(templates_of(files)) == 3
     for name, text in templates_of(files).items():
         template = json.loads(text)
         assert "Rules" not in template, name  # the CheckBootstrapVersion rule

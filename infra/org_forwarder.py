@@ -1,0 +1,55 @@
+"""The forwarder StackSet's parameters: which regions forward EKS events home.
+
+Why: EventBridge delivers an EKS event only in its own region, and the auditor runs in
+one home region, so every other audited region of every account needs the forwarder
+stack (``infra.forwarder``, a rule whose target is the home region's event bus).
+StackSets deploys it to ``ForwarderRegions`` of the same OUs as the auditor. The home
+region itself is left out: the auditor stack forwards its own region already.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+
+from infra.org_parameters import OrgParameters
+from infra.parameters import REGION_PATTERN
+
+# The forwarder template's one parameter (infra.forwarder.EventForwarderStack).
+HOME_REGION_PARAMETER = "HomeRegion"
+
+
+class ForwarderParameters:
+    """``ForwarderRegions``, ``ForwarderTemplateKey`` and the condition to deploy them."""
+
+    def __init__(self, stack: Stack, params: OrgParameters, template_key: str) -> None:
+        self.regions = CfnParameter(
+            stack,
+            "ForwarderRegions",
+            type="String",
+            default="",
+            allowed_pattern=rf"^$|^{REGION_PATTERN}(,{REGION_PATTERN})*$",
+            constraint_description="empty, or comma-separated region names, no spaces.",
+            description="Audited regions other than this (home) region: each account of "
+            "the OUs gets the event forwarder there, so EKS changes reach the auditor within "
+            "minutes. Empty = no forwarders (the schedule still audits every region).",
+        )
+        self.template_key = CfnParameter(
+            stack,
+            "ForwarderTemplateKey",
+            type="String",
+            default=template_key,
+            allowed_pattern=r"^[A-Za-z0-9!_.*'()/-]+\.template\.json$",
+            description="S3 key of the forwarder template (default: this release's).",
+        )
+        self.deploy = CfnCondition(
+            stack,
+            "DeployForwarderStackSet",
+            expression=Fn.condition_and(
+                Fn.condition_equals(params.deploy_auditors.value_as_string, "true"),
+                Fn.condition_not(Fn.condition_equals(self.regions.value_as_string, "")),
+            ),
+        )
+
+    def region_list(self) -> list[str]:
+        """The forwarder regions (Fn::Split)."""
+        return Fn.split(",", self.regions.value_as_string)
