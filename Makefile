@@ -37,6 +37,18 @@ test: lint typecheck unit
 demo: install
 	$(BIN)/python -m sandbox.demo
 
+# The local AWS sandbox with the demo clusters, in the foreground until Ctrl-C. The lines it
+# prints first point a shell's AWS CLI and eks-netpol-audit at it (loopback only).
+SANDBOX_PORT ?= 4566
+sandbox: install
+	@echo "# Paste into another shell to point eks-netpol-audit (and the AWS CLI) at the sandbox:"
+	@$(BIN)/python -c 'import os, shlex, sys; from sandbox.environment import sandbox_overrides; \
+	    set_, unset = sandbox_overrides(sys.argv[1], os.environ); \
+	    print("unset " + " ".join(unset)); \
+	    [print(f"export {k}={shlex.quote(v)}") for k, v in set_.items()]' http://127.0.0.1:$(SANDBOX_PORT)
+	@echo "# then: eks-netpol-audit scan   (Ctrl-C here stops the sandbox)"
+	@$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --seed demo > /dev/null
+
 synth: install
 	rm -rf cdk.out
 	CDK_OUTDIR=cdk.out $(BIN)/python app.py

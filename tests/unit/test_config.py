@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
+from eks_netpol_auditor import __version__, cli
 from eks_netpol_auditor.config import ConfigError, Settings, parse_statuses, settings_from_env
 from eks_netpol_auditor.model import ComplianceStatus
 from eks_netpol_auditor.names import Env
@@ -103,3 +107,22 @@ def test_statuses_are_repeatable_comma_lists_in_any_case() -> None:
     assert parse_statuses("--status", []) == frozenset()
     with pytest.raises(ConfigError, match="--status: unknown status 'OK'"):
         parse_statuses("--status", ["OK"])
+
+
+def test_the_version_has_one_home_and_a_changelog_entry(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """pyproject reads __version__ (dynamic), --version prints it, CHANGELOG has it."""
+    root = Path(__file__).resolve().parents[2]
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    assert "version" not in pyproject["project"]
+    assert "version" in pyproject["project"]["dynamic"]
+    attr = pyproject["tool"]["setuptools"]["dynamic"]["version"]["attr"]
+    assert attr == "eks_netpol_auditor.__version__"
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"eks-netpol-audit {__version__}\n"
+    changelog = (root / "CHANGELOG.md").read_text()
+    assert "## [Unreleased]" in changelog
+    assert f"## [{__version__}] - " in changelog
+    assert "Apache License" in (root / "LICENSE").read_text()[:200]
+    assert pyproject["project"]["license"] == "Apache-2.0"
