@@ -25,9 +25,20 @@ from botocore.parsers import ResponseParserError
 from . import __version__
 from .audit import AuditAborted, run_audit
 from .aws import describe_error
-from .config import ConfigError, Override, Settings, parse_statuses, settings_from_env
+from .config import (
+    ConfigError,
+    Override,
+    Settings,
+    home_region_from,
+    parse_region,
+    parse_statuses,
+    settings_from_env,
+)
 from .model import AuditResult, ComplianceStatus
 from .names import PRODUCT, Env
+from .report.command import ReportUnavailable, run_report
+from .report.render import render_csv as render_report_csv
+from .report.render import render_table as render_report_table
 from .scan_output import interrupted_text, progress_text, render_table, to_json
 from .setup_errors import explain_setup_error
 
@@ -137,6 +148,38 @@ def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
     )
 
 
+def _add_report(commands: argparse._SubParsersAction[_Parser]) -> None:
+    report = commands.add_parser(
+        "report",
+        help="the organization's findings from the Security Hub CSPM administrator (read-only)",
+        description="Every member account's auditor findings, read with the Security Hub "
+        "CSPM administrator's credentials in the aggregation region: one row per account, "
+        "region and cluster, totals per account and per reason. Members without any auditor "
+        "finding are listed as 'no auditor findings'. Read-only.",
+        epilog=EXIT_CODES.replace(
+            "bad usage or configuration (AWS profile, config file, SSO login, endpoint)",
+            "bad usage or configuration",
+        ).replace(
+            "a region, a cluster or the account could not be read, and nothing FAILED",
+            "Security Hub could not be read, a member has no auditor findings, or a cluster "
+            "could not be evaluated; nothing FAILED",
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument(
+        "--region", help="the aggregation region (default: AWS_REGION or the profile's region)"
+    )
+    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    report.add_argument(
+        "--status",
+        action="append",
+        default=[],
+        metavar="STATUS",
+        help="show only rows with this status; repeatable or a comma list; totals and the "
+        "exit code still cover every finding",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
@@ -146,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     _add_scan(commands)
+    _add_report(commands)
     return parser
 
 
@@ -250,6 +294,20 @@ def _scan(args: argparse.Namespace) -> int:
     return result.exit_code()
 
 
+def _report(args: argparse.Namespace) -> int:
+    statuses = parse_statuses("--status", args.status)
+    region = parse_region("--region", args.region) if args.region else home_region_from(os.environ)
+    report = run_report(region, frozenset(status.value for status in statuses))
+    if args.format == "json":
+        json.dump(report.to_json(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif args.format == "csv":
+        render_report_csv(report, sys.stdout)
+    else:
+        render_report_table(report, sys.stdout)
+    return report.exit_code()
+
+
 def _print_result(result: AuditResult, output: str, statuses: frozenset[ComplianceStatus]) -> None:
     if output == "json":
         json.dump(to_json(result, statuses), sys.stdout, indent=2)
@@ -266,9 +324,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:  # usage errors, --help and --version: return, don't raise
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
-        return _scan(args)
+        return _report(args) if args.command == "report" else _scan(args)
     except ConfigError as error:
         return _fail(str(error), EXIT_USAGE)
+    except ReportUnavailable as error:
+        return _fail(str(error), EXIT_INCOMPLETE)
     except AuditAborted as error:
         cause = error.__cause__
         explained = explain_setup_error(cause, os.environ) if cause else None

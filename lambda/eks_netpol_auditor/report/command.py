@@ -1,0 +1,45 @@
+"""`eks-netpol-audit report`, the shell: identify the caller, list its members, read the
+findings, hand them to the pure `aggregate`. A ClientError becomes `ReportUnavailable`
+(exit 3, one line); the CLI maps local setup mistakes to exit 2 as for scan."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from botocore.exceptions import ClientError
+
+from ..aws import AwsClients, describe_error, error_code
+from ..discovery import caller_identity
+from .aggregate import Report, build_report
+from .read import auditor_findings, member_accounts
+
+NOT_ENABLED = "InvalidAccessException"  # API reference, common to Security Hub operations
+
+
+class ReportUnavailable(RuntimeError):
+    """Security Hub could not be read; the message says why and is one line."""
+
+
+def run_report(
+    region: str, statuses: Collection[str] = (), clients: AwsClients | None = None
+) -> Report:
+    clients = clients or AwsClients()
+    try:
+        account, _, _ = caller_identity(clients, region)
+    except ClientError as error:
+        raise ReportUnavailable(f"cannot identify the account: {describe_error(error)}") from error
+    securityhub = clients.securityhub(region)
+    try:
+        members = member_accounts(securityhub)
+        findings = auditor_findings(securityhub)
+    except ClientError as error:
+        if error_code(error) == NOT_ENABLED:
+            raise ReportUnavailable(
+                f"Security Hub CSPM is not enabled for account {account} in {region}: run "
+                "the report in the administrator's aggregation region "
+                f"({describe_error(error)})"
+            ) from error
+        raise ReportUnavailable(
+            f"cannot read Security Hub CSPM in {region}: {describe_error(error)}"
+        ) from error
+    return build_report(findings, [account, *members], statuses)

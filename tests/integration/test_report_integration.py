@@ -1,0 +1,222 @@
+"""`eks-netpol-audit report` over a sandbox organization (issue 11, items 4 and 5).
+
+Each member account runs its own auditor (its own credentials, its own clusters, its own
+Security Hub CSPM); the administrator reads every member's findings in its aggregation
+region. Loopback only: the accounts are the sandbox's, chosen by access key id.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+
+from eks_netpol_auditor import cli
+from eks_netpol_auditor.audit import run_audit
+from eks_netpol_auditor.aws import AwsClients
+from eks_netpol_auditor.config import Settings
+from eks_netpol_auditor.model import AuditResult
+from sandbox.client import AddonSeed, SandboxAccount, SandboxClient
+
+AGGREGATION = "us-east-1"
+LINKED = "eu-west-1"
+REGIONS = (AGGREGATION, LINKED)
+ADMIN = "900000000000"
+ENABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"true"}')
+
+# Per member, by index: which clusters it has (name -> seed); a mix of every status.
+KINDS: dict[str, dict[str, Any]] = {
+    "ok": {"addon": ENABLED},
+    "off": {"addon": AddonSeed()},
+    "none": {"addon": None},
+    "new": {"status": "CREATING"},
+    "cilium": {"addon": None, "tags": {"eks-netpol-auditor:exempt": "cilium"}},
+}
+
+
+@dataclass
+class Org:
+    admin: SandboxAccount
+    members: list[SandboxAccount]
+    scans: dict[str, AuditResult]
+
+
+def make_account(sandbox: SandboxClient, account: str) -> SandboxAccount:
+    return sandbox.create_account(account, f"AKIA{account}", f"secret-{account}")
+
+
+def audit_as(account: SandboxAccount) -> AuditResult:
+    session = boto3.session.Session(
+        aws_access_key_id=account.access_key_id,
+        aws_secret_access_key=account.secret_access_key,
+        region_name=AGGREGATION,
+    )
+    settings = Settings(regions=REGIONS, publish=True, home_region=AGGREGATION, max_workers=8)
+    return run_audit(settings, AwsClients(session, max_pool_connections=8))
+
+
+def build_org(sandbox: SandboxClient, members: int, *, never_ran: int = 0, hub_off: int = 0) -> Org:
+    """`members` member accounts with a varied set of clusters each; the last `never_ran`
+    members never run the auditor, the `hub_off` before them have Security Hub off."""
+    admin = make_account(sandbox, ADMIN)
+    accounts = [make_account(sandbox, f"9000000{index:05d}") for index in range(1, members + 1)]
+    sandbox.set_securityhub_organization(
+        ADMIN,
+        [a.account for a in accounts],
+        aggregation_region=AGGREGATION,
+        linked_regions=[LINKED],
+    )
+    scans: dict[str, AuditResult] = {}
+    running = members - never_ran
+    for index, account in enumerate(accounts):
+        kinds = list(KINDS)[: 1 + index % len(KINDS)]
+        for kind in kinds:
+            region = REGIONS[index % 2 if kind != "ok" else 0]
+            sandbox.add_cluster(region, f"{kind}-{index}", account=account.account, **KINDS[kind])
+        if running - hub_off <= index < running:
+            for region in REGIONS:
+                sandbox.set_securityhub_enabled(region, False, account=account.account)
+        if index < running:
+            scans[account.account] = audit_as(account)
+    return Org(admin, accounts, scans)
+
+
+def report(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    account: SandboxAccount,
+    *args: str,
+) -> tuple[int, str, str]:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", account.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", account.secret_access_key)
+    code = cli.main(["report", "--region", AGGREGATION, *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_twenty_members_each_scan_lands_in_its_own_account_and_the_report_adds_up(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    org = build_org(sandbox, 22, never_ran=1, hub_off=1)
+    ran = [m for m in org.members if m.account in org.scans]
+    # Each account's run lands findings in that account only.
+    for member in ran:
+        stored = [f for region in REGIONS for f in sandbox.findings(region, account=member.account)]
+        assert {f["AwsAccountId"] for f in stored} <= {member.account}
+        published = org.scans[member.account].findings_published
+        assert len(stored) == published
+    assert sandbox.findings(AGGREGATION, account=ADMIN) == []  # nothing copied to the admin
+
+    sandbox.reset_calls()
+    code, out, err = report(monkeypatch, capsys, org.admin, "--format", "json")
+    document = json.loads(out)
+    assert err == ""
+    assert code == 1  # some member has a FAILED cluster
+    # The report's totals equal the sum of the per-account scans that could publish.
+    hub_off, never_ran = org.members[-2].account, org.members[-1].account
+    expected: Counter[str] = Counter()
+    for account, scan in org.scans.items():
+        if account != hub_off:
+            expected.update(scan.summary())
+    assert document["summary"] == {s: expected[s] for s in document["summary"]}
+    for account, scan in org.scans.items():
+        if account == hub_off:
+            continue
+        counts = document["by_account"][account]
+        assert {s: counts[s] for s in scan.summary()} == scan.summary()
+        assert counts["clusters"] == len(scan.results)
+    # Neither the member with Security Hub off nor the one that never ran vanishes.
+    assert document["no_auditor_findings"] == sorted([ADMIN, hub_off, never_ran])
+    assert document["by_account"][never_ran]["note"] == "no auditor findings"
+    assert document["accounts"] == 23  # the administrator and its 22 members
+    rows = document["results"]
+    assert len(rows) == sum(expected.values())
+    assert set(rows[0]) == {
+        "account",
+        "region",
+        "cluster",
+        "status",
+        "reason",
+        "workflow",
+        "updated_at",
+    }
+    assert {row["region"] for row in rows} == set(REGIONS)  # linked region aggregated too
+    # Read-only, and only the reads it documents.
+    operations = {(c["service"], c["operation"]) for c in sandbox.calls().calls}
+    assert operations == {
+        ("sts", "GetCallerIdentity"),
+        ("securityhub", "ListMembers"),
+        ("securityhub", "GetFindings"),
+    }
+
+
+def test_table_csv_and_status_filter(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    org = build_org(sandbox, 3, never_ran=1)
+    code, table, _ = report(monkeypatch, capsys, org.admin)
+    assert code == 1
+    lines = table.splitlines()
+    assert lines[0].split() == [
+        "ACCOUNT",
+        "REGION",
+        "CLUSTER",
+        "STATUS",
+        "REASON",
+        "WORKFLOW",
+        "LAST",
+        "OBSERVED",
+    ]
+    never_ran = org.members[-1].account
+    assert any(line.split()[:5] == [never_ran, "-", "-", "no", "auditor"] for line in lines)
+    split = [line.split() for line in lines]
+    assert ["NETWORK_POLICY_ENABLED", "2"] in split  # totals per reason
+    assert ["NETWORK_POLICY_DISABLED", "1"] in split
+    assert [org.members[1].account, "1", "1", "0", "0", "2"] in split  # totals per account
+    assert "in 4 accounts (2 with no auditor findings)" in table
+
+    code, text, _ = report(monkeypatch, capsys, org.admin, "--format", "csv", "--status", "FAILED")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    statuses = {row["status"] for row in rows}
+    assert statuses == {"FAILED", "no auditor findings"}
+    assert {r["account"] for r in rows if r["status"] == "FAILED"} == {
+        org.members[1].account  # member 1 has ok + off (FAILED); member 0 only ok
+    }
+    assert code == 1
+
+
+def test_a_member_with_only_passed_clusters_and_no_gaps_exits_0(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = make_account(sandbox, ADMIN)
+    member = make_account(sandbox, "900000000001")
+    sandbox.set_securityhub_organization(ADMIN, [member.account], aggregation_region=AGGREGATION)
+    for account in (admin, member):
+        sandbox.add_cluster(
+            AGGREGATION, f"ok-{account.account}", account=account.account, addon=ENABLED
+        )
+        audit_as(account)
+    code, out, _ = report(monkeypatch, capsys, admin, "--format", "json")
+    assert code == 0
+    assert json.loads(out)["summary"]["PASSED"] == 2
+
+
+def test_security_hub_off_in_the_report_region_is_one_line_exit_3(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = make_account(sandbox, ADMIN)
+    sandbox.set_securityhub_enabled(AGGREGATION, False, account=ADMIN)
+    code, out, err = report(monkeypatch, capsys, admin)
+    assert code == 3
+    assert out == ""
+    assert err.startswith(
+        f"eks-netpol-audit: error: Security Hub CSPM is not enabled for account {ADMIN} in "
+        f"{AGGREGATION}"
+    )
+    assert err.count("\n") == 1
