@@ -47,6 +47,7 @@ import boto3
 import botocore
 
 from bench import events as events_bench
+from bench import org
 from bench.baseline import BaselineResult, run_baseline
 from bench.latency import (
     BENCH_REGIONS,
@@ -1034,6 +1035,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--output", type=Path, help=f"where to write the report (default {RESULTS_PATH})"
     )
+    parser.add_argument(
+        "--org-accounts",
+        type=int,
+        default=0 if "--quick" in (argv or sys.argv[1:]) else org.ACCOUNTS,
+        help="member accounts of the organization case (bench/org.py); 0 skips it",
+    )
     args = parser.parse_args(argv)
     # Ascending: the worker sweep reuses the last (largest) account.
     sizes = tuple(sorted(args.sizes or (QUICK_SIZES if args.quick else DEFAULT_SIZES)))
@@ -1096,6 +1103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.no_events:  # last: it resets the sandbox
             print("event-driven runs", file=sys.stderr)
             event_section = events_bench.render(events_bench.measure(client, sandbox.endpoint))
+    organization = org.section(sandbox_environment, args.org_accounts) if args.org_accounts else ""
     total = time.perf_counter() - started
     notes = analysis_notes(measurements)
     notes += [
@@ -1119,6 +1127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if event_section:
         report = events_bench.replace_section(report, event_section)
+    report += "\n" + organization if organization else ""
     print(report)
     if output is not None:
         output.write_text(report)
