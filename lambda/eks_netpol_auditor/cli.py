@@ -54,6 +54,14 @@ EXIT_CODES = """exit codes:
   3    a region, a cluster or the account could not be read, and nothing FAILED
   130  interrupted (Ctrl-C)"""
 
+REPORT_EXIT_CODES = """exit codes (as for scan):
+  0    every finding PASSED or WARNING, and every account has auditor findings
+  1    at least one cluster FAILED
+  2    bad usage or configuration (AWS profile, config file, SSO login, endpoint)
+  3    Security Hub could not be read here, an account has no auditor findings, or a
+       cluster could not be evaluated; nothing FAILED
+  130  interrupted (Ctrl-C)"""
+
 ENVIRONMENT: dict[Env, str] = {
     Env.AUDIT_REGIONS: "'all' or a comma list of regions (--regions)",
     Env.PUBLISH_FINDINGS: "true/false: import findings into Security Hub CSPM (--publish)",
@@ -156,14 +164,7 @@ def _add_report(commands: argparse._SubParsersAction[_Parser]) -> None:
         "CSPM administrator's credentials in the aggregation region: one row per account, "
         "region and cluster, totals per account and per reason. Members without any auditor "
         "finding are listed as 'no auditor findings'. Read-only.",
-        epilog=EXIT_CODES.replace(
-            "bad usage or configuration (AWS profile, config file, SSO login, endpoint)",
-            "bad usage or configuration",
-        ).replace(
-            "a region, a cluster or the account could not be read, and nothing FAILED",
-            "Security Hub could not be read, a member has no auditor findings, or a cluster "
-            "could not be evaluated; nothing FAILED",
-        ),
+        epilog=REPORT_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     report.add_argument(
@@ -341,11 +342,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(explained, EXIT_USAGE)
         return _fail(describe_error(error), EXIT_INCOMPLETE)
     except KeyboardInterrupt:
-        print(
-            f"{PROG}: interrupted twice: abandoned the calls in flight; findings and add-on "
-            "updates carry stable ids, so the next run completes what this one started",
-            file=sys.stderr,
-        )
+        if args.command == "report":
+            message = "interrupted; the report is read-only, nothing was changed"
+        else:
+            message = (
+                "interrupted twice: abandoned the calls in flight; findings and add-on "
+                "updates carry stable ids, so the next run completes what this one started"
+            )
+        print(f"{PROG}: {message}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:  # a bug must still end in one line and a CI-safe exit code
         return _fail(

@@ -220,3 +220,18 @@ def test_security_hub_off_in_the_report_region_is_one_line_exit_3(
         f"{AGGREGATION}"
     )
     assert err.count("\n") == 1
+
+
+def test_ctrl_c_during_the_report_is_one_line_exit_130(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin = make_account(sandbox, ADMIN)
+
+    def interrupted(*_: Any, **__: Any) -> Any:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "run_report", interrupted)
+    code, out, err = report(monkeypatch, capsys, admin)
+    assert code == 130
+    assert out == ""
+    assert err == "eks-netpol-audit: interrupted; the report is read-only, nothing was changed\n"
