@@ -66,6 +66,7 @@ ENVIRONMENT: dict[Env, str] = {
     Env.AUDIT_REGIONS: "'all' or a comma list of regions (--regions)",
     Env.PUBLISH_FINDINGS: "true/false: import findings into Security Hub CSPM (--publish)",
     Env.FINDINGS_REGION: "send every finding to this one region",
+    Env.FINDINGS_REFRESH_HOURS: "re-import an unchanged finding at most this often (hours)",
     Env.AUTO_REMEDIATE: "true/false: enable network policy where safe (--remediate)",
     Env.REMEDIATION_DRY_RUN: "true/false: plan remediation, change nothing (--dry-run)",
     Env.MAX_REMEDIATIONS_PER_RUN: "add-on updates per run, default 5 (--max-remediations)",
