@@ -11,7 +11,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # The CDK CLI, pinned, run by npx with the venv's Node.js: make cdk ARGS="deploy ..."
 CDK_CLI_VERSION := 2.1148.1
 
-.PHONY: install test lint typecheck unit demo synth cdk release bench clean
+.PHONY: install test lint typecheck unit demo sandbox synth cdk release bench clean
 
 install: $(STAMP)
 

@@ -27,7 +27,6 @@ import io
 import json
 import sys
 import tempfile
-import tomllib
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ import aws_cdk as cdk
 import yaml
 
 from app import add_policy_plugins
+from eks_netpol_auditor import __version__
 from eks_netpol_auditor.names import PRODUCT
 from infra.app_context import load_cdk_json_context
 from infra.bundling import LocalPythonBundler
@@ -58,12 +58,10 @@ ZIP_UNIX = 3  # "created by" system: Unix, so external_attr carries the mode
 Json = dict[str, Any]
 
 
-def project_version(pyproject: Path = REPO_ROOT / "pyproject.toml") -> str:
-    """The release version: ``[project] version`` of pyproject.toml (one home)."""
-    with pyproject.open("rb") as handle:
-        version = tomllib.load(handle)["project"]["version"]
-    assert isinstance(version, str)
-    return version
+def project_version() -> str:
+    """The release version: ``eks_netpol_auditor.__version__``, its one home (pyproject.toml
+    reads it as a dynamic version, ``--version`` prints it)."""
+    return __version__
 
 
 def pinned_version(package: str, requirements: Path = REPO_ROOT / "requirements.txt") -> str:
