@@ -68,6 +68,7 @@ release: install
 
 bench: install
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.ingestion
 
 clean:
 	rm -rf $(VENV) cdk.out dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
