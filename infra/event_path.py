@@ -15,8 +15,22 @@ Why this shape (issue 12):
 * An SQS queue sits between the bus and the function: a burst (a Terraform apply on 50
   clusters) is buffered, read in batches (the SQS body is the EventBridge event JSON),
   and a poison message ends in the dead-letter queue after a bounded number of receives.
-  The function keeps reserved concurrency 1, so an event batch never overlaps a
-  scheduled run.
+* Event batches run in a function of their own (same code, layer, handler, environment
+  and role as the scheduled function; short timeout; no reserved concurrency). With one
+  shared function holding reserved concurrency 1, a batch arriving during a scheduled run
+  was throttled and came back only after the queue's visibility timeout (6 x 15 min =
+  90 minutes; https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html and
+  https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html). The
+  scheduled function keeps its reservation, so scheduled runs still never overlap
+  each other.
+* An event run may now overlap a scheduled run's remediation of the same cluster. That
+  is harmless: UpdateAddon's ``clientRequestToken`` is deterministic per configuration
+  (``remediation.plan.TOKEN_PREFIX``; EKS API reference, UpdateAddon: "a unique,
+  case-sensitive identifier ... to ensure the idempotency of the request"), so the same
+  update sent twice is one update; an update while another is in flight answers
+  ResourceInUseException, reported as in_progress; and the own-call and cooldown guards
+  (``eks_netpol_auditor.events``, ``remediation.plan``) keep the auditor's own UpdateAddon
+  event from starting a second update.
 
 The patterns match exactly what ``eks_netpol_auditor.events`` accepts (one home for the
 names): EKS API calls recorded by CloudTrail ("AWS service events delivered via AWS
@@ -27,11 +41,14 @@ https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-eks.html).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from aws_cdk import Acknowledgment, Aws, CfnCondition, CfnResource, Duration, Validations
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -53,22 +70,35 @@ FORWARDER_ROLE_PATH = f"/{PRODUCT}/"
 # "Using Lambda with Amazon SQS": set the queue's visibility timeout to at least six
 # times the function timeout (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
 VISIBILITY_TIMEOUT_FACTOR = 6
-# Receives before a message goes to the DLQ: a throttled batch (the scheduled run holds
-# the one reserved execution) also counts as a receive, so allow a few.
+# Receives before a message goes to the DLQ: a throttled batch (account concurrency
+# exhausted) also counts as a receive, so allow a few.
 MAX_RECEIVE_COUNT = 5
+# The event function's timeout. A one-cluster narrow run takes about 0.3 s (bench/
+# RESULTS.md); a batch of BATCH_SIZE records audits at most BATCH_SIZE distinct clusters
+# (each once per batch) with the engine's bounded concurrency, and each AWS call is
+# bounded by the clients' timeouts and retries. The handler stops starting clusters 60 s
+# before the timeout (handler.RESERVE_MILLISECONDS) to publish, so two minutes leave a
+# minute of auditing: over a hundred times a one-cluster run.
+# Short, because a batch that does time out becomes visible again only after the queue's
+# visibility timeout (6 x this = 12 minutes), not after 90 as with the 15-minute
+# scheduled function.
+EVENT_FUNCTION_TIMEOUT = Duration.minutes(2)
 # One batch audits each named cluster once however many events name it; the window
 # gathers a burst into few batches. Above 10 records Lambda requires a window >= 1 s.
 BATCH_SIZE = 100
 BATCH_WINDOW = Duration.seconds(30)
-# The smallest maximum concurrency the SQS event source allows.
+# The smallest maximum concurrency the SQS event source allows: bounds the event
+# function's concurrent executions (and its calls to EKS and Security Hub) without a
+# reservation taken from the account's pool.
 MAX_CONCURRENCY = 2
 QUEUE_RETENTION = Duration.days(4)
 DLQ_RETENTION = Duration.days(14)
 # Target retries of the rules on the bus, then the event DLQ.
 TARGET_RETRY_ATTEMPTS = 8
 TARGET_MAX_EVENT_AGE = Duration.hours(6)
-# An event older than this has waited through more than a throttled receive.
-OLDEST_MESSAGE_ALARM_SECONDS = 2 * 3600
+# Minutes, not hours: an event older than this has waited through several failed or
+# throttled receives (each returns after the 12-minute visibility timeout).
+OLDEST_MESSAGE_ALARM_SECONDS = 30 * 60
 
 
 def eks_change_patterns() -> dict[str, events.EventPattern]:
@@ -118,20 +148,52 @@ class ForwardingRules(Construct):
         ]
 
 
+class FunctionFactory(Protocol):
+    """``EksNetpolAuditorStack.new_function``: an auditor function in ``scope``."""
+
+    def __call__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        description: str,
+        timeout: Duration,
+        log_group: logs.ILogGroup,
+    ) -> lambda_.Function: ...
+
+
+class LogGroupFactory(Protocol):
+    """``infra.stack.function_log_group``: a retained log group in ``scope``."""
+
+    def __call__(self, scope: Construct, construct_id: str) -> logs.LogGroup: ...
+
+
 class EventPath(Construct):
-    """Home bus, rules, buffer queue with DLQ, event source and alarms; all under
-    ``condition`` (the ``EventDrivenMode`` parameter), so turning it off removes them."""
+    """Home bus, rules, buffer queue with DLQ, the event function, its event source and
+    alarms; all under ``condition`` (the ``EventDrivenMode`` parameter), so turning it
+    off removes them."""
 
     def __init__(
         self,
         scope: Construct,
         construct_id: str,
         *,
-        function: lambda_.Function,
+        new_function: FunctionFactory,
+        log_group: LogGroupFactory,
         alarms: Alarms,
         condition: CfnCondition,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.log_group = log_group(self, "FunctionLogGroup")
+        self.function = new_function(
+            self,
+            "Function",
+            description="Re-audits the EKS clusters named by change events (event-driven "
+            "runs of the auditor)",
+            timeout=EVENT_FUNCTION_TIMEOUT,
+            log_group=self.log_group,
+        )
+        function = self.function
         self.bus = events.EventBus(
             self, "Bus", event_bus_name=EVENT_BUS_NAME, description=f"{PRODUCT}: EKS changes"
         )
@@ -210,7 +272,7 @@ class EventPath(Construct):
                 "the event rules' targets; a DLQ for a DLQ adds nothing.",
             )
         )
-        timeout = function.timeout or Duration.minutes(15)
+        timeout = function.timeout or EVENT_FUNCTION_TIMEOUT
         queue = sqs.Queue(
             self,
             "Queue",
@@ -239,6 +301,18 @@ class EventPath(Construct):
                 )
             ],
         )
+        # The event function's own log group, here rather than in the role's
+        # DefaultPolicy: only this conditional policy may name a conditional resource.
+        # The event source depends on this policy, so both grants exist before the
+        # first event invocation.
+        # The same two actions LogGroup.grant_write gives the scheduled function.
+        consume.add_statements(
+            iam.PolicyStatement(
+                sid="WriteEventFunctionLogs",
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[self.log_group.log_group_arn],
+            )
+        )
         source = lambda_.EventSourceMapping(
             self,
             "Source",
@@ -255,6 +329,17 @@ class EventPath(Construct):
     def _alarms(self, alarms: Alarms, condition: CfnCondition) -> None:
         added = [
             alarms.add(
+                "EventFunctionErrors",
+                "An event-driven run failed (its batch is retried, then parked in the DLQ).",
+                self.function.metric_errors(period=ALARM_PERIOD, statistic="Sum"),
+            ),
+            alarms.add(
+                "EventFunctionThrottles",
+                "The event function was throttled (account concurrency exhausted); its "
+                "batch returns after the queue's visibility timeout.",
+                self.function.metric_throttles(period=ALARM_PERIOD, statistic="Sum"),
+            ),
+            alarms.add(
                 "EventDeadLetterQueue",
                 "EKS change events could not be processed and wait in the event DLQ.",
                 self.dlq.metric_approximate_number_of_messages_visible(
@@ -263,7 +348,7 @@ class EventPath(Construct):
             ),
             alarms.add(
                 "EventQueueOldestMessage",
-                "EKS change events have waited over two hours in the event queue.",
+                "EKS change events have waited over 30 minutes in the event queue.",
                 self.queue.metric_approximate_age_of_oldest_message(
                     period=ALARM_PERIOD, statistic="Maximum"
                 ),

@@ -41,6 +41,14 @@ def add_outputs(stack: EksNetpolAuditorStack) -> None:
     for output_id, (description, value) in outputs.items():
         CfnOutput(stack, output_id, description=description, value=value)
     event_outputs = {
+        "EventFunctionName": (
+            "The function that runs event-driven audits",
+            stack.event_path.function.function_name,
+        ),
+        "EventLogGroupName": (
+            "The event function's logs",
+            stack.event_path.log_group.log_group_name,
+        ),
         "EventBusArn": (
             "Forwarders send EKS change events here",
             stack.event_path.bus.event_bus_arn,

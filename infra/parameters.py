@@ -36,7 +36,8 @@ class AuditorParameters:
         self.event_driven = self._string(
             "EventDrivenMode",
             "Re-audit a cluster within minutes of an EKS API call or add-on event. 'false' "
-            "removes the event bus, rules, queue and event source (the schedule still runs).",
+            "removes the event bus, rules, queue, event function and event source (the schedule "
+            "still runs).",
             allowed_values=_BOOL_VALUES,
             default="true",
         )
@@ -131,7 +132,8 @@ class AuditorParameters:
             default=1,
             min_value=0,
             max_value=1,
-            description="1 = reserve one concurrent execution so runs never overlap. "
+            description="1 = reserve one concurrent execution of the scheduled function so "
+            "scheduled runs never overlap (event-driven runs have their own function). "
             "0 = reserve nothing: use it when the deployment fails because the account's "
             "concurrency quota is too low (new accounts can have 10, and Lambda always keeps "
             "a minimum of unreserved concurrency).",

@@ -18,7 +18,10 @@ Why it looks like this:
   throttles and DLQ depth to an encrypted, SSL-only SNS topic.
 * Changes made through the EKS API re-audit their cluster within minutes
   (``infra.event_path``, under the ``EventDrivenMode`` parameter); other regions
-  forward their events with ``infra.forwarder.EventForwarderStack``.
+  forward their events with ``infra.forwarder.EventForwarderStack``. Event batches
+  run in a second function built by ``new_function`` (same code, layer, environment
+  and role, so the grants stay one set) without the scheduled function's reserved
+  concurrency, so a batch is never throttled behind a scheduled run.
 """
 
 from __future__ import annotations
@@ -84,6 +87,23 @@ MAX_EVENT_AGE = Duration.hours(1)
 DLQ_RETENTION = Duration.days(14)
 
 
+def function_log_group(scope: Construct, construct_id: str) -> logs.LogGroup:
+    """A function's log group: retained, one retention for every auditor function."""
+    log_group = logs.LogGroup(
+        scope, construct_id, retention=LOG_RETENTION, removal_policy=RemovalPolicy.RETAIN
+    )
+    Validations.of(log_group).acknowledge(
+        Acknowledgment(
+            id="cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check",
+            reason="CloudWatch Logs encrypts log data at rest with service keys; the logs "
+            "hold cluster names and verdicts, no secrets. The group is retained after the "
+            "stack is deleted, and a customer key deleted with the stack would leave it "
+            "unreadable.",
+        )
+    )
+    return log_group
+
+
 class EksNetpolAuditorStack(Stack):
     """Scheduled EKS NetworkPolicy auditor with optional guarded remediation."""
 
@@ -98,6 +118,8 @@ class EksNetpolAuditorStack(Stack):
         """``code`` builds the function's code inside this stack (the release reads its
         location from parameters: ``infra.release_code``); default: the local asset."""
         self._code_factory = code
+        self._code: lambda_.Code | None = None
+        self._layer: lambda_.ILayerVersion | None = None
         kwargs.setdefault(
             "description",
             "eks-netpol-auditor: audits EKS vpc-cni enableNetworkPolicy (CIS EKS 5.4.4) "
@@ -108,21 +130,7 @@ class EksNetpolAuditorStack(Stack):
         self.params = AuditorParameters(self)
 
         self.dlq = self._create_dlq()
-        self.log_group = logs.LogGroup(
-            self,
-            "FunctionLogGroup",
-            retention=LOG_RETENTION,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
-        Validations.of(self.log_group).acknowledge(
-            Acknowledgment(
-                id="cdk-validator-cfnguard::cloudwatch_log_group_encrypted_check",
-                reason="CloudWatch Logs encrypts log data at rest with service keys; the logs "
-                "hold cluster names and verdicts, no secrets. The group is retained after the "
-                "stack is deleted, and a customer key deleted with the stack would leave it "
-                "unreadable.",
-            )
-        )
+        self.log_group = function_log_group(self, "FunctionLogGroup")
         self.role = self._create_role()
         self.remediation = RemediationPermission(
             self,
@@ -141,7 +149,8 @@ class EksNetpolAuditorStack(Stack):
         self.event_path = EventPath(
             self,
             "Events",
-            function=self.function,
+            new_function=self.new_function,
+            log_group=function_log_group,
             alarms=self.alarms,
             condition=self.params.event_driven_condition,
         )
@@ -242,33 +251,20 @@ class EksNetpolAuditorStack(Stack):
 
     def _create_function(self) -> lambda_.Function:
         params = self.params
-        code: lambda_.Code = (
-            self._code_factory(self)
-            if self._code_factory is not None
-            else asset_code(LAMBDA_DIR, RUNTIME.bundling_image)
-        )
-        function = lambda_.Function(
+        function = self.new_function(
             self,
             "AuditorFunction",
             description="Audits EKS vpc-cni enableNetworkPolicy in every region and "
             "publishes Security Hub findings",
-            runtime=RUNTIME,
-            architecture=ARCHITECTURE,
-            handler=HANDLER,
-            code=code,
-            layers=[self._powertools_layer()],
-            role=self.role,
-            log_group=self.log_group,
-            tracing=lambda_.Tracing.ACTIVE,
             timeout=FUNCTION_TIMEOUT,
-            memory_size=FUNCTION_MEMORY_MB,
-            environment=self._environment(),
+            log_group=self.log_group,
         )
         cfn_function = function.node.default_child
         assert isinstance(cfn_function, lambda_.CfnFunction)
-        self._acknowledge_function_findings(function)
-        # Reserved concurrency 1 keeps runs from overlapping; 0 omits the property
-        # for accounts whose concurrency quota cannot spare a reservation.
+        # Reserved concurrency 1 keeps scheduled runs from overlapping; 0 omits the
+        # property for accounts whose concurrency quota cannot spare a reservation.
+        # Event-driven runs have their own function (infra.event_path), so an event
+        # batch is never throttled behind a scheduled run.
         cfn_function.add_property_override(
             "ReservedConcurrentExecutions",
             Fn.condition_if(
@@ -277,6 +273,52 @@ class EksNetpolAuditorStack(Stack):
                 Aws.NO_VALUE,
             ),
         )
+        function.configure_async_invoke(
+            retry_attempts=ASYNC_RETRY_ATTEMPTS,
+            max_event_age=MAX_EVENT_AGE,
+            on_failure=destinations.SqsDestination(self.dlq),
+        )
+        return function
+
+    def new_function(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        description: str,
+        timeout: Duration,
+        log_group: logs.ILogGroup,
+    ) -> lambda_.Function:
+        """An auditor function: the one code asset, layer, handler, environment, role
+        and tracing; the scheduled and the event-driven function differ only in
+        ``timeout``, ``log_group`` and what the caller adds (``infra.event_path``)."""
+        if self._code is None:
+            self._code = (
+                self._code_factory(self)
+                if self._code_factory is not None
+                else asset_code(LAMBDA_DIR, RUNTIME.bundling_image)
+            )
+        if self._layer is None:
+            self._layer = self._powertools_layer()
+        function = lambda_.Function(
+            scope,
+            construct_id,
+            description=description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=HANDLER,
+            code=self._code,
+            layers=[self._layer],
+            role=self.role,
+            log_group=log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            timeout=timeout,
+            memory_size=FUNCTION_MEMORY_MB,
+            environment=self._environment(),
+        )
+        cfn_function = function.node.default_child
+        assert isinstance(cfn_function, lambda_.CfnFunction)
+        self._acknowledge_function_findings(function)
         # CDK makes the function depend on both the role and its DefaultPolicy; the
         # role dependency is already implied by GetAtt Role.Arn (cfn-lint W3005), so
         # keep only the one on the DefaultPolicy (X-Ray, logs, DLQ permissions must
@@ -284,11 +326,6 @@ class EksNetpolAuditorStack(Stack):
         default_policy = self.role.node.find_child("DefaultPolicy").node.default_child
         assert isinstance(default_policy, iam.CfnPolicy)
         cfn_function.add_override("DependsOn", [default_policy.logical_id])
-        function.configure_async_invoke(
-            retry_attempts=ASYNC_RETRY_ATTEMPTS,
-            max_event_age=MAX_EVENT_AGE,
-            on_failure=destinations.SqsDestination(self.dlq),
-        )
         return function
 
     @staticmethod
@@ -301,9 +338,9 @@ class EksNetpolAuditorStack(Stack):
         Validations.of(function).acknowledge(
             Acknowledgment(
                 id="cdk-validator-cfnguard::lambda_inside_vpc_check",
-                reason="The function only calls AWS public APIs (EKS, EC2, STS, Security Hub) "
-                "in every region; a VPC would need NAT or an interface endpoint per service and "
-                "region, and reaches nothing private.",
+                reason="The functions only call AWS public APIs (EKS, EC2, STS, Security "
+                "Hub) in every audited region; a VPC would need NAT or an interface endpoint "
+                "per service and region, and reaches nothing private.",
             ),
             Acknowledgment(id="CloudFormation-Validate::F3031", reason=layer),
             Acknowledgment(id="CloudFormation-Validate::F3033", reason=layer),

@@ -134,6 +134,8 @@ def test_management_account_auditor_can_read_the_org_code_bucket(
     """The auditor stack in the management account takes its code from the org bucket."""
     auditor, org = release_templates
     deployed = Deployment(auditor, AUDITOR_VALUES, account=ACCOUNT, region=REGION)
-    [function] = [r for r in deployed.resources().values() if r["Type"] == "AWS::Lambda::Function"]
+    functions = [r for r in deployed.resources().values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 2  # the scheduled and (EventDrivenMode default) the event function
     bucket_names = physical_names(org, ORG_STACK_NAME, ORG_VALUES)
-    assert f"AWS::S3::Bucket:{function['Properties']['Code']['S3Bucket']}" in bucket_names
+    for function in functions:
+        assert f"AWS::S3::Bucket:{function['Properties']['Code']['S3Bucket']}" in bucket_names

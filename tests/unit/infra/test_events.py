@@ -86,6 +86,14 @@ def event_dlq_id(template_json: Json) -> str:
     return by_path(template_json, "AWS::SQS::Queue", "Events/DeadLetterQueue/Resource")
 
 
+def event_function_id(template_json: Json) -> str:
+    return by_path(template_json, "AWS::Lambda::Function", "Events/Function/Resource")
+
+
+def scheduled_function_id(template_json: Json) -> str:
+    return by_path(template_json, "AWS::Lambda::Function", "AuditorFunction/Resource")
+
+
 def test_rules_on_the_home_bus_send_both_patterns_to_the_queue(template_json: Json) -> None:
     rules = rules_on(template_json, {"Ref": bus_id(template_json)})
     assert sorted(json.dumps(r["EventPattern"], sort_keys=True) for r in rules) == sorted(
@@ -142,11 +150,12 @@ def test_bus_admits_only_this_accounts_forwarder_roles(template_json: Json) -> N
 
 def test_queue_buffers_with_bounded_retries_into_its_dlq(template_json: Json) -> None:
     queue = template_json["Resources"][queue_id(template_json)]["Properties"]
-    function = only(resources_of(template_json, "AWS::Lambda::Function"))[1]["Properties"]
-    # Lambda developer guide, "Using Lambda with Amazon SQS": visibility timeout at least
-    # six times the function timeout.
-    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
-    assert queue["VisibilityTimeout"] <= 12 * 3600  # SQS maximum
+    function = template_json["Resources"][event_function_id(template_json)]["Properties"]
+    # Lambda developer guide, "Using Lambda with Amazon SQS": visibility timeout six times
+    # the function timeout. A failed or throttled batch returns after it: minutes, not
+    # the 90 minutes of the 15-minute scheduled function.
+    assert queue["VisibilityTimeout"] == 6 * function["Timeout"]
+    assert queue["VisibilityTimeout"] <= 15 * 60
     redrive = queue["RedrivePolicy"]
     assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": [event_dlq_id(template_json), "Arn"]}
     assert 1 < redrive["maxReceiveCount"] <= 10
@@ -173,8 +182,9 @@ def test_event_queues_are_ssl_only(template_json: Json, queue: str) -> None:
 def test_event_source_reports_partial_batch_failures(template_json: Json) -> None:
     _, mapping = only(resources_of(template_json, "AWS::Lambda::EventSourceMapping"))
     props = mapping["Properties"]
-    function_id = only(resources_of(template_json, "AWS::Lambda::Function"))[0]
-    assert props["FunctionName"] == {"Ref": function_id}
+    # The event function, never the scheduled one: its reserved concurrency would
+    # throttle a batch behind a scheduled run.
+    assert props["FunctionName"] == {"Ref": event_function_id(template_json)}
     assert props["EventSourceArn"] == {"Fn::GetAtt": [queue_id(template_json), "Arn"]}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert 10 < props["BatchSize"] <= 10_000
@@ -186,7 +196,7 @@ def test_event_source_reports_partial_batch_failures(template_json: Json) -> Non
     assert consume in mapping["DependsOn"]
 
 
-def test_alarms_on_dlq_depth_and_oldest_message(template_json: Json) -> None:
+def test_alarms_on_dlq_depth_oldest_message_and_event_function(template_json: Json) -> None:
     topic_id, _ = only(resources_of(template_json, "AWS::SNS::Topic"))
     alarms = {
         (a["Properties"]["MetricName"], json.dumps(a["Properties"]["Dimensions"])): a
@@ -199,12 +209,45 @@ def test_alarms_on_dlq_depth_and_oldest_message(template_json: Json) -> None:
 
     depth = alarms.pop(("ApproximateNumberOfMessagesVisible", dims(event_dlq_id(template_json))))
     age = alarms.pop(("ApproximateAgeOfOldestMessage", dims(queue_id(template_json))))
+    function = json.dumps(
+        [{"Name": "FunctionName", "Value": {"Ref": event_function_id(template_json)}}]
+    )
+    errors = alarms.pop(("Errors", function))
+    throttles = alarms.pop(("Throttles", function))
     assert not alarms
-    assert depth["Properties"]["Threshold"] == 1
+    for alarm in (depth, errors, throttles):
+        assert alarm["Properties"]["Threshold"] == 1
     assert 15 * 60 <= age["Properties"]["Threshold"] <= 6 * 3600
-    for alarm in (depth, age):
+    for alarm in (depth, age, errors, throttles):
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
         assert alarm["Properties"]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+def test_event_function_is_the_auditor_without_its_reservation(template_json: Json) -> None:
+    resources = template_json["Resources"]
+    event = resources[event_function_id(template_json)]["Properties"]
+    scheduled = resources[scheduled_function_id(template_json)]["Properties"]
+    # One role: the grants (and the IAM-equals-calls test) stay one set.
+    assert event["Role"] == scheduled["Role"]
+    for same in ("Code", "Handler", "Runtime", "Architectures", "Layers", "Environment"):
+        assert event[same] == scheduled[same], same
+    assert event["TracingConfig"] == scheduled["TracingConfig"] == {"Mode": "Active"}
+    # Short, so that a failed batch returns in minutes; no reservation, so a scheduled run
+    # holding its one execution never throttles a batch.
+    assert 60 <= event["Timeout"] <= 300
+    assert "ReservedConcurrentExecutions" not in event
+    assert "ReservedConcurrentExecutions" in scheduled
+    # Its own log group, retained as long as the scheduled function's, and the role may
+    # write to it only in event-driven mode (the conditional consume policy).
+    log_id = by_path(template_json, "AWS::Logs::LogGroup", "Events/FunctionLogGroup/Resource")
+    assert event["LoggingConfig"] == {"LogGroup": {"Ref": log_id}}
+    scheduled_log = scheduled["LoggingConfig"]["LogGroup"]["Ref"]
+    assert resources[log_id]["Properties"] == resources[scheduled_log]["Properties"]
+    assert resources[log_id]["DeletionPolicy"] == "Retain"
+    consume = by_path(template_json, "AWS::IAM::Policy", "Events/ConsumePolicy/Resource")
+    statements = resources[consume]["Properties"]["PolicyDocument"]["Statement"]
+    (logs,) = [s for s in statements if s["Resource"] == {"Fn::GetAtt": [log_id, "Arn"]}]
+    assert sorted(logs["Action"]) == ["logs:CreateLogStream", "logs:PutLogEvents"]
 
 
 def test_event_driven_mode_can_be_turned_off(template_json: Json) -> None:
@@ -332,5 +375,15 @@ def test_event_outputs_exist_only_in_event_driven_mode(template_json: Json) -> N
     assert outputs["EventBusArn"]["Value"] == {"Fn::GetAtt": [bus_id(template_json), "Arn"]}
     assert outputs["EventQueueUrl"]["Value"] == {"Ref": queue_id(template_json)}
     assert outputs["EventDeadLetterQueueUrl"]["Value"] == {"Ref": event_dlq_id(template_json)}
-    for name in ("EventBusArn", "EventQueueUrl", "EventDeadLetterQueueUrl"):
+    assert outputs["EventFunctionName"]["Value"] == {"Ref": event_function_id(template_json)}
+    event_log = by_path(template_json, "AWS::Logs::LogGroup", "Events/FunctionLogGroup/Resource")
+    assert outputs["EventLogGroupName"]["Value"] == {"Ref": event_log}
+    event_outputs = (
+        "EventFunctionName",
+        "EventLogGroupName",
+        "EventBusArn",
+        "EventQueueUrl",
+        "EventDeadLetterQueueUrl",
+    )
+    for name in event_outputs:
         assert outputs[name]["Condition"] == CONDITION

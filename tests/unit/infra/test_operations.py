@@ -21,7 +21,7 @@ from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT
 from eks_netpol_auditor.securityhub.asff import GENERATOR_ID
 from infra.operations import DASHBOARD_GRAPHS
 from infra.parameters import LABELS
-from tests.unit.infra.cfn import Json, only, resources_of
+from tests.unit.infra.cfn import Json, by_path, only, resources_of
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -42,8 +42,8 @@ def joined(value: Any) -> str:
 
 def test_outputs_name_what_a_user_looks_for(template_json: Json) -> None:
     outputs = template_json["Outputs"]
-    function_id, _ = only(resources_of(template_json, "AWS::Lambda::Function"))
-    log_id, _ = only(resources_of(template_json, "AWS::Logs::LogGroup"))
+    function_id = by_path(template_json, "AWS::Lambda::Function", "AuditorFunction/Resource")
+    log_id = by_path(template_json, "AWS::Logs::LogGroup", "FunctionLogGroup/Resource")
     topic_id, _ = only(resources_of(template_json, "AWS::SNS::Topic"))
     assert outputs["FunctionName"]["Value"] == {"Ref": function_id}
     assert outputs["LogGroupName"]["Value"] == {"Ref": log_id}

@@ -105,13 +105,16 @@ def test_templates_need_no_cdk_bootstrap(files: dict[str, bytes]) -> None:
 def test_function_code_comes_from_regional_bucket_parameters(
     files: dict[str, bytes], template: Json
 ) -> None:
-    [function] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
-    assert function["Properties"]["Code"] == {
-        "S3Bucket": {
-            "Fn::Join": ["-", [{"Ref": CODE_BUCKET_PREFIX_PARAMETER}, {"Ref": "AWS::Region"}]]
-        },
-        "S3Key": {"Ref": CODE_KEY_PARAMETER},
-    }
+    # The scheduled and the event-driven function run the same code.
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 2
+    for function in functions:
+        assert function["Properties"]["Code"] == {
+            "S3Bucket": {
+                "Fn::Join": ["-", [{"Ref": CODE_BUCKET_PREFIX_PARAMETER}, {"Ref": "AWS::Region"}]]
+            },
+            "S3Key": {"Ref": CODE_KEY_PARAMETER},
+        }
     zip_name, _ = _named(files, ".zip")
     parameters = template["Parameters"]
     assert parameters[CODE_KEY_PARAMETER]["Default"] == (

@@ -244,6 +244,10 @@ def test_iam_action_resource_table(template_json: Json) -> None:
     table = action_resources(template_json)
     dlq_arn = {"Fn::GetAtt": [dlq_id(template_json), "Arn"]}
     log_group_arn = {"Fn::GetAtt": [log_group_id(template_json), "Arn"]}
+    event_log_group = by_path(
+        template_json, "AWS::Logs::LogGroup", "Events/FunctionLogGroup/Resource"
+    )
+    event_log_group_arn = {"Fn::GetAtt": [event_log_group, "Arn"]}
     event_queue = by_path(template_json, "AWS::SQS::Queue", "Events/Queue/Resource")
     event_queue_arn = {"Fn::GetAtt": [event_queue, "Arn"]}
     expected: dict[str, list[Any]] = {
@@ -260,8 +264,9 @@ def test_iam_action_resource_table(template_json: Json) -> None:
         "securityhub:GetFindings": [HUB_ARN],
         "xray:PutTraceSegments": ["*"],
         "xray:PutTelemetryRecords": ["*"],
-        "logs:CreateLogStream": [log_group_arn],
-        "logs:PutLogEvents": [log_group_arn],
+        # Each function's own log group; the event function's in the conditional policy.
+        "logs:CreateLogStream": [log_group_arn, event_log_group_arn],
+        "logs:PutLogEvents": [log_group_arn, event_log_group_arn],
         "sqs:SendMessage": [dlq_arn],
         "sqs:GetQueueAttributes": [dlq_arn, event_queue_arn],
         "sqs:GetQueueUrl": [dlq_arn],
@@ -288,8 +293,13 @@ def newest_python_runtime() -> lambda_.Runtime:
     return runtime
 
 
+def function_id(template_json: Json) -> str:
+    """The scheduled function (event-driven runs have their own: test_events.py)."""
+    return by_path(template_json, "AWS::Lambda::Function", "AuditorFunction/Resource")
+
+
 def function_of(template_json: Json) -> Json:
-    properties: Json = only(resources_of(template_json, "AWS::Lambda::Function"))[1]["Properties"]
+    properties: Json = template_json["Resources"][function_id(template_json)]["Properties"]
     return properties
 
 
@@ -299,7 +309,7 @@ def dlq_id(template_json: Json) -> str:
 
 
 def log_group_id(template_json: Json) -> str:
-    return only(resources_of(template_json, "AWS::Logs::LogGroup"))[0]
+    return by_path(template_json, "AWS::Logs::LogGroup", "FunctionLogGroup/Resource")
 
 
 def test_function_runtime_and_sizing(template_json: Json) -> None:
@@ -359,7 +369,8 @@ def test_reserved_concurrency_is_a_parameter_with_opt_out(template_json: Json) -
 
 
 def test_log_group_with_retention(template_json: Json) -> None:
-    log_id, log_group = only(resources_of(template_json, "AWS::Logs::LogGroup"))
+    log_id = log_group_id(template_json)
+    log_group = template_json["Resources"][log_id]
     assert log_group["Properties"]["RetentionInDays"] == 365
     assert function_of(template_json)["LoggingConfig"] == {"LogGroup": {"Ref": log_id}}
     # No log_retention custom resource (the deprecated mechanism).
@@ -391,8 +402,7 @@ def test_schedule_rule_targets_function_with_dlq_and_retries(template_json: Json
     assert props["ScheduleExpression"] == {"Ref": "ScheduleExpression"}
     assert props["State"] == "ENABLED"
     (target,) = props["Targets"]
-    function_id, _ = only(resources_of(template_json, "AWS::Lambda::Function"))
-    assert target["Arn"] == {"Fn::GetAtt": [function_id, "Arn"]}
+    assert target["Arn"] == {"Fn::GetAtt": [function_id(template_json), "Arn"]}
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dlq_id(template_json), "Arn"]}}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == 2
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 3600
@@ -454,10 +464,10 @@ def test_three_alarms_to_the_topic(template_json: Json) -> None:
         assert props["EvaluationPeriods"] == 1
         assert props["AlarmActions"] == [{"Ref": topic_id}]
         metrics[(props["Namespace"], props["MetricName"])] = props["Dimensions"]
-    function_id, _ = only(resources_of(template_json, "AWS::Lambda::Function"))
+    scheduled = {"Ref": function_id(template_json)}
     assert metrics == {
-        ("AWS/Lambda", "Errors"): [{"Name": "FunctionName", "Value": {"Ref": function_id}}],
-        ("AWS/Lambda", "Throttles"): [{"Name": "FunctionName", "Value": {"Ref": function_id}}],
+        ("AWS/Lambda", "Errors"): [{"Name": "FunctionName", "Value": scheduled}],
+        ("AWS/Lambda", "Throttles"): [{"Name": "FunctionName", "Value": scheduled}],
         ("AWS/SQS", "ApproximateNumberOfMessagesVisible"): [
             {"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq_id(template_json), "QueueName"]}}
         ],
