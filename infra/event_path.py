@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from aws_cdk import Acknowledgment, Aws, CfnCondition, CfnResource, Duration, Validations
+from aws_cdk import Acknowledgment, Aws, CfnCondition, CfnResource, Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -61,6 +61,7 @@ from eks_netpol_auditor.events import (
 )
 from eks_netpol_auditor.names import PRODUCT
 from infra.alarms import ALARM_PERIOD, Alarms
+from infra.queues import dead_letter_queue
 
 # Fixed, so forwarders in other regions (and StackSets) can address the bus by ARN.
 EVENT_BUS_NAME = PRODUCT
@@ -92,7 +93,6 @@ BATCH_WINDOW = Duration.seconds(30)
 # reservation taken from the account's pool.
 MAX_CONCURRENCY = 2
 QUEUE_RETENTION = Duration.days(4)
-DLQ_RETENTION = Duration.days(14)
 # Target retries of the rules on the bus, then the event DLQ.
 TARGET_RETRY_ATTEMPTS = 8
 TARGET_MAX_EVENT_AGE = Duration.hours(6)
@@ -253,24 +253,19 @@ class EventPath(Construct):
         cfn_bus.policy = iam.PolicyDocument(statements=statements).to_json()
 
     def _queues(self, function: lambda_.Function) -> tuple[sqs.Queue, sqs.Queue]:
-        dlq = sqs.Queue(
+        # allowAll rather than byQueue: naming the source queue here would make the two
+        # queues reference each other (a CloudFormation cycle).
+        dlq = dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-            # allowAll rather than byQueue: naming the source queue here would make the
-            # two queues reference each other (a CloudFormation cycle).
-            redrive_allow_policy=sqs.RedriveAllowPolicy(
-                redrive_permission=sqs.RedrivePermission.ALLOW_ALL
-            ),
-        )
-        Validations.of(dlq).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This queue is itself the dead-letter queue of the event queue and of "
-                "the event rules' targets; a DLQ for a DLQ adds nothing.",
-            )
+            redrive_permission=sqs.RedrivePermission.ALLOW_ALL,
+            acknowledgments=[
+                Acknowledgment(
+                    id="AwsSolutions-SQS3",
+                    reason="This queue is itself the dead-letter queue of the event queue and "
+                    "of the event rules' targets; a DLQ for a DLQ adds nothing.",
+                )
+            ],
         )
         timeout = function.timeout or EVENT_FUNCTION_TIMEOUT
         queue = sqs.Queue(

@@ -59,6 +59,7 @@ from infra.operations import OperationsViews
 from infra.outputs import add_outputs
 from infra.parameters import AuditorParameters
 from infra.permissions import acknowledge_audit_wildcards, audit_policy_document
+from infra.queues import dead_letter_queue
 from infra.remediation import RemediationPermission
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -84,7 +85,6 @@ LOG_RETENTION = logs.RetentionDays.ONE_YEAR
 ASYNC_RETRY_ATTEMPTS = 1
 TARGET_RETRY_ATTEMPTS = 2
 MAX_EVENT_AGE = Duration.hours(1)
-DLQ_RETENTION = Duration.days(14)
 
 
 def function_log_group(scope: Construct, construct_id: str) -> logs.LogGroup:
@@ -161,37 +161,28 @@ class EksNetpolAuditorStack(Stack):
     # ------------------------------------------------------------------ resources
 
     def _create_dlq(self) -> sqs.Queue:
-        # SQS-managed SSE rather than KMS: EventBridge can only deliver to a
-        # KMS-encrypted DLQ with a customer managed key and an extra key policy,
-        # and the queue carries only scheduled-event envelopes and invocation
-        # records (no secrets), so SQS-managed keys are the fitting choice.
         # RedriveAllowPolicy denyAll: no other queue may use this one as its DLQ
         # (Control Tower CT.SQS.PR.1 asks a DLQ to declare its redrive policy).
-        dlq = sqs.Queue(
+        return dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DLQ_RETENTION,
-            redrive_allow_policy=sqs.RedriveAllowPolicy(
-                redrive_permission=sqs.RedrivePermission.DENY_ALL
-            ),
+            redrive_permission=sqs.RedrivePermission.DENY_ALL,
+            acknowledgments=[
+                Acknowledgment(
+                    id="AwsSolutions-SQS3",
+                    reason="This queue is itself the dead-letter queue of the EventBridge "
+                    "target and of the function's asynchronous invocations; a DLQ for a DLQ "
+                    "adds nothing.",
+                ),
+                Acknowledgment(
+                    id="cdk-validator-cfnguard::sqs_dlq_check",
+                    reason="This queue only receives EventBridge target failures and Lambda "
+                    "on-failure records, never an SQS redrive, so its RedriveAllowPolicy is "
+                    "denyAll; the control reads denyAll as 'not a DLQ' and asks for a DLQ of "
+                    "its own, which adds nothing.",
+                ),
+            ],
         )
-        Validations.of(dlq).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This queue is itself the dead-letter queue of the EventBridge target "
-                "and of the function's asynchronous invocations; a DLQ for a DLQ adds nothing.",
-            ),
-            Acknowledgment(
-                id="cdk-validator-cfnguard::sqs_dlq_check",
-                reason="This queue only receives EventBridge target failures and Lambda "
-                "on-failure records, never an SQS redrive, so its RedriveAllowPolicy is denyAll; "
-                "the control reads denyAll as 'not a DLQ' and asks for a DLQ of its own, which "
-                "adds nothing.",
-            ),
-        )
-        return dlq
 
     def _create_role(self) -> iam.Role:
         role = iam.Role(
