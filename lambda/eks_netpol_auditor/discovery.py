@@ -49,7 +49,7 @@ def enabled_regions(clients: AwsClients, region: str, eks_regions: frozenset[str
 
 
 def list_clusters(clients: AwsClients, region: str) -> list[str]:
-    paginator = clients.eks(region).get_paginator("list_clusters")
+    paginator = clients.paginator("eks", region, "list_clusters")
     names: list[str] = []
     try:
         for page in paginator.paginate(PaginationConfig={"PageSize": LIST_PAGE_SIZE}):
