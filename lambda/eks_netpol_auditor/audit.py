@@ -19,8 +19,9 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
@@ -163,12 +164,20 @@ def _discover(
     there) while the others wait. `should_stop` is checked as each cluster is started."""
     facts: list[ClusterFacts] = []
     pending: dict[Future[Any], tuple[str, str | None]] = {}
+    # Each future reports itself here when done, so a completion costs O(1); waiting on
+    # the whole pending set (`concurrent.futures.wait`) would cost O(pending) per wake-up.
+    completed: SimpleQueue[Future[Any]] = SimpleQueue()
     backlog: dict[str, deque[str]] = {}
     total = done = 0
     pool = ThreadPoolExecutor(settings.max_workers, thread_name_prefix="audit")
     # Not a `with` block: on Ctrl-C its exit would wait for every queued call. Cancelling
     # what has not started lets an interrupted CLI leave at once; reads only, so harmless.
     try:
+
+        def submit(key: tuple[str, str | None], call: Callable[..., Any], *args: Any) -> None:
+            future = pool.submit(call, clients, *args)
+            pending[future] = key
+            future.add_done_callback(completed.put)
 
         def start_next(region: str) -> None:
             nonlocal done
@@ -179,31 +188,29 @@ def _discover(
                     result.errors.append(AuditError(region, name, NOT_EVALUATED))
                     done += 1
                     continue
-                task = pool.submit(
-                    describe_cluster, clients, result.account, result.partition, region, name
+                submit(
+                    (region, name), describe_cluster, result.account, result.partition, region, name
                 )
-                pending[task] = (region, name)
                 return
 
         for region in result.regions:
-            pending[pool.submit(list_clusters, clients, region)] = (region, None)
+            submit((region, None), list_clusters, region)
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                region, cluster = pending.pop(future)
-                if cluster is None:
-                    backlog[region] = deque(_listed(future, region, settings, result))
-                    total += len(backlog[region])
-                    for _ in range(settings.per_region_concurrency):
-                        start_next(region)
-                else:
-                    done += 1
-                    found = _described(future, region, cluster, result)
-                    if found is not None:
-                        facts.append(found)
+            future = completed.get()
+            region, cluster = pending.pop(future)
+            if cluster is None:
+                backlog[region] = deque(_listed(future, region, settings, result))
+                total += len(backlog[region])
+                for _ in range(settings.per_region_concurrency):
                     start_next(region)
-                if progress is not None:
-                    progress(done, total, len(backlog), len(result.regions))
+            else:
+                done += 1
+                found = _described(future, region, cluster, result)
+                if found is not None:
+                    facts.append(found)
+                start_next(region)
+            if progress is not None:
+                progress(done, total, len(backlog), len(result.regions))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
     return facts
