@@ -514,7 +514,11 @@ def render(
         f"- Account: clusters round-robin over {len(BENCH_REGIONS)} regions "
         "(`seed_scale`: ~45% enabled, ~30% default, ~10% explicit false, ~5% old add-on,"
         " ~5% no add-on, ~5% Auto Mode); publishing to Security Hub "
-        + ("on" if all(m.ours.publish for m in measurements) else "**off** (publish.py absent)")
+        + (
+            "on"
+            if all(m.ours.publish for m in measurements)
+            else "**off** (securityhub/publisher.py absent)"
+        )
         + "; measured runs are steady-state (findings exist from a warm-up run).",
         "- Sandbox: `sandbox` in its own process (`start_sandbox_process`), latency "
         "applied server-side as a sleep before each answer; auditor CPU is this process's "
@@ -763,7 +767,7 @@ def target_checks(measurements: Sequence[Measurement]) -> list[tuple[str, bool, 
             publishing and not imports,
             ("every region, every run" if not imports else "; ".join(imports[:5]))
             if publishing
-            else "publishing not available (publish.py absent)",
+            else "publishing not available (securityhub/publisher.py absent)",
         )
     )
     surfaced = [e for m in measurements for e in m.ours.surfaced_errors]
@@ -933,9 +937,9 @@ def profile_notes(measurements: Sequence[Measurement], sweep: Sequence[Measureme
         threads = min(publish_workers, real.workers, regions)
         lines.append(
             "2. **Publishing is a tail after a barrier.** `audit._run_stages` starts only when"
-            " every region is described, and `publish.Publisher.run` is three more barriers"
+            " every region is described, and `securityhub.Publisher.run` is three more barriers"
             " (read all regions, deliver all, archive all), each on"
-            f" min(`publish.MAX_REGION_WORKERS` = {publish_workers}, max_workers) = {threads}"
+            f" min(`publisher.MAX_REGION_WORKERS` = {publish_workers}, max_workers) = {threads}"
             f" threads for {regions} regions, i.e. {_waves(regions, threads)} per phase."
             f" Measured here: {publish_wall:.2f} s wall, {publish_cpu:.2f} s CPU"
             f" ({real.model.name}, {largest} clusters). *Profiling 2026-11-26*: the CPU is"
@@ -986,9 +990,14 @@ def profile_notes(measurements: Sequence[Measurement], sweep: Sequence[Measureme
             " service and region called); *profiling 2026-11-26*: EC2's large model alone"
             " costs ~130 ms, for one DescribeRegions call. This is why"
             f" {small.clusters} clusters cost {small.cpu_ms_per_cluster():.1f} ms of CPU per"
-            f" cluster against {1000 * per_cluster:.1f} ms marginal. **Recommendation**"
-            " (handler.py, not done): keep one `AwsClients` (or one botocore session) at"
-            " module level so warm Lambda invocations skip it."
+            f" cluster against {1000 * per_cluster:.1f} ms marginal. *Profiling 2026-11-27*:"
+            " botocore's model Loader caches without a lock, and the 16 regions asked for"
+            " their first ListClusters paginator at once, so each scanned botocore's data"
+            " directories and parsed the paginator model again; `AwsClients.paginator` now"
+            " loads it once, and a zero-cluster run fell from ~1.1 s to ~0.6 s of CPU."
+            " Scheduled runs keep a fresh client set (a 6-hourly schedule meets a cold"
+            " execution environment anyway); event runs reuse one per environment"
+            " (`handler.event_clients`)."
         )
     per_region_open = min(real.per_region, real.workers)
     lines.append(
@@ -1002,15 +1011,13 @@ def profile_notes(measurements: Sequence[Measurement], sweep: Sequence[Measureme
         " some CPU); worth measuring in a real account."
     )
     lines.append(
-        "6. **The scheduler loop is O(pending) per completion.** `audit._discover` calls"
+        "6. **The scheduler loop is O(1) per completion.** `audit._discover` used to call"
         " `concurrent.futures.wait(pending, FIRST_COMPLETED)` once per wake-up, which"
-        " installs and removes a waiter on every pending future. The per-region backlog now"
-        f" keeps at most {real.per_region} describe futures per region pending"
-        f" ({in_flight} over {regions} regions) instead of every listed cluster (~1,000)."
-        " *Profiling 2026-11-26* (before the cap): ~0.3 s of CPU at 1,000 clusters under the"
-        " realistic model; a done-callback queue (`future.add_done_callback(q.put)`, main loop"
-        " `q.get()`) saved 0.25-0.35 s. Not re-measured with the cap; the recommendation"
-        " (switch `_discover` to a completion queue) stands, with less to gain."
+        " installs and removes a waiter on every pending future (up to"
+        f" {in_flight} with {real.per_region} in flight per region over {regions} regions)."
+        " *Profiling 2026-11-26* (before the per-region cap): ~0.3 s of CPU at 1,000"
+        " clusters. Each future now puts itself on a completion queue when done"
+        " (`future.add_done_callback`), and the loop takes one at a time."
     )
     if real.ours.sandbox_cpu_seconds is not None:
         lines += [
