@@ -49,6 +49,7 @@ import botocore
 from bench import events as events_bench
 from bench import org
 from bench.baseline import BaselineResult, run_baseline
+from bench.cpus import cpus_apart
 from bench.latency import (
     BENCH_REGIONS,
     HOME_REGION,
@@ -502,6 +503,7 @@ def render(
     notes: Sequence[str] = (),
     sweep: Sequence[Measurement] = (),
     load: tuple[str, str] = ("n/a", "n/a"),
+    placement: str = "not pinned",
 ) -> str:
     models = list(dict.fromkeys(m.model.name for m in measurements))
     lines = [
@@ -523,6 +525,7 @@ def render(
         "- Sandbox: `sandbox` in its own process (`start_sandbox_process`), latency "
         "applied server-side as a sleep before each answer; auditor CPU is this process's "
         "`time.process_time()` around `run_audit` (client creation included).",
+        f"- CPU placement: {placement}.",
     ]
     lines += [f"- {k}: {v}" for k, v in machine_details().items()]
     lines.append(
@@ -1090,7 +1093,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_started = load_average()
     measurements: list[Measurement] = []
     sweep: list[Measurement] = []
-    with start_sandbox_process() as sandbox, sandbox_environment(sandbox.endpoint):
+    with (
+        start_sandbox_process() as sandbox,
+        sandbox_environment(sandbox.endpoint),
+        cpus_apart(sandbox.process.pid) as placement,
+    ):
         client = sandbox.client
         for size in sizes:
             print(f"{size} clusters over {len(BENCH_REGIONS)} regions", file=sys.stderr)
@@ -1151,6 +1158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes=notes,
         sweep=sweep,
         load=(load_started, load_average()),
+        placement=placement,
     )
     if event_section:
         report = events_bench.replace_section(report, event_section)
