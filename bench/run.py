@@ -84,7 +84,8 @@ TARGET_CPU_MS_PER_CLUSTER = 4.0
 # docs advise: "the lowest value gives a lower bound for how fast your machine can run the
 # given code snippet; higher values ... are typically ... caused by other processes
 # interfering with your timing accuracy" (docs.python.org/3/library/timeit.html). On this
-# shared 2-core VM one code version measured 3.1 to 6.5 ms/cluster on one day.
+# shared 2-core VM the same code measured 4.96 to 6.58 ms/cluster in consecutive runs
+# (2026-11-27, realistic model, 1,000 clusters, unpinned).
 RUN_REPEATS = 3
 TARGET_SIZE = 1000
 

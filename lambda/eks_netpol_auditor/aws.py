@@ -74,7 +74,8 @@ class AwsClients:
         The first paginator of each service is made under the lock. botocore's model Loader
         caches per Session but without a lock, so the 16 regions of a run asking for their
         first paginator at once would each scan botocore's data directories and parse the
-        paginator model again: measured 16 scans per run, ~0.3 s of CPU (bench/RESULTS.md).
+        paginator model again (profiled: 16 scans per run; a zero-cluster run's CPU fell
+        from about 1.1 s to 0.6 s with the lock; bench/RESULTS.md, "What bounds it").
         """
         client = self._client(service, region)
         if service not in self._paginated:

@@ -19,7 +19,7 @@ def test_regions_asking_for_their_first_paginator_at_once_read_its_model_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """botocore's model Loader caches without a lock: 16 regions starting together would
-    each scan the data directories and parse paginators-1 (measured: ~0.3 s CPU a run)."""
+    each scan the data directories and parse paginators-1 (about 0.5 s of CPU a run)."""
     reads: list[str] = []
     load_file = JSONFileLoader.load_file
 
