@@ -1059,7 +1059,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-events", action="store_true", help="skip the event-run case")
     parser.add_argument(
         "--sweep-workers",
-        default="" if "--quick" in (argv or sys.argv[1:]) else "16,32,128",
+        default="" if "--quick" in (argv or sys.argv[1:]) else "16,32,64",
         help="Settings.max_workers values to try at the largest size, realistic model, with"
         " the run's per-region cap ('' for none)",
     )
