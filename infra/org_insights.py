@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+from aws_cdk import CfnParameter, Fn, Stack
 from aws_cdk import aws_securityhub as securityhub
 
 from eks_netpol_auditor.names import PRODUCT
 from eks_netpol_auditor.securityhub.asff import GENERATOR_ID
+from infra.conditions import parameter_equals
 from infra.org_parameters import BOOL_VALUES
 
 _Filters = securityhub.CfnInsight.AwsSecurityFindingFiltersProperty
@@ -51,11 +52,7 @@ class OrgInsights:
             description="true where this stack runs in the Security Hub CSPM administrator "
             "account's aggregation region: adds insights over every member's findings.",
         )
-        condition = CfnCondition(
-            stack,
-            "CreateSecurityHubInsights",
-            expression=Fn.condition_equals(self.create.value_as_string, "true"),
-        )
+        condition = parameter_equals(stack, "CreateSecurityHubInsights", self.create, "true")
         self.failed_by_account = securityhub.CfnInsight(
             stack,
             "FailedClustersByAccount",

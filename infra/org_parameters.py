@@ -11,8 +11,9 @@ failure tolerance depend on the size of the organization. Reference:
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+from aws_cdk import CfnParameter, Fn, Stack
 
+from infra.conditions import parameter_differs, parameter_equals
 from infra.release_code import BUCKET_PREFIX_PATTERN, CODE_BUCKET_PREFIX_PARAMETER
 
 BOOL_VALUES = ["true", "false"]
@@ -221,25 +222,11 @@ class OrgParameters:
         return Fn.split(",", parameter.value_as_string)
 
     def _conditions(self, stack: Stack) -> None:
-        self.create_bucket = CfnCondition(
-            stack,
-            "CreateCodeBucket",
-            expression=Fn.condition_equals(self.existing_prefix.value_as_string, ""),
+        self.create_bucket = parameter_equals(stack, "CreateCodeBucket", self.existing_prefix, "")
+        self.deploy = parameter_equals(stack, "DeployAuditorStackSet", self.deploy_auditors, "true")
+        self.has_remediation_ous = parameter_differs(
+            stack, "HasRemediationOus", self.remediation_ous, ""
         )
-        self.deploy = CfnCondition(
-            stack,
-            "DeployAuditorStackSet",
-            expression=Fn.condition_equals(self.deploy_auditors.value_as_string, "true"),
-        )
-        self.has_remediation_ous = CfnCondition(
-            stack,
-            "HasRemediationOus",
-            expression=Fn.condition_not(
-                Fn.condition_equals(self.remediation_ous.value_as_string, "")
-            ),
-        )
-        self.use_max_count = CfnCondition(
-            stack,
-            "UseMaxConcurrentCount",
-            expression=Fn.condition_equals(self.max_concurrent_by.value_as_string, "Count"),
+        self.use_max_count = parameter_equals(
+            stack, "UseMaxConcurrentCount", self.max_concurrent_by, "Count"
         )

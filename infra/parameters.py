@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+from aws_cdk import CfnParameter, Stack
 
 from eks_netpol_auditor.names import FINDINGS_REFRESH_HOURS_DEFAULT, FINDINGS_REFRESH_HOURS_MAX
+from infra.conditions import parameter_differs, parameter_equals
 
 _BOOL_VALUES = ["true", "false"]
 REGION_PATTERN = r"[a-z]{2}(-[a-z]+)+-[0-9]+"
@@ -156,41 +157,23 @@ class AuditorParameters:
 
     def _create_conditions(self) -> None:
         stack = self._stack
-        self.auto_remediate_condition = CfnCondition(
-            stack,
-            "AutoRemediateEnabled",
-            expression=Fn.condition_equals(self.auto_remediate.value_as_string, "true"),
+        self.auto_remediate_condition = parameter_equals(
+            stack, "AutoRemediateEnabled", self.auto_remediate, "true"
         )
-        self.email_condition = CfnCondition(
-            stack,
-            "HasNotificationEmail",
-            expression=Fn.condition_not(
-                Fn.condition_equals(self.notification_email.value_as_string, "")
-            ),
+        self.email_condition = parameter_differs(
+            stack, "HasNotificationEmail", self.notification_email, ""
         )
-        self.reserve_concurrency_condition = CfnCondition(
-            stack,
-            "ReserveConcurrency",
-            expression=Fn.condition_not(
-                Fn.condition_equals(self.reserved_concurrency.value_as_string, "0")
-            ),
+        self.reserve_concurrency_condition = parameter_differs(
+            stack, "ReserveConcurrency", self.reserved_concurrency, "0"
         )
-        self.powertools_from_ssm_condition = CfnCondition(
-            stack,
-            "PowertoolsLayerFromSsm",
-            expression=Fn.condition_equals(self.powertools_layer_arn.value_as_string, ""),
+        self.powertools_from_ssm_condition = parameter_equals(
+            stack, "PowertoolsLayerFromSsm", self.powertools_layer_arn, ""
         )
-        self.event_driven_condition = CfnCondition(
-            stack,
-            "EventDrivenEnabled",
-            expression=Fn.condition_equals(self.event_driven.value_as_string, "true"),
+        self.event_driven_condition = parameter_equals(
+            stack, "EventDrivenEnabled", self.event_driven, "true"
         )
-        self.findings_region_condition = CfnCondition(
-            stack,
-            "HasFindingsRegion",
-            expression=Fn.condition_not(
-                Fn.condition_equals(self.findings_region.value_as_string, "")
-            ),
+        self.findings_region_condition = parameter_differs(
+            stack, "HasFindingsRegion", self.findings_region, ""
         )
 
     def interface(
