@@ -13,12 +13,13 @@ within the cooldown (README, "Event-driven runs").
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from queue import SimpleQueue
@@ -36,7 +37,14 @@ from .discovery import (
     list_clusters,
 )
 from .evaluate import evaluate
-from .model import AuditError, AuditResult, ClusterFacts, ClusterResult, ComplianceStatus
+from .model import (
+    AuditError,
+    AuditResult,
+    ClusterFacts,
+    ClusterResult,
+    ComplianceStatus,
+    StageSeconds,
+)
 from .remediation import remediate
 from .remediation.plan import TOKEN_PREFIX, Guard, Outcome, skip
 from .securityhub import publish
@@ -122,9 +130,23 @@ def run_audit(
     def stop() -> bool:
         return should_stop() or interrupted()
 
-    _evaluate(result, _discover(settings, clients, result, stop, progress))
+    with _stage(result, "discover"):
+        facts = _discover(settings, clients, result, stop, progress)
+    _evaluate(result, facts)
     _run_stages(settings, clients, result, stop, interrupted)
     return _finished(result, clients, started, counted_before)
+
+
+@contextlib.contextmanager
+def _stage(result: AuditResult, name: str) -> Iterator[None]:
+    """Record the stage's wall and CPU time in `result.stage_seconds`, even when it fails."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        yield
+    finally:
+        result.stage_seconds[name] = StageSeconds(
+            wall=time.perf_counter() - wall, cpu=time.process_time() - cpu
+        )
 
 
 def _evaluate(result: AuditResult, facts: list[ClusterFacts]) -> None:
@@ -251,9 +273,11 @@ def _run_stages(
 ) -> None:
     """Remediation runs before publishing so each finding's Note can carry the update id."""
     if settings.auto_remediate and not interrupted():
-        remediate(settings, clients, result, should_stop)
+        with _stage(result, "remediate"):
+            remediate(settings, clients, result, should_stop)
     if settings.publish and not interrupted():
-        publish(settings, clients, result)
+        with _stage(result, "publish"):
+            publish(settings, clients, result)
 
 
 # ------------------------------------------------------------------------- event runs
@@ -293,7 +317,10 @@ def _audit_targets(
     gone: set[tuple[str, str]] = set()
     facts: list[ClusterFacts] = []
     workers = max(1, min(settings.per_region_concurrency, len(allowed)))
-    with ThreadPoolExecutor(workers, thread_name_prefix="event") as pool:
+    with (
+        _stage(result, "discover"),
+        ThreadPoolExecutor(workers, thread_name_prefix="event") as pool,
+    ):
         pending: dict[Future[Any], Target] = {}
         for target in allowed:
             if should_stop():
@@ -321,9 +348,13 @@ def _audit_targets(
         cluster_names=frozenset(t.cluster for t in allowed),
     )
     if narrowed.auto_remediate:
-        _remediate_events(narrowed, clients, result, should_stop, targets=targets, caller=caller)
+        with _stage(result, "remediate"):
+            _remediate_events(
+                narrowed, clients, result, should_stop, targets=targets, caller=caller
+            )
     if narrowed.publish:
-        publish(narrowed, clients, result)
+        with _stage(result, "publish"):
+            publish(narrowed, clients, result)
     return result
 
 

@@ -138,6 +138,16 @@ class AuditError:
         return {"region": self.region, "cluster": self.cluster, "error": self.error}
 
 
+@dataclass(frozen=True)
+class StageSeconds:
+    """Wall and CPU time of one stage of a run, so a profiler or the benchmark can say which
+    stage costs what without wrapping the engine. CPU is the whole process's
+    (`time.process_time`): every thread, which in a run is the stage's own workers."""
+
+    wall: float
+    cpu: float
+
+
 @dataclass
 class AuditResult:
     account: str
@@ -152,6 +162,8 @@ class AuditResult:
     confirmed_deleted: list[tuple[str, str]] = field(default_factory=list)
     api_calls: dict[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
+    # Stages that ran, in order: "discover", then "remediate" and "publish" when enabled.
+    stage_seconds: dict[str, StageSeconds] = field(default_factory=dict)
     # Filled by the publishing stage (Security Hub); zero when not publishing.
     findings_published: int = 0
     findings_failed: int = 0
