@@ -11,7 +11,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # The CDK CLI, pinned, run by npx with the venv's Node.js: make cdk ARGS="deploy ..."
 CDK_CLI_VERSION := 2.1148.1
 
-.PHONY: install test lint typecheck unit demo sandbox synth cdk release bench clean
+.PHONY: install test lint typecheck unit demo sandbox synth cdk release bench docs clean
 
 install: $(STAMP)
 
@@ -59,7 +59,7 @@ cdk: install
 	env -u AWS_EC2_METADATA_DISABLED $(BIN)/npx --yes aws-cdk@$(CDK_CLI_VERSION) $(ARGS)
 
 # Self-contained templates and the code zip for the console, StackSets, Control Tower
-# customizations and LZA (README, "Deploying to an organization"); byte-reproducible.
+# customizations and LZA (docs/organizations.md); byte-reproducible.
 release: install
 	rm -rf dist
 	$(BIN)/python -m infra.release dist
@@ -70,5 +70,11 @@ bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.ingestion
 
+# The documentation site (mkdocs.yml): --strict, so a broken link, a missing page or a missing
+# include (bench/RESULTS.md, CHANGELOG.md) fails. Output in site/ (git-ignored).
+# NO_MKDOCS_2_WARNING silences mkdocs-material's banner about its successor.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf $(VENV) cdk.out dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) cdk.out dist site .pytest_cache .mypy_cache .ruff_cache .hypothesis

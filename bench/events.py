@@ -4,7 +4,7 @@
    configuration changed") to the cluster's Security Hub finding showing PASSED, with the
    CloudTrail event delivered to the handler in an SQS record. The sandbox hands the event
    over at once; AWS's own delivery (CloudTrail -> EventBridge -> forwarder -> queue ->
-   Lambda poll) comes on top and AWS publishes no figure for it (README).
+   Lambda poll) comes on top and AWS publishes no figure for it (docs/events.md).
 2. One-cluster event cost: handler time and AWS calls per invocation, cold (a fresh Python
    process: module import, then the first invocation with its client creation) and warm
    (later invocations in the same process), at the realistic latency model.

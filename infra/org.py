@@ -9,7 +9,7 @@ Why it looks like this:
   the OUs later. Service-managed StackSets never deploy to the management account
   itself (CloudFormation User Guide, "Create StackSets with service-managed
   permissions"; API reference ``DeploymentTargets``): deploy the single-account stack
-  there (README).
+  there (docs/organizations.md).
 * AutoRemediate can be switched on per OU: a second stack-instances group for the OUs in
   ``RemediationOuIds`` overrides it to ``true`` ("AWS::CloudFormation::StackSet
   StackInstances", ``ParameterOverrides``: "A list of StackSet parameters whose values
@@ -17,7 +17,7 @@ Why it looks like this:
   parameter values on stacks within your CloudFormation StackSet").
 * Plain ``CfnStackSet``, not the experimental ``cdk-stacksets`` library: the template
   must come from the release bucket (no CDK asset publishing, no bootstrap), and a
-  dependency outside the project's allowed list buys nothing here (README).
+  dependency outside the project's allowed list buys nothing here (docs/organizations.md).
 """
 
 from __future__ import annotations

@@ -208,7 +208,7 @@ class EksNetpolAuditorStack(Stack):
         lookup is an ``{{resolve:ssm:...}}`` dynamic reference in the Fn::If branch
         that uses it ("Using dynamic references to specify template values",
         CloudFormation User Guide). Whether CloudFormation resolves a dynamic
-        reference in the branch it does not take is not documented; README "Deploy"
+        reference in the branch it does not take is not documented; docs/deploy.md
         says what to do if it does.
         """
         params = self.params

@@ -8,7 +8,7 @@ The Lambda handler and the CLI are thin front ends over `run_audit`.
 Event runs (`targets`) take the narrow path: no DescribeRegions, no ListClusters, only the
 named clusters (DescribeCluster + DescribeAddon each) in their own regions, publishing
 narrowed to their findings, and remediation held back for the auditor's own changes and
-within the cooldown (README, "Event-driven runs").
+within the cooldown (docs/events.md).
 """
 
 from __future__ import annotations

@@ -94,7 +94,7 @@ def _epilog() -> str:
     listed = [name for name in Env if name not in LAMBDA_ONLY]
     width = max(len(name) for name in listed)
     lines = [
-        f"  {name.value.ljust(width)}  {ENVIRONMENT.get(name, 'see README, Configuration')}"
+        f"  {name.value.ljust(width)}  {ENVIRONMENT.get(name, 'see docs/configuration.md')}"
         for name in listed
     ]
     return (

@@ -138,7 +138,7 @@ def settings_from_env(
     """Settings from the environment, with `overrides` (CLI flags) replacing variables.
 
     An overridden variable is not read at all, so an invalid value in the environment does
-    not stop a run whose flag says otherwise (README, "Configuration": flags override).
+    not stop a run whose flag says otherwise (docs/configuration.md: flags override).
     Blank variables count as unset, except AUDIT_REGIONS, where blank is an error.
     """
     env = os.environ if environ is None else environ

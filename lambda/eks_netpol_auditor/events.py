@@ -342,7 +342,7 @@ def group(events: Iterable[ClusterEvent]) -> list[Target]:
 
 
 def in_cooldown(modified_at: datetime | None, now: datetime, minutes: int) -> bool:
-    """True when the add-on changed less than `minutes` ago (by anyone: see README)."""
+    """True when the add-on changed less than `minutes` ago (by anyone: docs/events.md)."""
     if modified_at is None or minutes <= 0:
         return False
     return now - modified_at < timedelta(minutes=minutes)

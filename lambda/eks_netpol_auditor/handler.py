@@ -107,7 +107,7 @@ def settings_for(event: object, base: Settings) -> Settings:
         )
     if "source" in event or "detail-type" in event:
         if event.get("source") != "aws.events":
-            # Never a full run for an event nobody meant to start one (README, "Lambda").
+            # Never a full run for an event nobody meant to start one (docs/deploy.md).
             raise InvalidEvent(
                 f"unsupported event source {str(event.get('source'))[:80]!r}: only the "
                 "schedule (aws.events) and EKS change events (aws.eks) start a run"

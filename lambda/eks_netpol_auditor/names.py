@@ -21,7 +21,7 @@ FINDINGS_REFRESH_HOURS_MAX = 30 * 24
 
 
 class Env(StrEnum):
-    """Environment variables of the configuration contract (README, "Configuration")."""
+    """Environment variables of the configuration contract (docs/configuration.md)."""
 
     AUDIT_REGIONS = "AUDIT_REGIONS"
     PUBLISH_FINDINGS = "PUBLISH_FINDINGS"

@@ -1,4 +1,4 @@
-"""Every row of the evaluation table (README, "Verdicts"), one case each."""
+"""Every row of the evaluation table (docs/verdicts.md), one case each."""
 
 from __future__ import annotations
 

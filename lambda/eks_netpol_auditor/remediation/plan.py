@@ -83,7 +83,7 @@ class Guard(StrEnum):
     SCHEMA_UNAVAILABLE = "schema_unavailable"
     SCHEMA_LACKS_KEY = "schema_lacks_key"
     SCHEMA_REJECTS_CONFIG = "schema_rejects_config"
-    # Event runs only (README, "Event-driven runs"): never act on our own change's echo,
+    # Event runs only (docs/events.md): never act on our own change's echo,
     # never change an add-on again within the cooldown.
     OWN_UPDATE = "own_update"
     COOLDOWN = "cooldown"
@@ -125,7 +125,7 @@ class Outcome:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The JSON form of a result's `remediation` (schema: README, "Auto-remediation")."""
+        """The JSON form of a result's `remediation` (schema: docs/remediation.md)."""
         out: dict[str, Any] = {"action": self.action.value}
         if self.guard is not None:
             out["guard"] = self.guard.value

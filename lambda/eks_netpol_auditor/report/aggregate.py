@@ -2,7 +2,7 @@
 
 Pure and boto3-free. Input is what Security Hub CSPM returned (ASFF dicts) plus the account
 list (the administrator and its ListMembers members); output is a `Report` whose JSON shape
-is the documented contract (README, "Organization report"):
+is the documented contract (docs/report.md):
 `{"accounts", "results": [{"account", "region", "cluster", "status", "reason", "workflow",
 "updated_at"}], "summary", "by_account", ...}`.
 """

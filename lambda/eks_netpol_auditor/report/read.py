@@ -1,6 +1,6 @@
 """The report's only I/O: who the administrator answers for, and every auditor finding it
 can see in its aggregation region. Read-only: STS GetCallerIdentity, Security Hub CSPM
-ListMembers and GetFindings, nothing else (README, "Organization report", IAM).
+ListMembers and GetFindings, nothing else (docs/report.md, "IAM").
 
 AWS references:
 * API_GetFindings: from the aggregation Region the results "include all of the matching

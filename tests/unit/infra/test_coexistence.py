@@ -1,7 +1,7 @@
 """The management account runs both stacks: the organization stack and its own auditor.
 
 Why: a service-managed StackSet never deploys to the management account, so that
-account gets the single-account stack next to ``EksNetpolAuditorOrg`` (README). Two
+account gets the single-account stack next to ``EksNetpolAuditorOrg`` (docs/organizations.md). Two
 stacks in one account and region fail, or worse overwrite each other, when they claim the
 same physical name or export. Both templates are evaluated for that account and region
 with their stack names, and every account- or globally-unique name is compared.

@@ -240,7 +240,7 @@ def test_batch_import_findings_scoped_to_default_product(template_json: Json) ->
 
 
 def test_iam_action_resource_table(template_json: Json) -> None:
-    """The complete grant table: the README's IAM section is generated from this truth."""
+    """The complete grant table: docs/security-iam.md states this list."""
     table = action_resources(template_json)
     dlq_arn = {"Fn::GetAtt": [dlq_id(template_json), "Arn"]}
     log_group_arn = {"Fn::GetAtt": [log_group_id(template_json), "Arn"]}
