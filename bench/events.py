@@ -9,8 +9,8 @@
    process: module import, then the first invocation with its client creation) and warm
    (later invocations in the same process), at the realistic latency model.
 
-The handler runs in a child process (`--child`) so that "cold" is really cold. Called from
-`bench.run` (its report gets this section) or alone (replaces the section in RESULTS.md).
+The handler runs in a child process (`--child`) so that "cold" is really cold. Measured by
+`bench.measure` (`bench.render` renders it) or alone (replaces the section in RESULTS.md).
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.latency import BENCH_REGIONS, HOME_REGION, REALISTIC, ZERO, LatencyModel
+from bench.markdown import RESULTS_PATH, replace_section
 from sandbox import AddonSeed, SandboxClient, sandbox_environ, start_sandbox_process
 
-RESULTS_PATH = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Event-driven runs (time to detect, one-cluster events)"
 TARGET_REGION = "eu-west-1"  # a non-home region: every call pays a 100 ms round trip
 TARGET = "payments-prod"
@@ -290,15 +290,6 @@ def render(bench: EventBench) -> str:
     return "\n".join(lines)
 
 
-def replace_section(text: str, section: str) -> str:
-    """`text` with its event section replaced by `section` (appended when absent)."""
-    start = text.find(SECTION)
-    if start < 0:
-        return text.rstrip() + "\n\n" + section
-    end = text.find("\n## ", start + len(SECTION))
-    return text[:start] + section + ("" if end < 0 else text[end + 1 :])
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.events", description=__doc__)
     parser.add_argument("--child", metavar="ENDPOINT", help=argparse.SUPPRESS)
@@ -311,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         section = render(measure(sandbox.client, sandbox.endpoint))
     print(section)
     if not args.no_write:
-        RESULTS_PATH.write_text(replace_section(RESULTS_PATH.read_text(), section))
+        RESULTS_PATH.write_text(replace_section(RESULTS_PATH.read_text(), SECTION, section))
     return 0
 
 

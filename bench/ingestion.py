@@ -16,9 +16,9 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bench.latency import HOME_REGION
+from bench.markdown import RESULTS_PATH, replace_section
 from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
@@ -28,7 +28,6 @@ from sandbox.environment import sandbox_overrides
 from sandbox.seeds import DEMO_REGIONS, seed_demo
 from sandbox.server import SandboxServer
 
-RESULTS_PATH = Path(__file__).with_name("RESULTS.md")
 SECTION = "## Security Hub CSPM ingestion events (FINDINGS_REFRESH_HOURS)"
 STEP_HOURS = 6
 DAYS = 2
@@ -96,14 +95,6 @@ def render(before: Simulation, after: Simulation) -> str:
     return "\n".join(lines) + "\n"
 
 
-def replace_section(report: str, section: str) -> str:
-    start = report.find(SECTION)
-    if start < 0:
-        return report.rstrip("\n") + "\n\n" + section
-    end = report.find("\n## ", start + len(SECTION))
-    return report[:start] + section + (report[end + 1 :] if end >= 0 else "")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ingestion", description=__doc__)
     parser.add_argument("--no-write", action="store_true", help="print only")
@@ -117,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         section = render(simulate(client, 0), simulate(client, 24))
     print(section)
     if not args.no_write:
-        RESULTS_PATH.write_text(replace_section(RESULTS_PATH.read_text(), section))
+        RESULTS_PATH.write_text(replace_section(RESULTS_PATH.read_text(), SECTION, section))
     return 0
 
 

@@ -11,7 +11,8 @@ At the realistic latency model, in a sandbox process of its own:
 3. the administrator's `report` over every finding (ListMembers + GetFindings at 3 TPS,
    100 per page): wall time, Security Hub calls per 100 findings, throttling answers.
 
-`section()` returns the Markdown that `bench/run.py` appends to RESULTS.md.
+`measure_org()` gives `bench/measure.py` its raw figures; `render()` is the Markdown
+`bench/render.py` appends to RESULTS.md.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 
 import boto3
 
+from bench.environment import sandbox_environment
 from bench.latency import REALISTIC
 from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
@@ -245,8 +247,6 @@ def section(environment: Environment, accounts: int = ACCOUNTS) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """`python -m bench.org [ACCOUNTS]`: the organization case alone, printed."""
-    from bench.run import sandbox_environment
-
     accounts = int((argv or sys.argv[1:] or [str(ACCOUNTS)])[0])
     print(section(sandbox_environment, accounts))
     return 0

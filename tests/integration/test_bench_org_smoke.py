@@ -4,8 +4,8 @@ member's findings reach the administrator's report, one GetFindings page per 100
 
 from __future__ import annotations
 
+from bench.environment import sandbox_environment
 from bench.org import ORG_REGIONS, ceiling_findings, measure_org, render
-from bench.run import sandbox_environment
 
 
 def test_org_case_on_a_small_organization() -> None:
