@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnParameter, Stack
+from aws_cdk import Stack
 from constructs import Construct
 
 from eks_netpol_auditor.names import PRODUCT
 from infra.event_path import ForwardingRules, home_bus_arn
 from infra.parameters import REGION_PATTERN
+from infra.setting_parameters import cfn_parameter
 
 
 class EventForwarderStack(Stack):
@@ -36,13 +37,11 @@ class EventForwarderStack(Stack):
         )
         super().__init__(scope, construct_id, **kwargs)
         if home_region is None:
-            home_region = CfnParameter(
+            home_region = cfn_parameter(
                 self,
                 "HomeRegion",
-                type="String",
                 allowed_pattern=rf"^{REGION_PATTERN}$",
                 constraint_description="a region name.",
-                description=f"Region where the {PRODUCT} stack (and its event bus) runs.",
             ).value_as_string
         self.forwarding = ForwardingRules(
             self, "Forwarding", target_bus_arn=home_bus_arn(home_region)

@@ -9,10 +9,11 @@ region itself is left out: the auditor stack forwards its own region already.
 
 from __future__ import annotations
 
-from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
+from aws_cdk import CfnCondition, Fn, Stack
 
 from infra.org_parameters import OrgParameters
 from infra.parameters import REGION_PATTERN
+from infra.setting_parameters import cfn_parameter
 
 # The forwarder template's one parameter (infra.forwarder.EventForwarderStack).
 HOME_REGION_PARAMETER = "HomeRegion"
@@ -22,24 +23,17 @@ class ForwarderParameters:
     """``ForwarderRegions``, ``ForwarderTemplateKey`` and the condition to deploy them."""
 
     def __init__(self, stack: Stack, params: OrgParameters, template_key: str) -> None:
-        self.regions = CfnParameter(
+        self.regions = cfn_parameter(
             stack,
             "ForwarderRegions",
-            type="String",
-            default="",
             allowed_pattern=rf"^$|^{REGION_PATTERN}(,{REGION_PATTERN})*$",
             constraint_description="empty, or comma-separated region names, no spaces.",
-            description="Audited regions other than this (home) region: each account of "
-            "the OUs gets the event forwarder there, so EKS changes reach the auditor within "
-            "minutes. Empty = no forwarders (the schedule still audits every region).",
         )
-        self.template_key = CfnParameter(
+        self.template_key = cfn_parameter(
             stack,
             "ForwarderTemplateKey",
-            type="String",
             default=template_key,
             allowed_pattern=r"^[A-Za-z0-9!_.*'()/-]+\.template\.json$",
-            description="S3 key of the forwarder template (default: this release's).",
         )
         self.deploy = CfnCondition(
             stack,

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnParameter, Fn, Stack
+from aws_cdk import Fn, Stack
 from aws_cdk import aws_securityhub as securityhub
 
 from eks_netpol_auditor.names import PRODUCT
 from eks_netpol_auditor.securityhub.asff import GENERATOR_ID
 from infra.conditions import parameter_equals
-from infra.org_parameters import BOOL_VALUES
+from infra.setting_parameters import cfn_parameter
 
 _Filters = securityhub.CfnInsight.AwsSecurityFindingFiltersProperty
 
@@ -43,15 +43,7 @@ class OrgInsights:
     """``CreateInsights`` and, under it, the two insights (named after the stack)."""
 
     def __init__(self, stack: Stack) -> None:
-        self.create = CfnParameter(
-            stack,
-            "CreateInsights",
-            type="String",
-            allowed_values=BOOL_VALUES,
-            default="false",
-            description="true where this stack runs in the Security Hub CSPM administrator "
-            "account's aggregation region: adds insights over every member's findings.",
-        )
+        self.create = cfn_parameter(stack, "CreateInsights")
         condition = parameter_equals(stack, "CreateSecurityHubInsights", self.create, "true")
         self.failed_by_account = securityhub.CfnInsight(
             stack,

@@ -15,6 +15,7 @@ from aws_cdk import CfnParameter, Fn, Stack
 
 from infra.conditions import parameter_differs, parameter_equals
 from infra.release_code import BUCKET_PREFIX_PATTERN, CODE_BUCKET_PREFIX_PARAMETER
+from infra.setting_parameters import cfn_parameter
 
 BOOL_VALUES = ["true", "false"]
 # The auditor's AutoRemediate parameter: the one a per-OU override switches on.
@@ -75,145 +76,54 @@ class OrgParameters:
         self._conditions(stack)
 
     def _targets(self, stack: Stack) -> None:
-        self.target_ous = CfnParameter(
+        self.target_ous = cfn_parameter(
             stack,
             "TargetOuIds",
-            type="String",
             allowed_pattern=OU_LIST_PATTERN,
             constraint_description="comma-separated OU ids (ou-...) or the root id (r-...), "
             "no spaces.",
-            description="Organizational units (ou-...) or the root (r-...) whose accounts get "
-            "the auditor, with AutoRemediate as set below. Accounts that join them later get "
-            "it too (automatic deployment). Must not overlap or nest with RemediationOuIds.",
         )
-        self.remediation_ous = CfnParameter(
+        self.remediation_ous = cfn_parameter(
             stack,
             "RemediationOuIds",
-            type="String",
-            default="",
             allowed_pattern=f"^$|{OU_LIST_PATTERN}",
             constraint_description="empty, or comma-separated OU ids (ou-...), no spaces.",
-            description="Organizational units whose accounts get the auditor with "
-            "AutoRemediate=true (a parameter override on their stack instances). Empty = none. "
-            "Must not overlap or nest with TargetOuIds.",
         )
-        self.organization_id = CfnParameter(
+        self.organization_id = cfn_parameter(
             stack,
             "OrganizationId",
-            type="String",
             allowed_pattern=ORG_ID_PATTERN,
             constraint_description="an AWS Organizations id such as o-a1b2c3d4e5.",
-            description="Your organization's id: only its accounts may read the code bucket.",
         )
-        self.call_as = CfnParameter(
-            stack,
-            "CallAs",
-            type="String",
-            allowed_values=["SELF", "DELEGATED_ADMIN"],
-            default="SELF",
-            description="SELF in the management account, DELEGATED_ADMIN in an account "
-            "registered as a CloudFormation StackSets delegated administrator.",
-        )
-        self.stack_set_name = CfnParameter(
+        self.call_as = cfn_parameter(stack, "CallAs")
+        self.stack_set_name = cfn_parameter(
             stack,
             "StackSetName",
-            type="String",
-            default="eks-netpol-auditor",
             allowed_pattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,127}$",
-            description="Name of the StackSet that deploys the auditor.",
         )
-        self.retain_stacks = CfnParameter(
-            stack,
-            "RetainStacksOnAccountRemoval",
-            type="String",
-            allowed_values=BOOL_VALUES,
-            default="false",
-            description="true = keep the auditor in an account that leaves the target OUs; "
-            "false = delete it.",
-        )
-        self.deploy_auditors = CfnParameter(
-            stack,
-            "DeployAuditors",
-            type="String",
-            allowed_values=BOOL_VALUES,
-            default="true",
-            description="false = create only the code bucket (first deployment: upload the "
-            "release, then update with true).",
-        )
+        self.retain_stacks = cfn_parameter(stack, "RetainStacksOnAccountRemoval")
+        self.deploy_auditors = cfn_parameter(stack, "DeployAuditors")
 
     def _operations(self, stack: Stack) -> None:
-        self.max_concurrent_percentage = CfnParameter(
-            stack,
-            "MaxConcurrentPercentage",
-            type="Number",
-            default=25,
-            min_value=1,
-            max_value=100,
-            description="Percentage of accounts per region deployed at the same time "
-            "(with MaxConcurrentBy=Percentage).",
-        )
-        self.max_concurrent_count = CfnParameter(
-            stack,
-            "MaxConcurrentCount",
-            type="Number",
-            default=1,
-            min_value=1,
-            description="Number of accounts per region deployed at the same time "
-            "(with MaxConcurrentBy=Count).",
-        )
+        self.max_concurrent_percentage = cfn_parameter(stack, "MaxConcurrentPercentage")
+        self.max_concurrent_count = cfn_parameter(stack, "MaxConcurrentCount")
         # StackSets takes a count or a percentage, never both ("OperationPreferences").
-        self.max_concurrent_by = CfnParameter(
-            stack,
-            "MaxConcurrentBy",
-            type="String",
-            allowed_values=["Percentage", "Count"],
-            default="Percentage",
-            description="Which of MaxConcurrentPercentage and MaxConcurrentCount applies.",
-        )
-        self.failure_tolerance_percentage = CfnParameter(
-            stack,
-            "FailureTolerancePercentage",
-            type="Number",
-            default=10,
-            min_value=0,
-            max_value=100,
-            description="Percentage of accounts per region that may fail before StackSets "
-            "stops the operation in that region.",
-        )
-        self.region_concurrency = CfnParameter(
-            stack,
-            "RegionConcurrencyType",
-            type="String",
-            allowed_values=["SEQUENTIAL", "PARALLEL"],
-            default="PARALLEL",
-            description="Deploy regions one at a time or in parallel.",
-        )
-        self.concurrency_mode = CfnParameter(
-            stack,
-            "ConcurrencyMode",
-            type="String",
-            allowed_values=["STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"],
-            default="STRICT_FAILURE_TOLERANCE",
-            description="STRICT lowers concurrency as failures occur; SOFT keeps it.",
-        )
+        self.max_concurrent_by = cfn_parameter(stack, "MaxConcurrentBy")
+        self.failure_tolerance_percentage = cfn_parameter(stack, "FailureTolerancePercentage")
+        self.region_concurrency = cfn_parameter(stack, "RegionConcurrencyType")
+        self.concurrency_mode = cfn_parameter(stack, "ConcurrencyMode")
 
     def _code(self, stack: Stack, template_key: str) -> None:
-        self.existing_prefix = CfnParameter(
+        self.existing_prefix = cfn_parameter(
             stack,
             "ExistingCodeBucketPrefix",
-            type="String",
-            default="",
             allowed_pattern=f"^$|{BUCKET_PREFIX_PATTERN}",
-            description="Prefix of existing code buckets (<prefix>-<region>) holding the "
-            "release. Empty = create the bucket eks-netpol-auditor-<account>-<region> here.",
         )
-        self.template_key = CfnParameter(
+        self.template_key = cfn_parameter(
             stack,
             "TemplateKey",
-            type="String",
             default=template_key,
             allowed_pattern=r"^[A-Za-z0-9!_.*'()/-]+\.template\.json$",
-            description="S3 key of the auditor template (default: this release's).",
         )
 
     @staticmethod

@@ -15,10 +15,9 @@ from typing import Any
 
 from aws_cdk import CfnParameter, Stack
 
-from eks_netpol_auditor.names import FINDINGS_REFRESH_HOURS_DEFAULT, FINDINGS_REFRESH_HOURS_MAX
 from infra.conditions import parameter_differs, parameter_equals
+from infra.setting_parameters import cfn_parameter
 
-_BOOL_VALUES = ["true", "false"]
 REGION_PATTERN = r"[a-z]{2}(-[a-z]+)+-[0-9]+"
 # A Lambda layer version ARN in any partition (Lambda API reference, LayerVersionArn).
 LAYER_ARN_PATTERN = (
@@ -34,123 +33,48 @@ class AuditorParameters:
         self._audit_parameters()
         self._remediation_parameters()
         self._operations_parameters()
-        self.event_driven = self._string(
-            "EventDrivenMode",
-            "Re-audit a cluster within minutes of an EKS API call or add-on event. 'false' "
-            "removes the event bus, rules, queue, event function and event source (the schedule "
-            "still runs).",
-            allowed_values=_BOOL_VALUES,
-            default="true",
-        )
+        self.event_driven = cfn_parameter(stack, "EventDrivenMode")
         self._create_conditions()
 
-    def _string(self, name: str, description: str, **options: Any) -> CfnParameter:
-        return CfnParameter(self._stack, name, type="String", description=description, **options)
-
-    def _boolean(self, name: str, description: str) -> CfnParameter:
-        return self._string(name, description, allowed_values=_BOOL_VALUES, default="false")
+    def _parameter(self, name: str, **constraints: Any) -> CfnParameter:
+        """Type, default, allowed values and description: `settings_table`."""
+        return cfn_parameter(self._stack, name, **constraints)
 
     def _audit_parameters(self) -> None:
-        self.audit_regions = self._string(
+        self.audit_regions = self._parameter(
             "AuditRegions",
-            "Regions to audit: 'all' (every region enabled in the account) or a "
-            "comma-separated list such as 'eu-west-1,us-east-1'.",
-            default="all",
             allowed_pattern=rf"^(all|{REGION_PATTERN}( *, *{REGION_PATTERN})*)$",
             constraint_description="'all' or a comma-separated list of region names.",
         )
-        self.findings_region = self._string(
+        self.findings_region = self._parameter(
             "FindingsRegion",
-            "Region to publish all findings to (e.g. a Security Hub aggregation "
-            "region). Empty = each cluster's own region.",
-            default="",
             allowed_pattern=rf"^({REGION_PATTERN})?$",
             constraint_description="empty or a region name.",
         )
-        self.schedule_expression = self._string(
+        self.schedule_expression = self._parameter(
             "ScheduleExpression",
-            "EventBridge schedule for the audit.",
-            default="rate(6 hours)",
             allowed_pattern=r"^(rate|cron)\(.+\)$",
             constraint_description="an EventBridge rate(...) or cron(...) expression.",
         )
-        self.findings_refresh_hours = CfnParameter(
-            self._stack,
-            "FindingsRefreshHours",
-            type="Number",
-            default=FINDINGS_REFRESH_HOURS_DEFAULT,
-            min_value=1,
-            max_value=FINDINGS_REFRESH_HOURS_MAX,
-            description="Re-import an unchanged finding at most this often (hours); any change "
-            "is imported in the same run. Security Hub CSPM charges per ingestion event.",
-        )
+        self.findings_refresh_hours = self._parameter("FindingsRefreshHours")
 
     def _remediation_parameters(self) -> None:
-        self.auto_remediate = self._boolean(
-            "AutoRemediate",
-            "Enable vpc-cni enableNetworkPolicy remediation with eks:UpdateAddon. "
-            "'false' removes the eks:UpdateAddon permission from the function's role.",
-        )
-        self.remediation_dry_run = self._boolean(
-            "RemediationDryRun",
-            "With AutoRemediate=true: log the planned UpdateAddon calls without making them.",
-        )
-        self.max_remediations = CfnParameter(
-            self._stack,
-            "MaxRemediationsPerRun",
-            type="Number",
-            default=5,
-            min_value=0,
-            description="Upper bound on add-on updates per run (0 = remediate nothing).",
-        )
-        self.remediation_require_tag = self._boolean(
-            "RemediationRequireTag",
-            "Only remediate clusters that carry the opt-in remediation tag.",
-        )
-        self.remediation_cooldown = CfnParameter(
-            self._stack,
-            "RemediationCooldownMinutes",
-            type="Number",
-            default=30,
-            min_value=0,
-            description="Event-driven runs re-audit, but do not remediate, a cluster whose "
-            "add-on the auditor updated less than this many minutes ago.",
-        )
+        self.auto_remediate = self._parameter("AutoRemediate")
+        self.remediation_dry_run = self._parameter("RemediationDryRun")
+        self.max_remediations = self._parameter("MaxRemediationsPerRun")
+        self.remediation_require_tag = self._parameter("RemediationRequireTag")
+        self.remediation_cooldown = self._parameter("RemediationCooldownMinutes")
 
     def _operations_parameters(self) -> None:
-        self.notification_email = self._string(
+        self.notification_email = self._parameter(
             "NotificationEmail",
-            "Optional email address subscribed to the alarm topic "
-            "(confirm the subscription email). Empty = no subscription.",
-            default="",
             allowed_pattern=r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
             constraint_description="empty or an email address.",
         )
-        self.reserved_concurrency = CfnParameter(
-            self._stack,
-            "ReservedConcurrency",
-            type="Number",
-            default=1,
-            min_value=0,
-            max_value=1,
-            description="1 = reserve one concurrent execution of the scheduled function so "
-            "scheduled runs never overlap (event-driven runs have their own function). "
-            "0 = reserve nothing: use it when the deployment fails because the account's "
-            "concurrency quota is too low (new accounts can have 10, and Lambda always keeps "
-            "a minimum of unreserved concurrency).",
-        )
-        self.log_level = self._string(
-            "LogLevel",
-            "Powertools Logger level.",
-            allowed_values=["DEBUG", "INFO", "WARNING", "ERROR"],
-            default="INFO",
-        )
-        self.powertools_layer_arn = self._string(
+        self.reserved_concurrency = self._parameter("ReservedConcurrency")
+        self.log_level = self._parameter("LogLevel")
+        self.powertools_layer_arn = self._parameter(
             "PowertoolsLayerArn",
-            "Powertools for AWS Lambda (Python) layer version ARN. Empty = the AWS-published "
-            "public SSM parameter (commercial regions only). Set it in GovCloud, China and "
-            "regions without that parameter, or to pin a layer version.",
-            default="",
             allowed_pattern=rf"^$|^{LAYER_ARN_PATTERN}$",
             constraint_description="empty or a Lambda layer version ARN.",
         )
@@ -232,7 +156,7 @@ LABELS = {
     "MaxRemediationsPerRun": "Most add-on updates per run",
     "RemediationRequireTag": "Only clusters tagged for remediation",
     "EventDrivenMode": "Re-audit on EKS change events",
-    "RemediationCooldownMinutes": "No second remediation within (minutes)",
+    "RemediationCooldownMinutes": "No remediation within (minutes) of an add-on change",
     "NotificationEmail": "Email for alarms (optional)",
     "ReservedConcurrency": "Reserve one concurrent execution",
     "LogLevel": "Log level",

@@ -12,10 +12,12 @@ the pattern of Automated Security Response on AWS and of ``cdk-stacksets``.
 
 from __future__ import annotations
 
-from aws_cdk import Annotations, Aws, CfnParameter, Fn
+from aws_cdk import Annotations, Aws, Fn
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
+
+from infra.setting_parameters import cfn_parameter
 
 CODE_BUCKET_PREFIX_PARAMETER = "CodeBucketPrefix"
 CODE_KEY_PARAMETER = "CodeKey"
@@ -45,25 +47,18 @@ class CodeFromParameters:
         self.default_key = default_key
 
     def __call__(self, stack: Construct) -> lambda_.Code:
-        prefix = CfnParameter(
+        prefix = cfn_parameter(
             stack,
             CODE_BUCKET_PREFIX_PARAMETER,
-            type="String",
             allowed_pattern=BUCKET_PREFIX_PATTERN,
             constraint_description="an S3 bucket name prefix (lower case, digits, '.', '-').",
-            description="Prefix of the code buckets: the function's code is read from the "
-            "bucket <prefix>-<region> of the region it is deployed in (Lambda reads code "
-            "only from a bucket in its own region).",
         )
-        key = CfnParameter(
+        key = cfn_parameter(
             stack,
             CODE_KEY_PARAMETER,
-            type="String",
             default=self.default_key,
             allowed_pattern=OBJECT_KEY_PATTERN,
             constraint_description="an S3 object key ending in .zip.",
-            description="S3 key of the function's code zip (default: this release's zip, "
-            "named by its SHA-256).",
         )
         bucket = s3.Bucket.from_bucket_name(
             stack, "CodeBucket", regional_bucket_name(prefix.value_as_string)

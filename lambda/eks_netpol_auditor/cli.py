@@ -13,6 +13,7 @@ import logging
 import os
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -40,6 +41,7 @@ from .report.command import ReportUnavailable, run_report
 from .report.render import render_csv as render_report_csv
 from .report.render import render_table as render_report_table
 from .scan_output import interrupted_text, progress_text, render_table, to_json
+from .settings_table import by_flag, env_help, flag_help
 from .setup_errors import explain_setup_error
 
 PROG = "eks-netpol-audit"
@@ -62,16 +64,6 @@ REPORT_EXIT_CODES = """exit codes (as for scan):
        cluster could not be evaluated; nothing FAILED
   130  interrupted (Ctrl-C)"""
 
-ENVIRONMENT: dict[Env, str] = {
-    Env.AUDIT_REGIONS: "'all' or a comma list of regions (--regions)",
-    Env.PUBLISH_FINDINGS: "true/false: import findings into Security Hub CSPM (--publish)",
-    Env.FINDINGS_REGION: "send every finding to this one region",
-    Env.FINDINGS_REFRESH_HOURS: "re-import an unchanged finding at most this often (hours)",
-    Env.AUTO_REMEDIATE: "true/false: enable network policy where safe (--remediate)",
-    Env.REMEDIATION_DRY_RUN: "true/false: plan remediation, change nothing (--dry-run)",
-    Env.MAX_REMEDIATIONS_PER_RUN: "add-on updates per run, default 5 (--max-remediations)",
-    Env.REMEDIATION_REQUIRE_TAG: "true/false: only clusters tagged for auto-remediation",
-}
 # Read by the Lambda only (Powertools, event runs); not part of what a scan reads.
 LAMBDA_ONLY = frozenset(
     {
@@ -90,11 +82,18 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _epilog() -> str:
-    """Every variable of the contract (names.py) the CLI reads, so a new one is listed."""
+    """Every variable of the contract (names.py) the CLI reads, so a new one is listed;
+    what each one takes comes from the settings table (docs/configuration.md)."""
     listed = [name for name in Env if name not in LAMBDA_ONLY]
     width = max(len(name) for name in listed)
+    indent = " " * (width + 4)
     lines = [
-        f"  {name.value.ljust(width)}  {ENVIRONMENT.get(name, 'see docs/configuration.md')}"
+        textwrap.fill(
+            f"  {name.value.ljust(width)}  {env_help(name)}",
+            width=79,
+            subsequent_indent=indent,
+            break_on_hyphens=False,
+        )
         for name in listed
     ]
     return (
@@ -106,11 +105,12 @@ def _epilog() -> str:
     )
 
 
-def _switch(parser: argparse.ArgumentParser, name: str, on_help: str, off_help: str) -> None:
+def _switch(parser: argparse.ArgumentParser, command: str, name: str) -> None:
     """`--NAME` / `--no-NAME`: switch on, or off what the environment switched on."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument(f"--{name}", action="store_true", default=None, help=on_help)
-    group.add_argument(f"--no-{name}", dest=name, action="store_false", help=off_help)
+    on, off = f"--{name}", f"--no-{name}"
+    group.add_argument(on, action="store_true", default=None, help=flag_help(command, on))
+    group.add_argument(off, dest=name, action="store_false", help=flag_help(command, off))
 
 
 def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -121,39 +121,33 @@ def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    scan.add_argument("--regions", help="comma-separated regions, or 'all' (env AUDIT_REGIONS)")
-    scan.add_argument("--format", choices=("table", "json"), default="table")
+    scan.add_argument("--regions", help=flag_help("scan", "--regions"))
+    _format(scan, "scan")
+    _status(scan, "scan")
+    _switch(scan, "scan", "publish")
+    _switch(scan, "scan", "remediate")
     scan.add_argument(
+        "--dry-run", action="store_true", default=None, help=flag_help("scan", "--dry-run")
+    )
+    scan.add_argument(
+        "--max-remediations", metavar="N", help=flag_help("scan", "--max-remediations")
+    )
+
+
+def _format(parser: argparse.ArgumentParser, command: str) -> None:
+    row = by_flag(command, "--format")
+    parser.add_argument(
+        "--format", choices=row.choices, default=row.default, help=flag_help(command, "--format")
+    )
+
+
+def _status(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
         "--status",
         action="append",
         default=[],
         metavar="STATUS",
-        help="show only clusters with this status (PASSED, FAILED, WARNING, NOT_AVAILABLE); "
-        "repeatable or a comma list; the summary and exit code still cover every cluster",
-    )
-    _switch(
-        scan,
-        "publish",
-        "import findings into Security Hub CSPM (env PUBLISH_FINDINGS)",
-        "do not publish, whatever PUBLISH_FINDINGS says",
-    )
-    _switch(
-        scan,
-        "remediate",
-        "enable network policy where safe (env AUTO_REMEDIATE)",
-        "do not remediate, whatever AUTO_REMEDIATE says",
-    )
-    scan.add_argument(
-        "--dry-run",
-        action="store_true",
-        default=None,
-        help="with --remediate: plan remediation and show the exact requests; change nothing "
-        "(env REMEDIATION_DRY_RUN). Without remediation on it is an error",
-    )
-    scan.add_argument(
-        "--max-remediations",
-        metavar="N",
-        help="at most N add-on updates this run (env MAX_REMEDIATIONS_PER_RUN)",
+        help=flag_help(command, "--status"),
     )
 
 
@@ -168,18 +162,9 @@ def _add_report(commands: argparse._SubParsersAction[_Parser]) -> None:
         epilog=REPORT_EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument(
-        "--region", help="the aggregation region (default: AWS_REGION or the profile's region)"
-    )
-    report.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    report.add_argument(
-        "--status",
-        action="append",
-        default=[],
-        metavar="STATUS",
-        help="show only rows with this status; repeatable or a comma list; totals and the "
-        "exit code still cover every finding",
-    )
+    report.add_argument("--region", help=flag_help("report", "--region"))
+    _format(report, "report")
+    _status(report, "report")
 
 
 def build_parser() -> argparse.ArgumentParser:

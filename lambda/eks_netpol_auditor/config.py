@@ -15,9 +15,8 @@ import boto3
 
 from .model import ComplianceStatus
 from .names import FINDINGS_REFRESH_HOURS_DEFAULT, FINDINGS_REFRESH_HOURS_MAX, Env
+from .settings_table import MAX_REMEDIATIONS_DEFAULT, REMEDIATION_COOLDOWN_MINUTES_DEFAULT
 
-DEFAULT_MAX_REMEDIATIONS = 5
-DEFAULT_COOLDOWN_MINUTES = 30
 DEFAULT_HOME_REGION = "us-east-1"
 
 
@@ -33,9 +32,9 @@ class Settings:
     findings_refresh_hours: int = FINDINGS_REFRESH_HOURS_DEFAULT  # 0: re-import every run
     auto_remediate: bool = False
     dry_run: bool = False
-    max_remediations: int = DEFAULT_MAX_REMEDIATIONS
+    max_remediations: int = MAX_REMEDIATIONS_DEFAULT
     require_tag: bool = False
-    remediation_cooldown_minutes: int = DEFAULT_COOLDOWN_MINUTES  # event runs only
+    remediation_cooldown_minutes: int = REMEDIATION_COOLDOWN_MINUTES_DEFAULT  # event runs only
     home_region: str = DEFAULT_HOME_REGION
     cluster_names: frozenset[str] | None = None  # narrows a manual run; disables archiving
     # Threads shared by every region, and EKS calls in flight per region. EKS publishes no
