@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import threading
 import time
 import weakref
 from collections import deque
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from queue import SimpleQueue
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
@@ -68,6 +69,9 @@ _identities: weakref.WeakKeyDictionary[AwsClients, tuple[str, str, str]] = (
 )
 
 
+T = TypeVar("T")
+
+
 def _identity(clients: AwsClients, region: str) -> tuple[str, str, str]:
     known = _identities.get(clients)
     if known is None:
@@ -77,6 +81,39 @@ def _identity(clients: AwsClients, region: str) -> tuple[str, str, str]:
 
 class AuditAborted(RuntimeError):
     """Nothing could be audited (no identity, no region list); the message says why."""
+
+
+class AuditInterrupted(RuntimeError):
+    """Interrupted while the account or its regions were still being looked up: nothing
+    was audited, written or changed."""
+
+
+def _interruptible(interrupted: Callable[[], bool], call: Callable[..., T], *args: Any) -> T:
+    """`call(*args)` on a daemon thread, abandoned as soon as `interrupted()` says so.
+
+    The CLI's first Ctrl-C only sets a flag, and Python runs signal handlers in the main
+    thread and then resumes the blocked socket read (PEP 475), so a setup call made on the
+    main thread would sit out every retry of an endpoint that never answers. Only reads are
+    made this way, so abandoning one is harmless.
+    """
+    outcome: Future[T] = Future()
+
+    def work() -> None:
+        try:
+            outcome.set_result(call(*args))
+        except BaseException as error:  # handed to the caller, which re-raises it
+            outcome.set_exception(error)
+
+    threading.Thread(target=work, name="audit-setup", daemon=True).start()
+    while True:
+        try:
+            return outcome.result(timeout=0.1)
+        except TimeoutError:
+            if interrupted():
+                raise AuditInterrupted(
+                    "interrupted while looking up the account; nothing was audited, "
+                    "published or changed"
+                ) from None
 
 
 def run_audit(
@@ -103,7 +140,7 @@ def run_audit(
     # An event run asks STS in its cluster's region, so it calls nothing outside it.
     sts_region = targets[0].region if targets else settings.home_region
     try:
-        account, partition, caller = _identity(clients, sts_region)
+        account, partition, caller = _interruptible(interrupted, _identity, clients, sts_region)
     except NoCredentialsError:
         raise ConfigError("no AWS credentials found (standard credential chain)") from None
     except (ClientError, BotoCoreError) as error:
@@ -119,7 +156,9 @@ def run_audit(
         regions = list(settings.regions)
     else:
         try:
-            regions = enabled_regions(clients, settings.home_region, known_regions())
+            regions = _interruptible(
+                interrupted, enabled_regions, clients, settings.home_region, known_regions()
+            )
         except (ClientError, BotoCoreError) as error:
             raise AuditAborted(
                 f"cannot list the account's enabled regions: {describe_error(error)}"

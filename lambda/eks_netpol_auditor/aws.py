@@ -28,6 +28,13 @@ if TYPE_CHECKING:
 MAX_ATTEMPTS = 10
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 30
+# The identity lookup (STS GetCallerIdentity) is every run's first call and doubles as the
+# probe of the caller's setup: an endpoint nobody answers on must fail in seconds, not after
+# 10 attempts of 30 s (issue 17, items 25/26). botocore's Config documents connect_timeout,
+# read_timeout and retries.total_max_attempts (botocore docs, "Config Reference"; boto3
+# guide, "Retries": standard mode defaults to 3 attempts). Worst case: 3 x 10 s plus backoff.
+PROBE_MAX_ATTEMPTS = 3
+PROBE_READ_TIMEOUT_SECONDS = 10
 
 
 class AwsClients:
@@ -48,6 +55,12 @@ class AwsClients:
             max_pool_connections=max_pool_connections,
             user_agent_extra=PRODUCT,
         )
+        self._probe_config = self._config.merge(
+            Config(
+                retries={"mode": "standard", "total_max_attempts": PROBE_MAX_ATTEMPTS},
+                read_timeout=PROBE_READ_TIMEOUT_SECONDS,
+            )
+        )
         self._clients: dict[tuple[str, str], Any] = {}
         self._paginated: set[str] = set()  # services whose paginator model is loaded
         self._lock = threading.Lock()
@@ -56,6 +69,7 @@ class AwsClients:
 
     def _client(self, service: str, region: str) -> Any:
         key = (service, region)
+        config = self._probe_config if service == "sts" else self._config  # STS: the probe only
         client = self._clients.get(key)
         if client is not None:
             return client
@@ -63,7 +77,7 @@ class AwsClients:
             client = self._clients.get(key)
             if client is None:
                 # endpoint_url is left to botocore so AWS_ENDPOINT_URL and config files apply.
-                client = self._session.client(service, region_name=region, config=self._config)  # type: ignore[call-overload]
+                client = self._session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
                 client.meta.events.register("before-call", self._count)
                 self._clients[key] = client
         return client

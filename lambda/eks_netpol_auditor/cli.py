@@ -11,11 +11,12 @@ import argparse
 import json
 import logging
 import os
+import re
 import signal
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
 from typing import NoReturn, TextIO
@@ -24,7 +25,7 @@ from botocore.exceptions import BotoCoreError
 from botocore.parsers import ResponseParserError
 
 from . import __version__
-from .audit import AuditAborted, run_audit
+from .audit import AuditAborted, AuditInterrupted, run_audit
 from .aws import describe_error
 from .config import (
     ConfigError,
@@ -81,6 +82,23 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """Each line wraps to the terminal as argparse's default does, but line breaks are kept,
+    and a table row (`  NAME  text`) continues under its text column."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        lines = []
+        for line in text.splitlines():
+            row = re.match(r"\s+\S+\s+", line)
+            hanging = " " * len(row.group()) if row else ""
+            lines.append(
+                textwrap.fill(line, width, subsequent_indent=hanging, break_on_hyphens=False)
+                if line
+                else ""
+            )
+        return "\n".join(lines)
+
+
 def _epilog() -> str:
     """Every variable of the contract (names.py) the CLI reads, so a new one is listed;
     what each one takes comes from the settings table (docs/configuration.md)."""
@@ -119,7 +137,7 @@ def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="audit clusters (read-only unless --remediate)",
         description="Audit every EKS cluster of the account for vpc-cni enableNetworkPolicy.",
         epilog=_epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     scan.add_argument("--regions", help=flag_help("scan", "--regions"))
     _format(scan, "scan")
@@ -160,7 +178,7 @@ def _add_report(commands: argparse._SubParsersAction[_Parser]) -> None:
         "region and cluster, totals per account and per reason. Members without any auditor "
         "finding are listed as 'no auditor findings'. Read-only.",
         epilog=REPORT_EXIT_CODES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     report.add_argument("--region", help=flag_help("report", "--region"))
     _format(report, "report")
@@ -174,7 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(vpc-cni enableNetworkPolicy, CIS EKS 5.4.4).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    # Not `required`: argparse would then answer `--badflag` alone with "the following
+    # arguments are required: command" and never name the flag; main() prints the usage
+    # when no command is given.
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     _add_scan(commands)
     _add_report(commands)
     return parser
@@ -202,13 +223,18 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.max_remediations is not None:
         overrides[Env.MAX_REMEDIATIONS_PER_RUN] = ("--max-remediations", args.max_remediations)
     settings = settings_from_env(overrides=overrides)
-    if args.dry_run and not settings.auto_remediate:
-        # Silence would let a user believe a plan was made; the variable alone stays quiet
-        # because a deployed stack sets REMEDIATION_DRY_RUN independently of AUTO_REMEDIATE.
-        raise ConfigError(
-            "--dry-run plans remediation, which is off: add --remediate "
-            f"(or set {Env.AUTO_REMEDIATE}=true)"
-        )
+    # Silence would let a user believe a plan was made or a cap applied; the variables alone
+    # stay quiet because a deployed stack sets them independently of AUTO_REMEDIATE.
+    if not settings.auto_remediate:
+        for flag, given, what in (
+            ("--dry-run", args.dry_run, "plans"),
+            ("--max-remediations", args.max_remediations is not None, "limits"),
+        ):
+            if given:
+                raise ConfigError(
+                    f"{flag} {what} remediation, which is off: add --remediate "
+                    f"(or set {Env.AUTO_REMEDIATE}=true)"
+                )
     return settings
 
 
@@ -277,45 +303,88 @@ def _scan(args: argparse.Namespace) -> int:
     if ctrl_c.is_set():
         print(f"{PROG}: {interrupted_text(result)}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    _print_result(result, args.format, statuses)
-    return result.exit_code()
+    return _emit(lambda out: _print_result(result, args.format, statuses, out), result.exit_code())
 
 
 def _report(args: argparse.Namespace) -> int:
     statuses = parse_statuses("--status", args.status)
     region = parse_region("--region", args.region) if args.region else home_region_from(os.environ)
     report = run_report(region, frozenset(status.value for status in statuses))
-    if args.format == "json":
-        json.dump(report.to_json(), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    elif args.format == "csv":
-        render_report_csv(report, sys.stdout)
-    else:
-        render_report_table(report, sys.stdout)
-    return report.exit_code()
+
+    def write(out: TextIO) -> None:
+        if args.format == "json":
+            json.dump(report.to_json(), out, indent=2)
+            out.write("\n")
+        elif args.format == "csv":
+            render_report_csv(report, out)
+        else:
+            render_report_table(report, out)
+
+    return _emit(write, report.exit_code())
 
 
-def _print_result(result: AuditResult, output: str, statuses: frozenset[ComplianceStatus]) -> None:
+def _print_result(
+    result: AuditResult, output: str, statuses: frozenset[ComplianceStatus], out: TextIO
+) -> None:
     if output == "json":
-        json.dump(to_json(result, statuses), sys.stdout, indent=2)
-        sys.stdout.write("\n")
+        json.dump(to_json(result, statuses), out, indent=2)
+        out.write("\n")
     else:
-        render_table(result, sys.stdout, statuses)
+        render_table(result, out, statuses)
+
+
+def _emit(write: Callable[[TextIO], None], code: int) -> int:
+    """Write the output and keep the run's exit code when the reader went away.
+
+    `scan | head`: the reader closing the pipe is not an error of the run. As Python's
+    `signal` documentation advises ("Note on SIGPIPE"), point stdout at devnull so the
+    interpreter's final flush cannot fail again, and exit with the run's own code (1 when
+    a cluster FAILED). Any other write error (`> /dev/full`) is one line; the output is
+    lost, so the run is incomplete: exit 3, or 1 when a cluster FAILED (as for scan).
+    """
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        return code
+    except OSError as error:
+        _silence_stdout()
+        reason = error.strerror or str(error)
+        _fail(f"cannot write the output to stdout: {reason}", EXIT_INCOMPLETE)
+        return code if code == 1 else EXIT_INCOMPLETE
+    return code
+
+
+def _silence_stdout() -> None:
+    """Send what is still buffered for stdout to devnull (signal docs, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     # The table and JSON carry every error; a log record would print it a second time.
     logging.getLogger(__package__ or PRODUCT).addHandler(logging.NullHandler())
+    parser = build_parser()
     try:
-        args = build_parser().parse_args(argv)
+        args = parser.parse_args(argv)
     except SystemExit as exit_:  # usage errors, --help and --version: return, don't raise
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
+    if args.command is None:  # a bare `eks-netpol-audit`: what it can do, and exit 2
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     try:
         return _report(args) if args.command == "report" else _scan(args)
     except ConfigError as error:
         return _fail(str(error), EXIT_USAGE)
     except ReportUnavailable as error:
         return _fail(str(error), EXIT_INCOMPLETE)
+    except AuditInterrupted as error:  # Ctrl-C before the account was known
+        print(f"{PROG}: {error}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except AuditAborted as error:
         cause = error.__cause__
         explained = explain_setup_error(cause, os.environ) if cause else None

@@ -17,7 +17,11 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -30,6 +34,7 @@ from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AUTO_REMEDIATE_TAG
 from eks_netpol_auditor.securityhub.asff import finding_id
 from sandbox.client import AddonSeed, SandboxClient
+from sandbox.environment import sandbox_environ
 from tests.integration.lambda_support import CurrentStdout, FakeContext
 
 ACCOUNT = "123456789012"
@@ -516,3 +521,83 @@ def test_an_account_that_cannot_be_identified_exits_3_with_one_line(
     assert "AccessDenied" in captured.err
     assert captured.err.count("\n") == 1
     assert sandbox.calls().count("eks") == 0
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 17, items 26 and 29: the variable to blame is the one the user can change.
+
+
+@pytest.mark.parametrize("via_variable", [True, False])
+def test_a_malformed_credentials_file_is_blamed_on_the_credentials_file(
+    sandbox: SandboxClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    aws_home: Callable[..., None],
+    tmp_path: Any,
+    via_variable: bool,
+) -> None:
+    aws_home("[default]\nregion = us-east-1\n")
+    credentials = tmp_path / "credentials"
+    if not via_variable:  # botocore's default place, ~/.aws/credentials
+        monkeypatch.delenv("AWS_SHARED_CREDENTIALS_FILE")
+        credentials = tmp_path / ".aws" / "credentials"
+        credentials.parent.mkdir()
+    credentials.write_text(NOT_INI)
+    code, err = scan_setup_error(sandbox, capsys)
+    assert code == 2
+    assert f"Unable to parse config file: {credentials}" in err
+    assert "point AWS_SHARED_CREDENTIALS_FILE elsewhere" in err
+    assert "AWS_CONFIG_FILE" not in err
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+def test_an_endpoint_nothing_answers_on_is_named_in_seconds(
+    sandbox: SandboxClient, command: str
+) -> None:
+    """AWS_ENDPOINT_URL at a closed port: exit 2 naming the variable, like an endpoint that
+    is not AWS, and in seconds (it took 11.6 s for scan and 22.6 s for report, exit 3)."""
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "eks_netpol_auditor.cli", command],
+        env=sandbox_environ(endpoint),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(
+        f"eks-netpol-audit: error: the endpoint {endpoint} (AWS_ENDPOINT_URL) could not be "
+        "reached (Could not connect to the endpoint URL"
+    )
+    assert done.stderr.count("\n") == 1
+    # 3 attempts with standard-mode backoff (at most 1 s, then 2 s) plus interpreter start.
+    assert elapsed < 10, elapsed
+
+
+def test_an_endpoint_that_never_answers_is_named_in_bounded_time(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It accepts the connection and says nothing: the identity probe gives up after its
+    3 attempts of 10 s (aws.py) instead of 10 attempts of 30 s."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)  # the kernel accepts; nobody ever reads or answers
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+        started = time.monotonic()
+        code, err = scan_setup_error(sandbox, capsys)
+        elapsed = time.monotonic() - started
+    assert code == 2
+    assert f"the endpoint {endpoint} (AWS_ENDPOINT_URL) could not be reached (Read timeout" in err
+    assert elapsed < 45, elapsed

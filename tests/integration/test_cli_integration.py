@@ -249,6 +249,13 @@ def test_one_large_region_gets_a_bounded_share_of_concurrent_calls(
         ({"AUDIT_REGIONS": ""}, [], "AUDIT_REGIONS must be 'all' or a comma-separated list"),
         ({}, ["--dry-run"], "--dry-run plans remediation, which is off: add --remediate"),
         ({"AUTO_REMEDIATE": "true"}, ["--dry-run", "--no-remediate"], "--dry-run plans"),
+        # Issue 17, item 29: a cap on remediation that is off is as misleading as --dry-run.
+        (
+            {},
+            ["--max-remediations", "3"],
+            "--max-remediations limits remediation, which is off: add --remediate",
+        ),
+        ({"AUTO_REMEDIATE": "true"}, ["--max-remediations", "1", "--no-remediate"], "limits"),
         ({}, ["--status", "FAILED,broken"], "--status: unknown status 'broken'"),
         ({}, ["--publish", "--no-publish"], "not allowed with argument"),
     ],
@@ -281,7 +288,15 @@ def test_a_flag_overrides_an_invalid_environment_value(
     monkeypatch.setenv("PUBLISH_FINDINGS", "maybe")
     monkeypatch.setenv("MAX_REMEDIATIONS_PER_RUN", "lots")
     code, document, err = run(
-        "--regions", "eu-west-1", "--no-publish", "--max-remediations", "1", "--format", "json"
+        "--regions",
+        "eu-west-1",
+        "--no-publish",
+        "--remediate",  # --max-remediations needs remediation on (issue 17, item 29)
+        "--dry-run",
+        "--max-remediations",
+        "1",
+        "--format",
+        "json",
     )
     assert err == ""
     assert code == 1
@@ -420,3 +435,96 @@ def test_an_error_is_printed_once(sandbox: SandboxClient) -> None:
     assert done.returncode == 3
     assert done.stderr == ""
     assert done.stdout.count("not authorized to perform: eks:ListClusters") == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 17, items 24 and 29: the command line itself, and output nobody reads to the end.
+
+
+def console(
+    sandbox: SandboxClient, *args: str, stdout: Any = subprocess.PIPE
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "eks_netpol_auditor.cli", *args],
+        env=sandbox_environ(sandbox.endpoint),
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("args", [["--badflag"], ["--badflag", "scan"], ["scan", "--badflag"]])
+def test_an_unknown_flag_is_named_in_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], args: list[str]
+) -> None:
+    assert cli.main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "eks-netpol-audit: error: unrecognized arguments: --badflag\n"
+
+
+def test_no_command_prints_the_usage_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main([]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("usage: eks-netpol-audit ")
+    for command in ("scan", "report"):
+        assert f"\n    {command} " in captured.err  # each command with what it does
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+def test_help_wraps_to_the_terminal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """argparse wraps to $COLUMNS (less 2); `report --help` printed a 300-character line."""
+    monkeypatch.setenv("COLUMNS", "80")
+    assert cli.main([command, "--help"]) == 0
+    text = capsys.readouterr().out
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert "\n  130  interrupted (Ctrl-C)" in text  # the tables keep their layout
+
+
+def test_output_to_a_closed_pipe_keeps_the_exit_code_and_says_nothing(
+    sandbox: SandboxClient,
+) -> None:
+    """`scan | head`: the reader left early. Python's signal docs ("Note on SIGPIPE") advise
+    pointing stdout at devnull and exiting; the run's own verdict stays the exit code."""
+    seed_demo(sandbox)  # FAILED clusters: exit 1
+    child = subprocess.Popen(
+        [sys.executable, "-m", "eks_netpol_auditor.cli", "scan", "--format", "json"],
+        env=sandbox_environ(sandbox.endpoint),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    child.stdout.close()  # before anything is written: every write meets a closed pipe
+    try:
+        _, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert err == ""
+    assert child.returncode == 1
+
+
+def test_a_full_disk_is_one_line_and_keeps_the_failed_exit_code(sandbox: SandboxClient) -> None:
+    seed_demo(sandbox)
+    with open("/dev/full", "w") as full:
+        done = console(sandbox, "scan", stdout=full)
+    assert done.stderr == (
+        "eks-netpol-audit: error: cannot write the output to stdout: No space left on device\n"
+    )
+    assert done.returncode == 1  # clusters FAILED; the lost output does not hide that
+
+
+def test_a_full_disk_without_failures_is_incomplete(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    with open("/dev/full", "w") as full:
+        done = console(sandbox, "scan", "--regions", "us-east-1", stdout=full)
+    assert done.stderr == (
+        "eks-netpol-audit: error: cannot write the output to stdout: No space left on device\n"
+    )
+    assert done.returncode == 3  # nobody saw the result: not a clean pass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -168,3 +169,44 @@ def test_a_second_ctrl_c_abandons_at_once_with_one_line(
     assert captured.err.startswith("eks-netpol-audit: interrupted twice: abandoned")
     assert captured.err.count("\n") == 1
     assert sandbox.findings(REGION) == []
+
+
+@pytest.mark.parametrize("command", ["scan", "report"])
+def test_ctrl_c_while_an_endpoint_never_answers_the_account_lookup(command: str) -> None:
+    """Issue 17, item 25: a server that accepts and never answers held the account lookup
+    for 310 s (10 attempts of 30 s), and a single Ctrl-C was ignored until then (exit 3)."""
+    accepted = threading.Event()
+    held: list[socket.socket] = []
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+
+        def accept() -> None:
+            connection, _ = silent.accept()  # keep it open, never answer
+            held.append(connection)
+            accepted.set()
+
+        threading.Thread(target=accept, daemon=True).start()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "eks_netpol_auditor.cli", command],
+            env=sandbox_environ(f"http://127.0.0.1:{silent.getsockname()[1]}"),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert accepted.wait(60), "the CLI never connected"
+            child.send_signal(signal.SIGINT)
+            started = time.monotonic()
+            out, err = child.communicate(timeout=15)
+            elapsed = time.monotonic() - started
+        finally:
+            if child.poll() is None:
+                child.kill()
+            for connection in held:
+                connection.close()
+    assert child.returncode == 130
+    assert out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("eks-netpol-audit: interrupted")
+    assert elapsed < 5, elapsed  # not after the endpoint's timeouts
