@@ -225,16 +225,16 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     settings = settings_from_env(overrides=overrides)
     # Silence would let a user believe a plan was made or a cap applied; the variables alone
     # stay quiet because a deployed stack sets them independently of AUTO_REMEDIATE.
-    if not settings.auto_remediate:
-        for flag, given, what in (
-            ("--dry-run", args.dry_run, "plans"),
-            ("--max-remediations", args.max_remediations is not None, "limits"),
-        ):
-            if given:
-                raise ConfigError(
-                    f"{flag} {what} remediation, which is off: add --remediate "
-                    f"(or set {Env.AUTO_REMEDIATE}=true)"
-                )
+    if args.dry_run and not settings.auto_remediate:
+        raise ConfigError(
+            "--dry-run plans remediation, which is off: add --remediate "
+            f"(or set {Env.AUTO_REMEDIATE}=true)"
+        )
+    if args.max_remediations is not None and not settings.auto_remediate:
+        raise ConfigError(
+            "--max-remediations limits remediation, which is off: add --remediate "
+            f"(or set {Env.AUTO_REMEDIATE}=true)"
+        )
     return settings
 
 
