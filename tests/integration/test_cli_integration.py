@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -528,3 +529,16 @@ def test_a_full_disk_without_failures_is_incomplete(sandbox: SandboxClient) -> N
         "eks-netpol-audit: error: cannot write the output to stdout: No space left on device\n"
     )
     assert done.returncode == 3  # nobody saw the result: not a clean pass
+
+
+def test_every_key_of_the_json_document_is_documented(sandbox: SandboxClient, run: Run) -> None:
+    """Issue 17, item 29: the JSON output had a `findings` key no document mentioned."""
+    seed_demo(sandbox)
+    code, document, _ = run("--regions", "us-east-1", "--publish", "--format", "json")
+    assert code == 1
+    page = (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text()
+    described = page.split("`--format json` prints one document:")[1].split("\n- ")[0]
+    keys = {*document, *document["results"][0], *document["findings"]}
+    assert keys  # not vacuous
+    undocumented = sorted(key for key in keys if f'"{key}"' not in described)
+    assert not undocumented, f"docs/cli.md does not describe the JSON keys {undocumented}"
