@@ -280,6 +280,18 @@ def test_iam_action_resource_table(template_json: Json) -> None:
         assert sorted(map(json.dumps, table[action])) == sorted(map(json.dumps, resources)), action
 
 
+def test_security_page_lists_exactly_the_granted_actions(template_json: Json) -> None:
+    """docs/security-iam.md's grant table names every action the template grants, and no
+    other: a new grant without its row (or a row for a removed grant) fails here."""
+    page = (Path(__file__).resolve().parents[3] / "docs" / "security-iam.md").read_text()
+    section = page.split("## What the function may do", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    listed = {
+        a for row in rows for a in re.findall(r"`([a-z0-9-]+:[A-Za-z]+)`", row.split(" | ")[0])
+    }
+    assert listed == set(action_resources(template_json))
+
+
 # ----------------------------------------------------------------------------- function
 
 

@@ -1,0 +1,85 @@
+"""Samples the documentation includes, built by the product's own code.
+
+Why: a hand-written sample finding drifts from what `build_finding` produces; the docs
+include `docs/snippets/sample-finding.json`, which this module writes and
+tests/unit/securityhub/test_sample_finding.py keeps current. Regenerate with
+`python -m tests.doc_samples`.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from eks_netpol_auditor.evaluate import evaluate
+from eks_netpol_auditor.model import AddonFacts, ClusterFacts, ClusterResult
+from eks_netpol_auditor.remediation import Action, Outcome
+from eks_netpol_auditor.remediation.plan import plan
+from eks_netpol_auditor.securityhub.asff import build_finding
+
+SAMPLE_FINDING = Path(__file__).resolve().parents[1] / "docs" / "snippets" / "sample-finding.json"
+ACCOUNT = "123456789012"
+REGION = "eu-west-1"
+NAME = "payments-prod"
+
+
+def sample_cluster() -> ClusterFacts:
+    """A cluster whose vpc-cni add-on has a custom configuration but no enableNetworkPolicy."""
+    arn = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/{NAME}"
+    return ClusterFacts(
+        account=ACCOUNT,
+        partition="aws",
+        region=REGION,
+        name=NAME,
+        arn=arn,
+        kubernetes_version="1.31",
+        platform_version="eks.12",
+        tags={"env": "prod", "team": "payments"},
+        addon=AddonFacts(
+            version="v1.19.0-eksbuild.1",
+            status="ACTIVE",
+            configuration_values='{"env":{"WARM_IP_TARGET":"5"}}',
+        ),
+        details={
+            "Arn": arn,
+            "ClusterStatus": "ACTIVE",
+            "Endpoint": f"https://0123456789ABCDEF.gr7.{REGION}.eks.amazonaws.com",
+            "Name": NAME,
+            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/eks-cluster",
+            "Version": "1.31",
+            "ResourcesVpcConfig": {
+                "SecurityGroupIds": ["sg-0abc1234def567890"],
+                "SubnetIds": ["subnet-0a1b2c3d", "subnet-4e5f6a7b"],
+                "EndpointPublicAccess": False,
+            },
+        },
+    )
+
+
+def sample_finding() -> dict[str, Any]:
+    """The finding of a later daily run, after a remediation stage in dry-run mode."""
+    cluster = sample_cluster()
+    result = ClusterResult(cluster, evaluate(cluster))
+    _, (candidate,) = plan([result], ACCOUNT, require_tag=False)
+    result.remediation = Outcome(
+        Action.DRY_RUN,
+        "dry run: this UpdateAddon request would be sent; nothing was changed",
+        request=candidate.request,
+    )
+    created = "2026-11-02T06:00:01.412Z"
+    return build_finding(
+        result,
+        delivery_region=REGION,
+        now=datetime(2026, 11, 26, 6, 0, tzinfo=UTC),
+        existing={"CreatedAt": created, "FirstObservedAt": created},
+    )
+
+
+def sample_finding_text() -> str:
+    return json.dumps(sample_finding(), indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    SAMPLE_FINDING.write_text(sample_finding_text())

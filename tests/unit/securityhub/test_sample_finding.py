@@ -1,0 +1,19 @@
+"""The sample finding in the docs is what build_finding produces today."""
+
+from __future__ import annotations
+
+from tests.doc_samples import SAMPLE_FINDING, sample_finding, sample_finding_text
+
+
+def test_the_docs_sample_finding_is_current() -> None:
+    """Regenerate with `python -m tests.doc_samples` when the finding changes on purpose."""
+    assert SAMPLE_FINDING.read_text() == sample_finding_text()
+
+
+def test_the_sample_shows_what_the_page_describes() -> None:
+    finding = sample_finding()
+    fields = finding["ProductFields"]
+    assert finding["Compliance"]["Status"] == "FAILED"
+    assert fields["eks-netpol-auditor/Reason"] == "NETWORK_POLICY_DISABLED"
+    assert fields["eks-netpol-auditor/RemediationAction"] == "dry_run"
+    assert finding["CreatedAt"] < finding["UpdatedAt"]  # a later run kept CreatedAt
