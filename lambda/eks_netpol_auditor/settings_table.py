@@ -194,6 +194,8 @@ def _remediation() -> list[Setting]:
             env=Env.MAX_REMEDIATIONS_PER_RUN,
             flags=("--max-remediations",),
             command="scan",
+            cli_note="Without remediation on it is an error: a cap on nothing would suggest "
+            "one applied.",
             parameter="MaxRemediationsPerRun",
         ),
         Setting(
