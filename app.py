@@ -26,8 +26,6 @@ from collections.abc import Mapping
 from typing import Any
 
 import aws_cdk as cdk
-from cdk_nag import AwsSolutionsChecks
-from cdklabs.cdk_validator_cfnguard import CfnGuardValidator
 
 from infra.app_context import (
     FORWARDER_REGIONS,
@@ -37,6 +35,7 @@ from infra.app_context import (
     load_cdk_json_context,
 )
 from infra.forwarder import EventForwarderStack
+from infra.policy_plugins import add_policy_plugins
 from infra.stack import EksNetpolAuditorStack
 
 STACK_NAME = "EksNetpolAuditor"
@@ -73,15 +72,6 @@ def build_app(outdir: str | None = None, context: Mapping[str, Any] | None = Non
         )
     add_policy_plugins(app)
     return app
-
-
-def add_policy_plugins(app: cdk.App) -> None:
-    """cdk-nag's AwsSolutions pack and cfn-guard: on every app that ships a template
-    (this one and the release's, ``infra.release``)."""
-    # CfnGuardValidator 0.0.62 implements the Beta1 plugin interface, which
-    # add_plugins accepts at run time; its generated type differs only in name.
-    guard: Any = CfnGuardValidator()
-    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app), guard)
 
 
 if __name__ == "__main__":

@@ -7,15 +7,43 @@ parts but add none.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from aws_cdk import Aws, CfnOutput, Fn, Token
 
 if TYPE_CHECKING:
-    from infra.stack import EksNetpolAuditorStack
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_logs as logs
+    from aws_cdk import aws_sns as sns
+    from aws_cdk import aws_sqs as sqs
+    from constructs import Construct
+
+    from infra.event_path import EventPath
+    from infra.operations import OperationsViews
+    from infra.parameters import AuditorParameters
 
 
-def add_outputs(stack: EksNetpolAuditorStack) -> None:
+class OutputSources(Protocol):
+    """The parts of the auditor stack the Outputs read. A Protocol rather than the stack's
+    class, so this module sits below `infra.stack` instead of importing it back."""
+
+    @property
+    def params(self) -> AuditorParameters: ...
+    @property
+    def function(self) -> lambda_.IFunction: ...
+    @property
+    def log_group(self) -> logs.ILogGroup: ...
+    @property
+    def alarm_topic(self) -> sns.ITopic: ...
+    @property
+    def dlq(self) -> sqs.IQueue: ...
+    @property
+    def views(self) -> OperationsViews: ...
+    @property
+    def event_path(self) -> EventPath: ...
+
+
+def add_outputs(scope: Construct, stack: OutputSources) -> None:
     """Where to look on day one: names, and console links to the two pictures."""
     params = stack.params
     findings_region = Fn.condition_if(
@@ -39,7 +67,7 @@ def add_outputs(stack: EksNetpolAuditorStack) -> None:
         ),
     }
     for output_id, (description, value) in outputs.items():
-        CfnOutput(stack, output_id, description=description, value=value)
+        CfnOutput(scope, output_id, description=description, value=value)
     event_outputs = {
         "EventFunctionName": (
             "The function that runs event-driven audits",
@@ -64,7 +92,7 @@ def add_outputs(stack: EksNetpolAuditorStack) -> None:
     }
     for output_id, (description, value) in event_outputs.items():
         CfnOutput(
-            stack,
+            scope,
             output_id,
             description=description,
             value=value,

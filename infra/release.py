@@ -36,13 +36,13 @@ from typing import Any, NamedTuple
 import aws_cdk as cdk
 import yaml
 
-from app import add_policy_plugins
 from eks_netpol_auditor import __version__
 from eks_netpol_auditor.names import PRODUCT
 from infra.app_context import load_cdk_json_context
 from infra.bundling import LocalPythonBundler
 from infra.forwarder import EventForwarderStack
 from infra.org import ORG_STACK_NAME, EksNetpolAuditorOrgStack
+from infra.policy_plugins import add_policy_plugins
 from infra.release_code import CodeFromParameters
 from infra.stack import LAMBDA_DIR, REPO_ROOT, EksNetpolAuditorStack
 

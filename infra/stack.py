@@ -155,7 +155,7 @@ class EksNetpolAuditorStack(Stack):
             condition=self.params.event_driven_condition,
         )
         self.views = OperationsViews(self, "Operations", function=self.function)
-        add_outputs(self)
+        add_outputs(self, self)
         self.template_options.metadata = {"AWS::CloudFormation::Interface": self.params.interface()}
 
     # ------------------------------------------------------------------ resources

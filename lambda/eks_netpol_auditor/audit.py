@@ -44,10 +44,12 @@ from .model import (
     ClusterFacts,
     ClusterResult,
     ComplianceStatus,
+    Guard,
+    Outcome,
     StageSeconds,
 )
 from .remediation import remediate
-from .remediation.plan import TOKEN_PREFIX, Guard, Outcome, skip
+from .remediation.plan import TOKEN_PREFIX, skip
 from .securityhub import publish
 
 if TYPE_CHECKING:

@@ -9,10 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # the remediation package imports this module; typing only
-    from .remediation.plan import Outcome
+from typing import Any
 
 CONTROL_ID = "CIS-EKS-5.4.4"
 EXEMPT_TAG = "eks-netpol-auditor:exempt"
@@ -81,6 +78,98 @@ class ClusterFacts:
     error: str | None = None
     # Raw DescribeCluster fields the finding's Details.AwsEksCluster needs.
     details: Mapping[str, Any] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------- remediation
+# What remediation decided for a cluster. The types live here, below both the remediation
+# package that decides and the shell that writes results, so neither imports the other.
+
+# UpdateAddon resolveConflicts (EKS API reference): PRESERVE keeps in-cluster changes, as in
+# AWS's own network-policy examples; OVERWRITE could silently revert someone's hotfix.
+RESOLVE_CONFLICTS = "PRESERVE"
+
+
+class Action(StrEnum):
+    """What remediation did for one cluster; users filter and alert on these values."""
+
+    APPLIED = "applied"
+    DRY_RUN = "dry_run"
+    SKIPPED = "skipped"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    IN_PROGRESS = "in_progress"
+
+
+class Guard(StrEnum):
+    """The guard that kept a cluster from being changed; stable names, never rename one."""
+
+    ACCOUNT = "account"
+    NOT_EVALUATED = "not_evaluated"
+    CLUSTER_STATUS = "cluster_status"
+    EXEMPT_TAG = "exempt_tag"
+    OPT_OUT_TAG = "opt_out_tag"
+    TAG_VALUE = "tag_value"
+    REQUIRE_TAG = "require_tag"
+    AUTO_MODE = "auto_mode"
+    ADDON_MISSING = "addon_missing"
+    KUBERNETES_VERSION = "kubernetes_version"
+    ADDON_VERSION = "addon_version"
+    ADDON_STATUS = "addon_status"
+    VERDICT = "verdict"
+    CONFIGURATION = "configuration"
+    SCHEMA_UNAVAILABLE = "schema_unavailable"
+    SCHEMA_LACKS_KEY = "schema_lacks_key"
+    SCHEMA_REJECTS_CONFIG = "schema_rejects_config"
+    # Event runs only (docs/events.md): never act on our own change's echo,
+    # never change an add-on that anyone changed within the cooldown (events.in_cooldown).
+    OWN_UPDATE = "own_update"
+    COOLDOWN = "cooldown"
+
+
+@dataclass(frozen=True)
+class UpdateRequest:
+    """The exact UpdateAddon parameters; `to_kwargs` is what boto3 receives, byte for byte."""
+
+    cluster_name: str
+    configuration_values: str
+    client_request_token: str
+
+    def to_kwargs(self) -> dict[str, str]:
+        return {
+            "clusterName": self.cluster_name,
+            "addonName": VPC_CNI_ADDON,
+            "configurationValues": self.configuration_values,
+            "resolveConflicts": RESOLVE_CONFLICTS,
+            "clientRequestToken": self.client_request_token,
+        }
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A decided action for one cluster (anything but "go ahead")."""
+
+    action: Action
+    reason: str
+    guard: Guard | None = None
+    request: UpdateRequest | None = None
+    update_id: str | None = None
+    update_status: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form of a result's `remediation` (schema: docs/remediation.md)."""
+        out: dict[str, Any] = {"action": self.action.value}
+        if self.guard is not None:
+            out["guard"] = self.guard.value
+        out["reason"] = self.reason
+        if self.request is not None:
+            out["request"] = self.request.to_kwargs()
+        if self.update_id is not None:
+            out["update_id"] = self.update_id
+        if self.update_status is not None:
+            out["update_status"] = self.update_status
+        out.update(self.details)
+        return out
 
 
 @dataclass(frozen=True)

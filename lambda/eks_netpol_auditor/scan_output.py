@@ -9,8 +9,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any, TextIO
 
-from .model import AuditResult, ClusterResult, ComplianceStatus
-from .remediation import Action, Outcome
+from .model import Action, AuditResult, ClusterResult, ComplianceStatus, Outcome
 from .securityhub.asff import remediation_command
 
 

@@ -46,9 +46,9 @@ from sandbox.control import eks, general, securityhub
 from sandbox.control.inputs import ControlError
 
 if TYPE_CHECKING:
-    from sandbox.app import SandboxApp
+    from sandbox.control.backends import Backends
 
-Handler = Callable[["SandboxApp", tuple[str, ...], dict[str, Any], dict[str, str]], tuple[int, Any]]
+Handler = Callable[["Backends", tuple[str, ...], dict[str, Any], dict[str, str]], tuple[int, Any]]
 
 __all__ = ["ControlApi", "ControlError"]
 
@@ -59,7 +59,7 @@ class ControlApi:
 
     PREFIX = "/_sandbox"
 
-    def __init__(self, app: SandboxApp) -> None:
+    def __init__(self, app: Backends) -> None:
         self.app = app
         table: list[tuple[str, str, Handler]] = [*general.ROUTES, *eks.ROUTES, *securityhub.ROUTES]
         self._routes = [

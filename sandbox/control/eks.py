@@ -18,12 +18,12 @@ from sandbox.control.inputs import (
 from sandbox.eks import AddonSpec
 
 if TYPE_CHECKING:
-    from sandbox.app import SandboxApp
+    from sandbox.control.backends import Backends
 
 Result = tuple[int, Any]
 
 
-def account_of(app: SandboxApp, body: dict[str, Any], query: dict[str, str]) -> str:
+def account_of(app: Backends, body: dict[str, Any], query: dict[str, str]) -> str:
     """The account a control request names (KeyError -> 404 when unknown)."""
     account = opt_str(body, "account") or query.get("account")
     return app.accounts.get(account).id
@@ -44,14 +44,12 @@ def addon_spec(body: dict[str, Any]) -> AddonSpec:
 
 
 def list_clusters(
-    app: SandboxApp, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
+    app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
 ) -> Result:
     return 200, {"clusters": app.eks_store.list_state(q.get("region"), account_of(app, b, q))}
 
 
-def add_cluster(
-    app: SandboxApp, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
-) -> Result:
+def add_cluster(app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
     for key in ("region", "name"):
         if not b.get(key):
             raise ControlError(400, f"{key} is required")
@@ -74,9 +72,7 @@ def add_cluster(
     return 201, state
 
 
-def add_clusters(
-    app: SandboxApp, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
-) -> Result:
+def add_clusters(app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
     specs = b.get("clusters")
     if not isinstance(specs, list) or not all(isinstance(c, dict) for c in specs):
         raise ControlError(400, "clusters must be a list of cluster objects")
@@ -85,9 +81,7 @@ def add_clusters(
     return 201, {"created": len(specs)}
 
 
-def get_cluster(
-    app: SandboxApp, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
-) -> Result:
+def get_cluster(app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
     state = app.eks_store.cluster_state(a[0], a[1], account_of(app, b, q))
     if state is None:
         raise KeyError(f"no cluster {a[1]!r} in {a[0]}")
@@ -95,7 +89,7 @@ def get_cluster(
 
 
 def patch_cluster(
-    app: SandboxApp, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
+    app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
 ) -> Result:
     account = account_of(app, {}, q)
     changes: dict[str, Any] = {}
@@ -110,30 +104,28 @@ def patch_cluster(
 
 
 def delete_cluster(
-    app: SandboxApp, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
+    app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
 ) -> Result:
     if not app.eks_store.delete_cluster(a[0], a[1], account_of(app, b, q)):
         raise KeyError(f"no cluster {a[1]!r} in {a[0]}")
     return 200, {"deleted": True}
 
 
-def put_addon(app: SandboxApp, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
+def put_addon(app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
     account = account_of(app, {}, q)
     return 200, app.eks_store.set_addon(a[0], a[1], addon_spec(b), account)
 
 
-def delete_addon(
-    app: SandboxApp, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
-) -> Result:
+def delete_addon(app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
     return 200, app.eks_store.set_addon(a[0], a[1], None, account_of(app, b, q))
 
 
-def updates(app: SandboxApp, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
+def updates(app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
     account = account_of(app, b, q) if "account" in q else None
     return 200, {"updates": app.eks_store.update_list(q.get("region"), q.get("cluster"), account)}
 
 
-def settle(app: SandboxApp, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
+def settle(app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
     account = account_of(app, b, q) if b.get("account") else None
     settled = app.eks_store.settle(
         opt_str(b, "region"), opt_str(b, "cluster"), string(b, "outcome", "Successful"), account

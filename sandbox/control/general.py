@@ -19,7 +19,7 @@ from sandbox.control.inputs import (
 from sandbox.faults import FaultRule, LatencyModel
 
 if TYPE_CHECKING:
-    from sandbox.app import SandboxApp
+    from sandbox.control.backends import Backends
 
 Result = tuple[int, Any]
 Args = tuple[str, ...]
@@ -43,23 +43,23 @@ _FAULT_FIELDS = frozenset(
 )
 
 
-def health(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def health(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, {"ok": True, "account": app.account, "securityhub": True}
 
 
-def reset(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def reset(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     app.reset()
     return 200, {"ok": True}
 
 
-def get_settings(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def get_settings(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, {
         "auto_settle_seconds": app.eks_store.auto_settle_seconds,
         "enforce_enabled_regions": app.enforce_enabled_regions,
     }
 
 
-def put_settings(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def put_settings(app: Backends, a: Args, b: Body, q: Query) -> Result:
     if "auto_settle_seconds" in b:
         value = number(b, "auto_settle_seconds", None)
         if value is not None and value < 0:
@@ -71,11 +71,11 @@ def put_settings(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
 
 
 # ---------------------------------------------------------------------- accounts/regions
-def list_accounts(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def list_accounts(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, {"accounts": [account.to_dict() for account in app.accounts.all()]}
 
 
-def create_account(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
+def create_account(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
     account = app.accounts.create(
         string(b, "account", ""),
         string(b, "access_key_id", ""),
@@ -86,15 +86,15 @@ def create_account(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
     return 201, account.to_dict()
 
 
-def get_account(app: SandboxApp, a: Args, _b: Body, _q: Query) -> Result:
+def get_account(app: Backends, a: Args, _b: Body, _q: Query) -> Result:
     return 200, app.accounts.get(a[0]).to_dict()
 
 
-def get_regions(app: SandboxApp, _a: Args, b: Body, q: Query) -> Result:
+def get_regions(app: Backends, _a: Args, b: Body, q: Query) -> Result:
     return 200, {"enabled": app.accounts.get(account_of(app, b, q)).regions.enabled()}
 
 
-def put_regions(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def put_regions(app: Backends, a: Args, b: Body, q: Query) -> Result:
     enabled = str_list(b, "enabled")
     if enabled is None:
         raise ControlError(400, "enabled must be a list of region names")
@@ -103,11 +103,11 @@ def put_regions(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
 
 
 # ---------------------------------------------------------------------- faults/latency
-def get_faults(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def get_faults(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, {"faults": app.faults.rules()}
 
 
-def add_fault(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
+def add_fault(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
     unknown = set(b) - _FAULT_FIELDS
     if unknown:
         raise ControlError(400, f"unknown fault fields {sorted(unknown)}")
@@ -127,22 +127,22 @@ def add_fault(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
     return 201, app.faults.add(rule).to_dict()
 
 
-def clear_faults(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def clear_faults(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     app.faults.clear()
     return 200, {"faults": []}
 
 
-def delete_fault(app: SandboxApp, a: Args, _b: Body, _q: Query) -> Result:
+def delete_fault(app: Backends, a: Args, _b: Body, _q: Query) -> Result:
     if not a[0].isdigit() or not app.faults.remove(int(a[0])):
         raise KeyError(f"no fault rule {a[0]}")
     return 200, {"deleted": True}
 
 
-def get_latency(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def get_latency(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, app.faults.latency.to_dict()
 
 
-def put_latency(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def put_latency(app: Backends, a: Args, b: Body, q: Query) -> Result:
     app.faults.latency = LatencyModel(
         base_ms=number(b, "base_ms", 0.0) or 0.0,
         region_ms=num_map(b, "region_ms"),
@@ -151,27 +151,27 @@ def put_latency(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
     return get_latency(app, a, b, q)
 
 
-def clear_latency(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def clear_latency(app: Backends, a: Args, b: Body, q: Query) -> Result:
     app.faults.latency = LatencyModel()
     return get_latency(app, a, b, q)
 
 
-def get_calls(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def get_calls(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, app.recorder.snapshot()
 
 
-def reset_calls(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def reset_calls(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     app.recorder.reset()
     return 200, app.recorder.snapshot()
 
 
-def get_events(app: SandboxApp, _a: Args, _b: Body, q: Query) -> Result:
+def get_events(app: Backends, _a: Args, _b: Body, q: Query) -> Result:
     """CloudTrail events of mutating EKS calls as EventBridge delivers them, in call order."""
     events = app.cloudtrail.events(q.get("account"), q.get("region"), q.get("event_name"))
     return 200, {"events": events}
 
 
-def clear_events(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def clear_events(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     app.cloudtrail.reset()
     return 200, {"events": []}
 

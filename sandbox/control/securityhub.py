@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.control.inputs import ControlError, opt_str, str_list
 
 if TYPE_CHECKING:
-    from sandbox.app import SandboxApp
+    from sandbox.control.backends import Backends
 
 Result = tuple[int, Any]
 Args = tuple[str, ...]
@@ -21,7 +21,7 @@ Body = dict[str, Any]
 Query = dict[str, str]
 
 
-def put_enabled(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def put_enabled(app: Backends, a: Args, b: Body, q: Query) -> Result:
     enabled = b.get("enabled")
     if not isinstance(enabled, bool):
         raise ControlError(400, "enabled must be true or false")
@@ -30,31 +30,31 @@ def put_enabled(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
     return 200, {"region": a[0], "enabled": enabled}
 
 
-def findings(app: SandboxApp, a: Args, _b: Body, q: Query) -> Result:
+def findings(app: Backends, a: Args, _b: Body, q: Query) -> Result:
     return 200, {"findings": app.securityhub.findings(a[0], account=q.get("account"))}
 
 
-def ingestion(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def ingestion(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, {"ingestion": app.securityhub.ingestion_events()}
 
 
-def reset_ingestion(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def reset_ingestion(app: Backends, a: Args, b: Body, q: Query) -> Result:
     app.securityhub.reset_ingestion_events()
     return ingestion(app, a, b, q)
 
 
-def expire(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
+def expire(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
     as_of = opt_str(b, "as_of")
     if as_of is None:
         raise ControlError(400, "as_of (an ISO 8601 timestamp) is required")
     return 200, {"expired": app.securityhub.expire_findings(as_of)}
 
 
-def get_organization(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def get_organization(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, app.securityhub.organization()
 
 
-def put_organization(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
+def put_organization(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
     members = str_list(b, "members") or []
     linked = str_list(b, "linked_regions") or []
     return 200, app.securityhub.set_organization(
@@ -62,7 +62,7 @@ def put_organization(app: SandboxApp, _a: Args, b: Body, _q: Query) -> Result:
     )
 
 
-def delete_organization(app: SandboxApp, _a: Args, _b: Body, _q: Query) -> Result:
+def delete_organization(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, app.securityhub.set_organization(None)
 
 

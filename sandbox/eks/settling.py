@@ -8,11 +8,33 @@ call (no background thread). Callers hold ``store.lock``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from sandbox.eks.models import Update
-    from sandbox.eks.store import EksStore
+    from collections.abc import Callable
+    from contextlib import AbstractContextManager
+
+    from sandbox.eks.models import Cluster, Update
+
+
+class EksStore(Protocol):
+    """The parts of `sandbox.eks.store.EksStore` settling changes. A Protocol, so the
+    store (which calls these functions) is not imported back from here."""
+
+    @property
+    def clock(self) -> Callable[[], float]: ...
+    @property
+    def lock(self) -> AbstractContextManager[bool]: ...
+    @property
+    def clusters(self) -> dict[tuple[str, str], dict[str, Cluster]]: ...
+    @property
+    def updates(self) -> dict[str, Update]: ...
+    @property
+    def pending(self) -> dict[tuple[str, str, str, str], float]: ...
+    @property
+    def auto_settle_seconds(self) -> float | None: ...
+    def cluster(self, account: str, region: str, name: str) -> Cluster | None: ...
+
 
 # The health issue a failed update leaves (DescribeAddon ``health.issues`` code
 # ConfigurationConflict, as EKS reports a conflict under resolveConflicts NONE).

@@ -21,6 +21,7 @@ import pytest
 from eks_netpol_auditor import audit, cli
 from eks_netpol_auditor.discovery import describe_cluster as real_describe_cluster
 from eks_netpol_auditor.evaluate import evaluate as real_evaluate
+from eks_netpol_auditor.remediation import apply as remediation_apply
 from eks_netpol_auditor.securityhub import publish as real_publish
 from sandbox.client import AddonSeed, SandboxClient
 from sandbox.environment import sandbox_environ
@@ -210,3 +211,24 @@ def test_ctrl_c_while_an_endpoint_never_answers_the_account_lookup(command: str)
     assert err.count("\n") == 1 and "Traceback" not in err
     assert err.startswith("eks-netpol-audit: interrupted")
     assert elapsed < 5, elapsed  # not after the endpoint's timeouts
+
+
+def test_ctrl_c_during_remediation_starts_no_further_update(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16, point 8: the update in flight completes; no other UpdateAddon starts."""
+    seed(sandbox)
+    monkeypatch.setattr(remediation_apply, "UPDATE_SPACING_SECONDS", 0.0)
+    real_apply = remediation_apply._apply
+
+    def apply_then_interrupt(*args: Any) -> Any:
+        outcome = real_apply(*args)
+        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the first update is answered
+        return outcome
+
+    monkeypatch.setattr(remediation_apply, "_apply", apply_then_interrupt)
+    code = cli.main(["scan", "--regions", REGION, "--remediate", "--max-remediations", "10"])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert len(sandbox.updates()) == 1
+    assert f"interrupted after evaluating {CLUSTERS} clusters; 1 add-on update started" in err

@@ -30,13 +30,10 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws import describe_error, error_code
-from ..model import VPC_CNI_ADDON, AuditError, AuditResult
+from ..model import VPC_CNI_ADDON, Action, AuditError, AuditResult, Guard, Outcome
 from .plan import (
-    Action,
     Candidate,
     DeferReason,
-    Guard,
-    Outcome,
     check_schema,
     deferred,
     plan,

@@ -28,12 +28,13 @@ from ..model import (
     AUTO_REMEDIATE_TAG,
     CONTROL_ID,
     EXEMPT_TAG,
+    Action,
     ClusterResult,
     ComplianceStatus,
+    Outcome,
     Reason,
 )
 from ..names import PRODUCT
-from ..remediation.plan import Action, Outcome
 
 SCHEMA_VERSION = "2018-10-08"
 # Fixed per control: GetFindings filters on it to find (and only find) our own findings.

@@ -20,19 +20,19 @@ from botocore.exceptions import ClientError, EndpointConnectionError
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.evaluate import evaluate
 from eks_netpol_auditor.model import (
+    Action,
     AddonFacts,
     AuditResult,
     ClusterFacts,
     ClusterResult,
     ComplianceStatus,
+    Guard,
     Reason,
     Verdict,
 )
 from eks_netpol_auditor.remediation import apply as shell
 from eks_netpol_auditor.remediation.plan import (
-    Action,
     Candidate,
-    Guard,
     assess,
     check_schema,
     client_request_token,
