@@ -14,11 +14,6 @@ import grimp
 import pytest
 
 PACKAGES = ("eks_netpol_auditor", "infra", "sandbox", "bench")
-# Cycles being removed by work in flight, each with who removes it; never add one to pass.
-KNOWN_CYCLES = [
-    # bench/run.py is being split into measure/floors/render (issue 16, point 6).
-    ["bench.org", "bench.run"],
-]
 
 # Layers, top first: a package may import only from the packages after it. `app` is the
 # CDK entry point (`app.py`, a module, so grimp sees it as external), above everything;
@@ -88,8 +83,7 @@ def test_strongly_connected_finds_a_cycle_and_only_cycles() -> None:
 
 
 def test_no_import_cycles(graph: grimp.ImportGraph) -> None:
-    cycles = [c for c in internal_cycles(graph) if c not in KNOWN_CYCLES]
-    assert cycles == [], "modules that import each other, directly or through others"
+    assert internal_cycles(graph) == [], "modules that import each other, directly or not"
 
 
 @pytest.mark.parametrize("package", sorted(MAY_NOT_IMPORT))
