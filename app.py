@@ -27,6 +27,7 @@ from typing import Any
 
 import aws_cdk as cdk
 
+from eks_netpol_auditor.names import AUDITOR_STACK_NAME
 from infra.app_context import (
     FORWARDER_REGIONS,
     HOME_REGION,
@@ -38,7 +39,7 @@ from infra.forwarder import EventForwarderStack
 from infra.policy_plugins import add_policy_plugins
 from infra.stack import EksNetpolAuditorStack
 
-STACK_NAME = "EksNetpolAuditor"
+STACK_NAME = AUDITOR_STACK_NAME
 FORWARDER_STACK_PREFIX = f"{STACK_NAME}Forwarder"
 PATH_METADATA = "aws:cdk:enable-path-metadata"
 ASSET_METADATA = "aws:cdk:enable-asset-metadata"

@@ -59,7 +59,7 @@ from eks_netpol_auditor.events import (
     EKS_EVENT_SOURCE,
     EKS_SOURCE,
 )
-from eks_netpol_auditor.names import PRODUCT
+from eks_netpol_auditor.names import OLDEST_EVENT_ALARM_SECONDS, PRODUCT
 from infra.alarms import ALARM_PERIOD, Alarms
 from infra.queues import dead_letter_queue
 
@@ -96,9 +96,6 @@ QUEUE_RETENTION = Duration.days(4)
 # Target retries of the rules on the bus, then the event DLQ.
 TARGET_RETRY_ATTEMPTS = 8
 TARGET_MAX_EVENT_AGE = Duration.hours(6)
-# Minutes, not hours: an event older than this has waited through several failed or
-# throttled receives (each returns after the 12-minute visibility timeout).
-OLDEST_MESSAGE_ALARM_SECONDS = 30 * 60
 
 
 def eks_change_patterns() -> dict[str, events.EventPattern]:
@@ -347,7 +344,7 @@ class EventPath(Construct):
                 self.queue.metric_approximate_age_of_oldest_message(
                     period=ALARM_PERIOD, statistic="Maximum"
                 ),
-                threshold=OLDEST_MESSAGE_ALARM_SECONDS,
+                threshold=OLDEST_EVENT_ALARM_SECONDS,
             ),
         ]
         for alarm in added:

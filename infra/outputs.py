@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from aws_cdk import Aws, CfnOutput, Fn, Token
 
+from eks_netpol_auditor.names import StackOutput
+
 if TYPE_CHECKING:
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk import aws_logs as logs
@@ -52,16 +54,22 @@ def add_outputs(scope: Construct, stack: OutputSources) -> None:
         Aws.REGION,
     )
     outputs = {
-        "FunctionName": ("The auditor function", stack.function.function_name),
-        "LogGroupName": ("The function's logs", stack.log_group.log_group_name),
-        "AlarmTopicArn": ("Alarms are published here", stack.alarm_topic.topic_arn),
-        "DeadLetterQueueUrl": ("Failed runs and events wait here", stack.dlq.queue_url),
-        "DashboardUrl": ("CloudWatch dashboard of the auditor", stack.views.dashboard_url()),
-        "FailedByRegionInsightUrl": (
+        StackOutput.FUNCTION_NAME: ("The auditor function", stack.function.function_name),
+        StackOutput.LOG_GROUP_NAME: ("The function's logs", stack.log_group.log_group_name),
+        StackOutput.ALARM_TOPIC_ARN: ("Alarms are published here", stack.alarm_topic.topic_arn),
+        StackOutput.DEAD_LETTER_QUEUE_URL: (
+            "Failed runs and events wait here",
+            stack.dlq.queue_url,
+        ),
+        StackOutput.DASHBOARD_URL: (
+            "CloudWatch dashboard of the auditor",
+            stack.views.dashboard_url(),
+        ),
+        StackOutput.FAILED_BY_REGION_INSIGHT_URL: (
             "Security Hub CSPM insight: FAILED clusters by region",
             stack.views.insight_url(),
         ),
-        "FindingsUrl": (
+        StackOutput.FINDINGS_URL: (
             "Security Hub CSPM findings of this auditor (FindingsRegion or this region)",
             stack.views.findings_url(Token.as_string(findings_region)),
         ),
@@ -69,23 +77,23 @@ def add_outputs(scope: Construct, stack: OutputSources) -> None:
     for output_id, (description, value) in outputs.items():
         CfnOutput(scope, output_id, description=description, value=value)
     event_outputs = {
-        "EventFunctionName": (
+        StackOutput.EVENT_FUNCTION_NAME: (
             "The function that runs event-driven audits",
             stack.event_path.function.function_name,
         ),
-        "EventLogGroupName": (
+        StackOutput.EVENT_LOG_GROUP_NAME: (
             "The event function's logs",
             stack.event_path.log_group.log_group_name,
         ),
-        "EventBusArn": (
+        StackOutput.EVENT_BUS_ARN: (
             "Forwarders send EKS change events here",
             stack.event_path.bus.event_bus_arn,
         ),
-        "EventQueueUrl": (
+        StackOutput.EVENT_QUEUE_URL: (
             "EKS change events wait here for the function",
             stack.event_path.queue.queue_url,
         ),
-        "EventDeadLetterQueueUrl": (
+        StackOutput.EVENT_DEAD_LETTER_QUEUE_URL: (
             "Events that failed processing",
             stack.event_path.dlq.queue_url,
         ),

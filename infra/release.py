@@ -37,7 +37,7 @@ import aws_cdk as cdk
 import yaml
 
 from eks_netpol_auditor import __version__
-from eks_netpol_auditor.names import PRODUCT
+from eks_netpol_auditor.names import AUDITOR_STACK_NAME, PRODUCT
 from infra.app_context import load_cdk_json_context
 from infra.bundling import LocalPythonBundler
 from infra.forwarder import EventForwarderStack
@@ -46,7 +46,6 @@ from infra.policy_plugins import add_policy_plugins
 from infra.release_code import CodeFromParameters
 from infra.stack import LAMBDA_DIR, REPO_ROOT, EksNetpolAuditorStack
 
-AUDITOR_STACK_NAME = "EksNetpolAuditor"
 FORWARDER_STACK_NAME = "EksNetpolAuditorForwarder"
 SUMS_FILE = "SHA256SUMS"
 # The earliest timestamp a zip entry can carry (MS-DOS epoch): nothing of the build

@@ -26,17 +26,20 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.accounts import DEFAULT_ACCOUNT, Accounts, Identity
+from sandbox.cloudformation import CloudFormationEmulator
 from sandbox.cloudtrail import CloudTrailJournal, build_event, is_mutating
+from sandbox.cloudwatch import CloudWatchEmulator
 from sandbox.control import ControlApi
 from sandbox.ec2 import Ec2Emulator
 from sandbox.eks import EksEmulator, EksStore
 from sandbox.errors import AwsError
 from sandbox.faults import Call, CallRecorder, FaultInjector, fault_error
 from sandbox.protocols import encode_error, error_response
-from sandbox.routing import InputError, ServiceRouter, router_for
+from sandbox.routing import BOTOCORE_NAMES, InputError, ServiceRouter, router_for
 from sandbox.securityhub import SecurityHubEmulator
 from sandbox.sigv4 import MISMATCH_MESSAGE, signature_matches
 from sandbox.sts import StsEmulator
+from sandbox.trails import TrailsEmulator
 from sandbox.wire import SandboxRequest, SandboxResponse, ServiceEmulator, aws_error
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
@@ -58,6 +61,7 @@ class _Decoded:
     call: Call
     protocol: str
     request: SandboxRequest
+    query_compatible: bool = False
 
 
 class SandboxApp:
@@ -71,11 +75,18 @@ class SandboxApp:
         self.recorder = CallRecorder()
         self.cloudtrail = CloudTrailJournal()
         self.enforce_enabled_regions = True
+        # What a deployed auditor stack leaves behind, read by `doctor`.
+        self.cloudformation = CloudFormationEmulator()
+        self.cloudwatch = CloudWatchEmulator()
+        self.trails = TrailsEmulator()
         self.emulators: dict[str, ServiceEmulator] = {
             "eks": EksEmulator(self.eks_store),
             "ec2": Ec2Emulator(self.accounts),
             "sts": StsEmulator(),
             "securityhub": self.securityhub,
+            "cloudformation": self.cloudformation,
+            "monitoring": self.cloudwatch,  # CloudWatch's SigV4 name (routing.BOTOCORE_NAMES)
+            "cloudtrail": self.trails,
         }
         self.control = ControlApi(self)
 
@@ -117,13 +128,15 @@ class SandboxApp:
             account.secret_access_key,
         ):
             return encode_error(
-                router.protocol, AwsError(403, "SignatureDoesNotMatch", MISMATCH_MESSAGE)
+                router.protocol,
+                AwsError(403, "SignatureDoesNotMatch", MISMATCH_MESSAGE),
+                query_compatible=router.query_compatible,
             )
         caller = Identity(account.id, access_key, account.identity.arn)
         try:
             decoded = self._decode(incoming, router, caller, region, service)
         except AwsError as error:
-            return encode_error(router.protocol, error)
+            return encode_error(router.protocol, error, query_compatible=router.query_compatible)
         self.recorder.enter()
         status = 500
         try:
@@ -204,7 +217,7 @@ class SandboxApp:
             params=params,
             caller=caller,
         )
-        return _Decoded(call, router.protocol, request)
+        return _Decoded(call, router.protocol, request, router.query_compatible)
 
     @staticmethod
     def _body(protocol: str, raw: bytes, form: dict[str, list[str]]) -> dict[str, Any]:
@@ -218,31 +231,37 @@ class SandboxApp:
 
     def _dispatch(self, decoded: _Decoded) -> SandboxResponse:
         call, protocol, request = decoded.call, decoded.protocol, decoded.request
+        spelled = {"query_compatible": decoded.query_compatible}
         self.faults.sleep(call)
         regions = self.accounts.get(request.account).regions
         if self.enforce_enabled_regions and not regions.is_enabled(call.region):
             # Calls into a region the account has not enabled fail authentication.
             status, code, message = fault_error("unrecognized_client", call.service)
-            return error_response(protocol, status, code, message)
+            return error_response(protocol, status, code, message, **spelled)
         rule = self.faults.pick(call, lambda condition: self._holds(condition, call))
         if rule is not None:
             status, code, message = fault_error(rule.kind, call.service)
             if rule.kind == "access_denied" and rule.message is None:
                 message = _denial_message(call, request.caller, rule.when)
-            return error_response(protocol, status, code, rule.message or message)
+            return error_response(protocol, status, code, rule.message or message, **spelled)
         emulator = self.emulators.get(call.service)
         if emulator is None:
             return error_response(
-                protocol, 501, "NotImplemented", f"The sandbox does not emulate {call.service}"
+                protocol,
+                501,
+                "NotImplemented",
+                f"The sandbox does not emulate {call.service}",
+                **spelled,
             )
         try:
             response = emulator.handle(request)
         except AwsError as error:
-            response = encode_error(protocol, error)
+            response = encode_error(protocol, error, **spelled)
         except Exception:
             traceback.print_exc(file=sys.stderr)
             status, code, message = fault_error("server_error", call.service)
-            return error_response(protocol, status, code, f"sandbox emulator crashed: {message}")
+            crashed = f"sandbox emulator crashed: {message}"
+            return error_response(protocol, status, code, crashed, **spelled)
         return response
 
     def _holds(self, condition: str, call: Call) -> bool:
@@ -261,7 +280,7 @@ def _denial_message(call: Call, caller: Identity | None, when: str | None) -> st
     policy")."""
     principal = caller.arn if caller else f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/sandbox"
     account = caller.account if caller else DEFAULT_ACCOUNT
-    action = f"{call.service}:{call.operation}"
+    action = f"{BOTOCORE_NAMES.get(call.service, call.service)}:{call.operation}"
     if when == "addon_missing":
         # The resource form public reports show for add-on calls (faults.py).
         resource = (

@@ -562,3 +562,82 @@ class SandboxClient:
             "POST", "/securityhub:expire", {"as_of": as_of}
         )["expired"]
         return result
+
+    # ------------------------------------------------------------------ deployment (doctor)
+    def put_stack(
+        self,
+        region: str,
+        name: str,
+        *,
+        status: str = "CREATE_COMPLETE",
+        reason: str = "",
+        parameters: Mapping[str, str] | None = None,
+        outputs: Mapping[str, str] | None = None,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        """A CloudFormation stack as a deployment left it (DescribeStacks reads it)."""
+        body = {
+            "status": status,
+            "reason": reason,
+            "parameters": dict(parameters or {}),
+            "outputs": dict(outputs or {}),
+            "account": account,
+        }
+        path = f"/cloudformation/{self._seg(region)}/stacks/{self._seg(name)}"
+        result: dict[str, Any] = self._request("PUT", path, body)
+        return result
+
+    def delete_stack(self, region: str, name: str, *, account: str | None = None) -> None:
+        path = f"/cloudformation/{self._seg(region)}/stacks/{self._seg(name)}"
+        self._request("DELETE", path, query={"account": account})
+
+    def add_datapoints(
+        self,
+        region: str,
+        namespace: str,
+        metric: str,
+        dimensions: Mapping[str, str],
+        points: list[tuple[float, float]],
+        *,
+        account: str | None = None,
+    ) -> int:
+        """CloudWatch datapoints ``(epoch seconds, value)`` as the service published them."""
+        body = {
+            "region": region,
+            "namespace": namespace,
+            "metric": metric,
+            "dimensions": dict(dimensions),
+            "points": [[t, v] for t, v in points],
+            "account": account,
+        }
+        count: int = self._request("POST", "/cloudwatch/datapoints", body)["datapoints"]
+        return count
+
+    def put_trail(
+        self,
+        name: str,
+        *,
+        home_region: str = "us-east-1",
+        multi_region: bool = True,
+        logging: bool = True,
+        event_selectors: list[Mapping[str, Any]] | None = None,
+        advanced_event_selectors: list[Mapping[str, Any]] | None = None,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        """A CloudTrail trail; without selectors it logs all management events (AWS's
+        default for a new trail)."""
+        body: dict[str, Any] = {
+            "home_region": home_region,
+            "multi_region": multi_region,
+            "logging": logging,
+            "account": account,
+        }
+        if event_selectors is not None:
+            body["event_selectors"] = [dict(s) for s in event_selectors]
+        if advanced_event_selectors is not None:
+            body["advanced_event_selectors"] = [dict(s) for s in advanced_event_selectors]
+        result: dict[str, Any] = self._request("PUT", f"/cloudtrail/trails/{self._seg(name)}", body)
+        return result
+
+    def delete_trail(self, name: str, *, account: str | None = None) -> None:
+        self._request("DELETE", f"/cloudtrail/trails/{self._seg(name)}", query={"account": account})

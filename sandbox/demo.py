@@ -20,7 +20,12 @@ SCANS: list[tuple[str, list[str]]] = [
         "Publish findings to Security Hub and plan remediation without changing anything",
         ["scan", "--publish", "--remediate", "--dry-run", "--format", "table"],
     ),
+    ("Check the account's setup for the auditor (read-only)", ["doctor"]),
 ]
+MEANINGS = {
+    "scan": "0 all pass/warn, 1 something FAILED, 3 incomplete",
+    "doctor": "0 every check passed, 1 a check failed or is unknown",
+}
 
 
 def main() -> int:
@@ -33,7 +38,7 @@ def main() -> int:
         for title, args in SCANS:
             print(f"$ eks-netpol-audit {' '.join(args)}    # {title}", flush=True)
             code = subprocess.run([cli, *args], env=env, check=False).returncode
-            print(f"(exit code {code}: 0 all pass/warn, 1 something FAILED, 3 incomplete)\n")
+            print(f"(exit code {code}: {MEANINGS[args[0]]})\n")
             if code not in (0, 1, 3):
                 return code
     return 0

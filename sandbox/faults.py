@@ -71,7 +71,31 @@ FAULT_ERRORS: dict[tuple[str, str], tuple[int, str, str]] = {
         "InvalidClientTokenId",
         "The security token included in the request is invalid.",
     ),
-    # Common AWS errors for the remaining rest-json/json services.
+    # CloudFormation (query protocol): AccessDenied 403, as denials read in public reports
+    # (e.g. "An error occurred (AccessDenied) when calling the DescribeStacks operation:
+    # User: ... is not authorized to perform: cloudformation:DescribeStacks",
+    # scopely-devops/skew#81), Throttling 400 (common query errors).
+    ("throttle", "cloudformation"): (400, "Throttling", "Rate exceeded"),
+    ("server_error", "cloudformation"): (500, "InternalFailure", "Internal failure"),
+    ("access_denied", "cloudformation"): (403, "AccessDenied", "Access denied"),
+    ("unrecognized_client", "cloudformation"): (
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ),
+    # CloudWatch (json, awsQueryCompatible: the query codes arrive in x-amzn-query-error):
+    # AccessDenied 403 as with its query API (public reports: "AccessDenied: User: ... is
+    # not authorized to perform: cloudwatch:GetMetricStatistics",
+    # RafalWilinski/cloudwatch-public-metrics#6).
+    ("throttle", "monitoring"): (400, "Throttling", "Rate exceeded"),
+    ("server_error", "monitoring"): (500, "InternalServiceFault", "Internal service error"),
+    ("access_denied", "monitoring"): (403, "AccessDenied", "Access denied"),
+    ("unrecognized_client", "monitoring"): (
+        403,
+        "InvalidClientTokenId",
+        "The security token included in the request is invalid.",
+    ),
+    # Common AWS errors for the remaining rest-json/json services (CloudTrail included).
     ("throttle", "*"): (429, "ThrottlingException", "Rate exceeded"),
     ("server_error", "*"): (500, "InternalFailure", "Internal failure"),
     ("access_denied", "*"): (403, "AccessDeniedException", "Access denied"),

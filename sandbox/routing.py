@@ -94,7 +94,14 @@ class ServiceRouter:
 
     def __init__(self, model: Any) -> None:
         self.service_name: str = model.service_name
-        self.protocol: str = model.protocol
+        # The protocol botocore speaks, not the model's first choice: CloudWatch's model
+        # lists smithy-rpc-v2-cbor, json and query, and botocore 1.44.5 picks json
+        # (botocore.model.ServiceModel.resolved_protocol, in the order of
+        # botocore.utils.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS).
+        self.protocol: str = model.resolved_protocol
+        # awsQueryCompatible services (CloudWatch, SQS) also send each error's query code
+        # in an x-amzn-query-error header, which botocore prefers to __type.
+        self.query_compatible: bool = "awsQueryCompatible" in model.metadata
         self.target_prefix: str | None = model.metadata.get("targetPrefix")
         self._operations: frozenset[str] = frozenset(model.operation_names)
         self._routes: dict[str, list[Route]] = {}
@@ -193,6 +200,9 @@ class ServiceRouter:
 
 _lock = threading.Lock()
 _session: Any = None
+# SigV4 credential-scope names that differ from the botocore service name: the scope
+# carries the model's signingName, else its endpointPrefix (cloudwatch: "monitoring").
+BOTOCORE_NAMES = {"monitoring": "cloudwatch"}
 _routers: dict[str, ServiceRouter | None] = {}
 
 
@@ -200,7 +210,8 @@ def router_for(service: str) -> ServiceRouter | None:
     """Router for a SigV4 service name (``eks``, ``ec2``, ``sts``, ``securityhub``...).
 
     The credential-scope name equals the botocore service name for every service the
-    sandbox serves; unknown names return None (the front end answers UnknownService).
+    sandbox serves but CloudWatch (``BOTOCORE_NAMES``); unknown names return None (the
+    front end answers UnknownService).
     """
     router = _routers.get(service)
     if router is not None or service in _routers:
@@ -212,7 +223,7 @@ def router_for(service: str) -> ServiceRouter | None:
         if _session is None:
             _session = botocore.session.get_session()
         try:
-            model = _session.get_service_model(service)
+            model = _session.get_service_model(BOTOCORE_NAMES.get(service, service))
         except Exception:  # botocore raises UnknownServiceError / DataNotFoundError
             _routers[service] = None
             return None

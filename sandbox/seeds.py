@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Callable
 
 from sandbox.client import AddonSeed, ClusterSeed, SandboxClient
@@ -100,7 +101,61 @@ def seed_demo(client: SandboxClient) -> list[tuple[str, str]]:
             configuration_values=json.dumps({"env": {"WARM_IP_TARGET": "5"}}),
         ),
     )  # non-compliant with custom config to preserve; opted in to remediation
+    seed_demo_deployment(client)
     return [(c["region"], c["name"]) for c in client.clusters()]
+
+
+# What `cdk deploy` of the auditor stack leaves in the demo account (physical names in the
+# form CloudFormation gives them). Mirrors eks_netpol_auditor.names.StackOutput.
+DEMO_STACK_OUTPUTS = {
+    "FunctionName": "EksNetpolAuditor-AuditorFunction3E6E0C0A-8fJ2kQ1mXb7Z",
+    "LogGroupName": "EksNetpolAuditor-AuditorLogs8C1D4F2E-Qw3Er5Ty7Ui9",
+    "AlarmTopicArn": "arn:aws:sns:us-east-1:123456789012:EksNetpolAuditor-AlarmTopic-Zx8Cv6Bn4Ml2",
+    "DeadLetterQueueUrl": (
+        "https://sqs.us-east-1.amazonaws.com/123456789012/EksNetpolAuditor-DeadLetters-Hj5Kl"
+    ),
+    "DashboardUrl": "https://console.aws.amazon.com/cloudwatch/home?region=us-east-1#dashboards",
+    "FailedByRegionInsightUrl": "https://console.aws.amazon.com/securityhub/home#/insights",
+    "FindingsUrl": "https://console.aws.amazon.com/securityhub/home?region=us-east-1#/findings",
+    "EventFunctionName": "EksNetpolAuditor-EventsFunction5A7B9C1D-Lm4Np6Qr8St0",
+    "EventLogGroupName": "EksNetpolAuditor-EventsLogs2B4D6F8H-Uv1Wx3Yz5Ab7",
+    "EventBusArn": "arn:aws:events:us-east-1:123456789012:event-bus/eks-netpol-auditor-events",
+    "EventQueueUrl": (
+        "https://sqs.us-east-1.amazonaws.com/123456789012/EksNetpolAuditor-EventQueue-Cd9Ef1"
+    ),
+    "EventDeadLetterQueueUrl": (
+        "https://sqs.us-east-1.amazonaws.com/123456789012/EksNetpolAuditor-EventDlq-Gh2Ij4"
+    ),
+}
+
+
+def seed_demo_deployment(client: SandboxClient) -> None:
+    """The auditor stack as deployed in the demo account, for `eks-netpol-audit doctor`:
+    a healthy stack with the event path on; the scheduled function failed once last night
+    (one ✗); a multi-region trail whose event selectors the caller may not read (one ?)."""
+    home = DEMO_REGIONS[0]
+    client.put_stack(
+        home,
+        "EksNetpolAuditor",
+        status="UPDATE_COMPLETE",
+        parameters={
+            "AuditRegions": ",".join(DEMO_REGIONS),
+            "FindingsRegion": "",
+            "EventDrivenMode": "true",
+            "AutoRemediate": "false",
+            "RemediationDryRun": "false",
+            "ScheduleExpression": "rate(1 day)",
+        },
+        outputs=DEMO_STACK_OUTPUTS,
+    )
+    now = time.time()
+    function = {"FunctionName": DEMO_STACK_OUTPUTS["FunctionName"]}
+    client.add_datapoints(home, "AWS/Lambda", "Errors", function, [(now - 6 * 3600, 1.0)])
+    queue = {"QueueName": DEMO_STACK_OUTPUTS["EventQueueUrl"].rsplit("/", 1)[-1]}
+    age = [(now - 600, 40.0), (now - 120, 95.0)]
+    client.add_datapoints(home, "AWS/SQS", "ApproximateAgeOfOldestMessage", queue, age)
+    client.put_trail("management-events", home_region=home, multi_region=True)
+    client.add_fault("access_denied", service="cloudtrail", operation="GetEventSelectors")
 
 
 def seed_scale(

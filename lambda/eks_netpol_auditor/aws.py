@@ -19,6 +19,9 @@ from botocore.exceptions import ClientError
 from .names import PRODUCT
 
 if TYPE_CHECKING:
+    from mypy_boto3_cloudformation import CloudFormationClient
+    from mypy_boto3_cloudtrail import CloudTrailClient
+    from mypy_boto3_cloudwatch import CloudWatchClient
     from mypy_boto3_ec2 import EC2Client
     from mypy_boto3_eks import EKSClient
     from mypy_boto3_securityhub import SecurityHubClient
@@ -120,6 +123,16 @@ class AwsClients:
 
     def securityhub(self, region: str) -> SecurityHubClient:
         return self._client("securityhub", region)  # type: ignore[no-any-return]
+
+    # `doctor` only (the caller's own permissions, never the Lambda role's).
+    def cloudformation(self, region: str) -> CloudFormationClient:
+        return self._client("cloudformation", region)  # type: ignore[no-any-return]
+
+    def cloudwatch(self, region: str) -> CloudWatchClient:
+        return self._client("cloudwatch", region)  # type: ignore[no-any-return]
+
+    def cloudtrail(self, region: str) -> CloudTrailClient:
+        return self._client("cloudtrail", region)  # type: ignore[no-any-return]
 
 
 def describe_error(error: Exception) -> str:

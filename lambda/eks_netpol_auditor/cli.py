@@ -36,6 +36,7 @@ from .config import (
     parse_statuses,
     settings_from_env,
 )
+from .doctor import command as doctor_command
 from .model import AuditResult, ComplianceStatus
 from .names import PRODUCT, Env
 from .report.command import ReportUnavailable, run_report
@@ -198,6 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
     _add_scan(commands)
     _add_report(commands)
+    doctor_command.add_parser(commands)
     return parser
 
 
@@ -377,7 +379,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        return _report(args) if args.command == "report" else _scan(args)
+        commands = {"scan": _scan, "report": _report, "doctor": doctor_command.run}
+        return commands[args.command](args)
     except ConfigError as error:
         return _fail(str(error), EXIT_USAGE)
     except ReportUnavailable as error:
@@ -397,8 +400,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(explained, EXIT_USAGE)
         return _fail(describe_error(error), EXIT_INCOMPLETE)
     except KeyboardInterrupt:
-        if args.command == "report":
-            message = "interrupted; the report is read-only, nothing was changed"
+        if args.command in ("report", "doctor"):
+            message = f"interrupted; the {args.command} is read-only, nothing was changed"
         else:
             message = (
                 "interrupted twice: abandoned the calls in flight; findings and add-on "

@@ -37,3 +37,30 @@ class Env(StrEnum):
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"
     LOG_LEVEL = "LOG_LEVEL"
+
+
+# The auditor stack's name: app.py deploys it under this name, the release template is
+# documented with it, and `eks-netpol-audit doctor` looks for it (--stack-name overrides).
+AUDITOR_STACK_NAME = "EksNetpolAuditor"
+# An event waiting longer than this in the event queue has been through several failed or
+# throttled receives (each returns after the 12-minute visibility timeout): the stack's
+# EventQueueOldestMessage alarm and `doctor` use the same threshold.
+OLDEST_EVENT_ALARM_SECONDS = 30 * 60
+
+
+class StackOutput(StrEnum):
+    """The auditor stack's Outputs (infra/outputs.py writes them, `doctor` reads them)."""
+
+    FUNCTION_NAME = "FunctionName"
+    LOG_GROUP_NAME = "LogGroupName"
+    ALARM_TOPIC_ARN = "AlarmTopicArn"
+    DEAD_LETTER_QUEUE_URL = "DeadLetterQueueUrl"
+    DASHBOARD_URL = "DashboardUrl"
+    FAILED_BY_REGION_INSIGHT_URL = "FailedByRegionInsightUrl"
+    FINDINGS_URL = "FindingsUrl"
+    # Only when EventDrivenMode is true.
+    EVENT_FUNCTION_NAME = "EventFunctionName"
+    EVENT_LOG_GROUP_NAME = "EventLogGroupName"
+    EVENT_BUS_ARN = "EventBusArn"
+    EVENT_QUEUE_URL = "EventQueueUrl"
+    EVENT_DEAD_LETTER_QUEUE_URL = "EventDeadLetterQueueUrl"

@@ -32,6 +32,13 @@ optional everywhere and defaults to 123456789012)::
                                                           aggregation_region, linked_regions}
     GET|DELETE /_sandbox/securityhub:ingestion            finding ingestion events / reset
     POST   /_sandbox/securityhub:expire                  {as_of}: apply finding retention
+    GET    /_sandbox/cloudformation/R/stacks[?account=A]  deployed stacks (doctor)
+    PUT|DELETE /_sandbox/cloudformation/R/stacks/NAME    {status, reason, parameters, outputs}
+    POST   /_sandbox/cloudwatch/datapoints               {region, namespace, metric,
+                                                          dimensions, points: [[epoch, v]]}
+    PUT|DELETE /_sandbox/cloudtrail/trails/NAME          {home_region, multi_region, logging,
+                                                          event_selectors?,
+                                                          advanced_event_selectors?}
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from sandbox.control import eks, general, securityhub
+from sandbox.control import deployment, eks, general, securityhub
 from sandbox.control.inputs import ControlError
 
 if TYPE_CHECKING:
@@ -54,14 +61,19 @@ __all__ = ["ControlApi", "ControlError"]
 
 
 class ControlApi:
-    """Dispatches ``/_sandbox/...`` requests to the handlers of ``general``, ``eks`` and
-    ``securityhub``."""
+    """Dispatches ``/_sandbox/...`` requests to the handlers of ``general``, ``eks``,
+    ``securityhub`` and ``deployment``."""
 
     PREFIX = "/_sandbox"
 
     def __init__(self, app: Backends) -> None:
         self.app = app
-        table: list[tuple[str, str, Handler]] = [*general.ROUTES, *eks.ROUTES, *securityhub.ROUTES]
+        table: list[tuple[str, str, Handler]] = [
+            *general.ROUTES,
+            *eks.ROUTES,
+            *securityhub.ROUTES,
+            *deployment.ROUTES,
+        ]
         self._routes = [
             (method, re.compile(f"^{re.escape(self.PREFIX)}{pattern}$"), handler)
             for method, pattern, handler in table

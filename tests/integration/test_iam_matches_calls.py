@@ -7,6 +7,11 @@ AWS, including the ones that only run on trouble (a DescribeAddon that is denied
 ``AwsClients.api_calls()`` counts each operation it made. The set of those operations
 must equal the set of IAM actions the synthesized stack grants for the same services,
 the conditional remediation policy included.
+
+Scope: the Lambda role only. `eks-netpol-audit doctor` runs from a laptop with the
+caller's own credentials and calls services the role must never be granted
+(CloudFormation, CloudWatch GetMetricData, CloudTrail); its list of actions is pinned by
+tests/integration/test_doctor_integration.py instead.
 """
 
 from __future__ import annotations

@@ -10,10 +10,9 @@ from botocore.exceptions import ClientError
 
 from ..aws import AwsClients, describe_error, error_code
 from ..discovery import caller_identity
+from ..securityhub.plan import NOT_ENABLED
 from .aggregate import Report, build_report
 from .read import auditor_findings, member_accounts
-
-NOT_ENABLED = "InvalidAccessException"  # API reference, common to Security Hub operations
 
 
 class ReportUnavailable(RuntimeError):

@@ -40,6 +40,12 @@ MAX_FILTER_VALUES = 20
 RESOLVED = "RESOLVED"
 SUPPRESSED = "SUPPRESSED"
 ACTIVE = "ACTIVE"
+# The error every Security Hub CSPM operation answers where the hub is not enabled for the
+# account and Region (API reference, "Common errors" of each operation, e.g.
+# API_DescribeHub: "InvalidAccessException: The account doesn't have permission to perform
+# this action"; the message reads "Account ... is not subscribed to AWS Security Hub").
+# The one home of that reading: the publisher, the report and `doctor` all ask it here.
+NOT_ENABLED = "InvalidAccessException"
 
 T = TypeVar("T")
 StoredFinding = Mapping[str, Any]
@@ -49,7 +55,7 @@ class ReadStatus(StrEnum):
     """How GetFindings answered in one region."""
 
     OK = "ok"
-    DISABLED = "disabled"  # InvalidAccessException: Security Hub CSPM is not enabled there
+    DISABLED = "disabled"  # NOT_ENABLED: Security Hub CSPM is not enabled there
     ERROR = "error"  # anything else: we do not know what is stored there
 
 

@@ -40,7 +40,14 @@ from ..model import AuditError, AuditResult, ClusterResult
 from . import plan
 from .asff import GENERATOR_ID, archived, build_finding, product_arn, remediation_note
 from .asff import NOTE_AUTHOR as NOTE_UPDATED_BY
-from .plan import MAX_IDENTIFIERS_PER_UPDATE, ReadStatus, RegionFindings, batches, chunked
+from .plan import (
+    MAX_IDENTIFIERS_PER_UPDATE,
+    NOT_ENABLED,
+    ReadStatus,
+    RegionFindings,
+    batches,
+    chunked,
+)
 from .ratelimit import TokenBucket
 
 if TYPE_CHECKING:
@@ -57,7 +64,6 @@ GET_FINDINGS_PAGE = 100  # API_GetFindings MaxResults maximum
 WRITE_TPS = 10.0
 READ_TPS = 3.0
 MAX_REGION_WORKERS = 16  # one per commonly enabled region; bench showed 8 queued regions
-NOT_ENABLED = "InvalidAccessException"
 
 T = TypeVar("T")
 R = TypeVar("R")
