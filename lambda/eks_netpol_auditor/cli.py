@@ -325,6 +325,10 @@ def _report(args: argparse.Namespace) -> int:
     return _emit(write, report.exit_code())
 
 
+def _doctor(args: argparse.Namespace) -> int:
+    return _emit(*doctor_command.run(args))
+
+
 def _print_result(
     result: AuditResult, output: str, statuses: frozenset[ComplianceStatus], out: TextIO
 ) -> None:
@@ -379,7 +383,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
-        commands = {"scan": _scan, "report": _report, "doctor": doctor_command.run}
+        commands = {"scan": _scan, "report": _report, "doctor": _doctor}
         return commands[args.command](args)
     except ConfigError as error:
         return _fail(str(error), EXIT_USAGE)
@@ -400,8 +404,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _fail(explained, EXIT_USAGE)
         return _fail(describe_error(error), EXIT_INCOMPLETE)
     except KeyboardInterrupt:
-        if args.command in ("report", "doctor"):
-            message = f"interrupted; the {args.command} is read-only, nothing was changed"
+        if args.command == "report":
+            message = "interrupted; the report is read-only, nothing was changed"
+        elif args.command == "doctor":
+            message = "interrupted; doctor is read-only, nothing was changed"
         else:
             message = (
                 "interrupted twice: abandoned the calls in flight; findings and add-on "

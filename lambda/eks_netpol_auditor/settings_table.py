@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .names import (
+    AUDITOR_STACK_NAME,
     FINDINGS_REFRESH_HOURS_DEFAULT,
     FINDINGS_REFRESH_HOURS_MAX,
     METRICS_NAMESPACE,
@@ -516,6 +517,38 @@ def _cli_only() -> list[Setting]:
             allowed=", ".join(statuses),
             flags=("--status",),
             command="report",
+        ),
+        Setting(
+            "Regions to check: 'all' (every region enabled in the account) or a "
+            f"comma-separated list (default: {Env.AUDIT_REGIONS}, else the stack's "
+            "AuditRegions parameter, else every enabled region).",
+            UNRELEASED,
+            allowed=_REGIONS,
+            flags=("--regions",),
+            command="doctor",
+        ),
+        Setting(
+            "Where the auditor stack runs (default: AWS_REGION or the profile's region).",
+            UNRELEASED,
+            allowed="a region name",
+            flags=("--region",),
+            command="doctor",
+        ),
+        Setting(
+            "The auditor stack's name.",
+            UNRELEASED,
+            default=AUDITOR_STACK_NAME,
+            allowed="a CloudFormation stack name",
+            flags=("--stack-name",),
+            command="doctor",
+        ),
+        Setting(
+            "Output format.",
+            UNRELEASED,
+            default="table",
+            choices=("table", "json"),
+            flags=("--format",),
+            command="doctor",
         ),
     ]
 

@@ -329,4 +329,4 @@ def test_ctrl_c_exits_130(
     monkeypatch.setattr(doctor_command, "run_doctor", interrupted)
     code, _, err = doctor()
     assert code == 130
-    assert err == "eks-netpol-audit: interrupted; the doctor is read-only, nothing was changed\n"
+    assert err == "eks-netpol-audit: interrupted; doctor is read-only, nothing was changed\n"

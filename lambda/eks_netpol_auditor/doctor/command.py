@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from ..config import home_region_from, parse_region, parse_regions
-from ..names import AUDITOR_STACK_NAME, Env
+from ..names import Env
+from ..settings_table import by_flag, flag_help
 from . import ACTIONS, Request, exit_code, run_doctor
 from .render import render_table, to_json
 
@@ -47,18 +48,19 @@ def add_parser(commands: Any) -> None:
         epilog=_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    for flag in ("--regions", "--region"):
+        doctor.add_argument(flag, help=flag_help("doctor", flag))
+    stack_name = by_flag("doctor", "--stack-name")
     doctor.add_argument(
-        "--regions",
-        help="comma-separated regions, or 'all' (env AUDIT_REGIONS; default: the stack's "
-        "AuditRegions parameter, else every enabled region)",
+        "--stack-name", default=stack_name.default, help=flag_help("doctor", "--stack-name")
     )
+    output = by_flag("doctor", "--format")
     doctor.add_argument(
-        "--region", help="where the stack runs (default: AWS_REGION or the profile's region)"
+        "--format",
+        choices=output.choices,
+        default=output.default,
+        help=flag_help("doctor", "--format"),
     )
-    doctor.add_argument(
-        "--stack-name", default=AUDITOR_STACK_NAME, help=f"default {AUDITOR_STACK_NAME}"
-    )
-    doctor.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def request_from(args: argparse.Namespace) -> Request:
@@ -73,11 +75,16 @@ def request_from(args: argparse.Namespace) -> Request:
     return Request(home, args.stack_name)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> tuple[Callable[[TextIO], None], int]:
+    """Gather and judge; return the writer of the output and the exit code (cli.py writes
+    it as it writes scan's, so a closed pipe or a full disk behave the same)."""
     facts, checks = run_doctor(request_from(args))
-    if args.format == "json":
-        json.dump(to_json(facts, checks), sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        render_table(facts, checks, sys.stdout)
-    return exit_code(checks)
+
+    def write(out: TextIO) -> None:
+        if args.format == "json":
+            json.dump(to_json(facts, checks), out, indent=2)
+            out.write("\n")
+        else:
+            render_table(facts, checks, out)
+
+    return write, exit_code(checks)
