@@ -11,10 +11,13 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from sandbox.accounts import Accounts
+    from sandbox.cloudformation import CloudFormationEmulator
     from sandbox.cloudtrail import CloudTrailJournal
+    from sandbox.cloudwatch import CloudWatchEmulator
     from sandbox.eks import EksStore
     from sandbox.faults import CallRecorder, FaultInjector
     from sandbox.securityhub import SecurityHubEmulator
+    from sandbox.trails import TrailsEmulator
 
 
 class Backends(Protocol):
@@ -27,6 +30,10 @@ class Backends(Protocol):
     recorder: CallRecorder
     cloudtrail: CloudTrailJournal
     enforce_enabled_regions: bool
+    # What a deployed auditor stack leaves, read by `doctor` (control/deployment.py).
+    cloudformation: CloudFormationEmulator
+    cloudwatch: CloudWatchEmulator
+    trails: TrailsEmulator
 
     @property
     def account(self) -> str:

@@ -14,7 +14,7 @@ from sandbox.control.inputs import ControlError, boolean, str_map, string
 from sandbox.trails import DEFAULT_SELECTORS, TrailState
 
 if TYPE_CHECKING:
-    from sandbox.app import SandboxApp
+    from sandbox.control.backends import Backends
 
 Result = tuple[int, Any]
 Args = tuple[str, ...]
@@ -22,12 +22,12 @@ Body = dict[str, Any]
 Query = dict[str, str]
 
 
-def get_stacks(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def get_stacks(app: Backends, a: Args, b: Body, q: Query) -> Result:
     stacks = app.cloudformation.stacks(account_of(app, b, q), a[0])
     return 200, {"stacks": [s.to_dict() for s in stacks]}
 
 
-def put_stack(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def put_stack(app: Backends, a: Args, b: Body, q: Query) -> Result:
     stack = app.cloudformation.put_stack(
         account_of(app, b, q),
         a[0],
@@ -40,12 +40,12 @@ def put_stack(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
     return 200, stack.to_dict()
 
 
-def delete_stack(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def delete_stack(app: Backends, a: Args, b: Body, q: Query) -> Result:
     app.cloudformation.delete_stack(account_of(app, b, q), a[0], a[1])
     return 200, {"deleted": True}
 
 
-def add_datapoints(app: SandboxApp, _a: Args, b: Body, q: Query) -> Result:
+def add_datapoints(app: Backends, _a: Args, b: Body, q: Query) -> Result:
     """{region, namespace, metric, dimensions: {Name: Value}, points: [[epoch, value]]}"""
     points = b.get("points")
     if not isinstance(points, list) or not all(
@@ -72,7 +72,7 @@ def _selectors(body: Body, key: str) -> tuple[dict[str, Any], ...] | None:
     return tuple(value)
 
 
-def put_trail(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def put_trail(app: Backends, a: Args, b: Body, q: Query) -> Result:
     advanced = _selectors(b, "advanced_event_selectors") or ()
     basic = _selectors(b, "event_selectors")
     trail = TrailState(
@@ -88,7 +88,7 @@ def put_trail(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
     return 200, app.trails.put(trail).to_dict()
 
 
-def delete_trail(app: SandboxApp, a: Args, b: Body, q: Query) -> Result:
+def delete_trail(app: Backends, a: Args, b: Body, q: Query) -> Result:
     app.trails.delete(account_of(app, b, q), a[0])
     return 200, {"deleted": True}
 
