@@ -41,7 +41,7 @@ https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-eks.html).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from aws_cdk import Acknowledgment, Aws, CfnCondition, CfnResource, Duration
 from aws_cdk import aws_events as events
@@ -54,8 +54,10 @@ from constructs import Construct
 
 from eks_netpol_auditor.events import (
     ADDON_EVENTS,
+    AUTO_MODE_PATH,
     CLOUDTRAIL_DETAIL_TYPE,
     CLOUDTRAIL_EVENTS,
+    CLUSTER_CONFIG_CALL,
     EKS_EVENT_SOURCE,
     EKS_SOURCE,
 )
@@ -98,13 +100,36 @@ TARGET_RETRY_ATTEMPTS = 8
 TARGET_MAX_EVENT_AGE = Duration.hours(6)
 
 
+def api_calls_detail() -> dict[str, Any]:
+    """The `detail` of the EKS API call pattern: the calls `events.CLOUDTRAIL_EVENTS`, or
+    UpdateClusterConfig only when it carries `computeConfig.enabled` (EKS Auto Mode on or
+    off; any other cluster setting changes no verdict).
+
+    EventBridge user guide, "Content filtering in Amazon EventBridge event patterns"
+    (eb-event-patterns-content-based-filtering.html): `$or` ("Or (multiple fields)",
+    supported on event buses) keeps the two alternatives in one rule, so the template
+    does not grow by a rule per bus; "Exists matching only works on leaf nodes. It does
+    not work on intermediate nodes", so the pattern tests `computeConfig.enabled`, not
+    the `computeConfig` object. Exists matching "works on the presence or absence of a
+    field", whatever its value, so switching Auto Mode off (`false`) matches too.
+    """
+    auto_mode: dict[str, Any] = {AUTO_MODE_PATH[-1]: [{"exists": True}]}
+    for key in reversed(AUTO_MODE_PATH[:-1]):
+        auto_mode = {key: auto_mode}
+    return {
+        "eventSource": [EKS_EVENT_SOURCE],
+        "$or": [
+            {"eventName": sorted(CLOUDTRAIL_EVENTS)},
+            {"eventName": [CLUSTER_CONFIG_CALL], "requestParameters": auto_mode},
+        ],
+    }
+
+
 def eks_change_patterns() -> dict[str, events.EventPattern]:
     """The two event patterns, by rule id: EKS API calls and EKS add-on events."""
     return {
         "EksApiCalls": events.EventPattern(
-            source=[EKS_SOURCE],
-            detail_type=[CLOUDTRAIL_DETAIL_TYPE],
-            detail={"eventSource": [EKS_EVENT_SOURCE], "eventName": sorted(CLOUDTRAIL_EVENTS)},
+            source=[EKS_SOURCE], detail_type=[CLOUDTRAIL_DETAIL_TYPE], detail=api_calls_detail()
         ),
         "EksAddonEvents": events.EventPattern(
             source=[EKS_SOURCE], detail_type=sorted(ADDON_EVENTS)

@@ -23,12 +23,17 @@ Shapes, with their sources:
   (cloudtrail-event-reference-user-identity.html), see ``accounts.Identity``.
 * ``requestParameters`` of EKS calls: the EKS user guide's only example ("Analyze AWS
   CloudTrail log file entries", understanding-service-name-entries.html) is CreateCluster,
-  whose body member ``name`` appears as ``clusterName``. For every other operation AWS
-  shows no example; the sandbox uses the botocore member names, so the path parameter is
-  ``clusterName`` for add-on calls and ``name`` for DeleteCluster, and TagResource/
-  UntagResource carry ``resourceArn`` (+ ``tags`` / ``tagKeys``). A consumer must accept
-  both ``name`` and ``clusterName``, as issue 12 asks. ``responseElements`` is the API
-  response (null when the response is empty), as in that example.
+  whose body member ``name`` appears as ``clusterName``. AWS shows no other EKS example.
+  A real capture of AssociateAccessPolicy (DataDog/stratus-red-team,
+  ``docs/attack-techniques/EKS/eks.lateral-movement.create-access-entry.md``) shows the
+  path parameters as they travel in the URL: under their URI label (``name``, not the
+  botocore member ``clusterName``) and URL-encoded (``principalArn``
+  ``arn%3Aaws%3Aiam%3A%3A...%3Arole%2F...``), body members as sent. The sandbox does the
+  same, from the botocore model's ``location: uri`` members: add-on calls carry ``name``,
+  TagResource/UntagResource an encoded ``resourceArn`` (+ ``tags`` / ``tagKeys``). A
+  consumer must accept both ``name`` and ``clusterName`` (issue 12) and both ARN forms
+  (issue 17). ``responseElements`` is the API response (null when the response is
+  empty), as in that example.
 
 Calls into a region the account has not enabled fail authentication and are not recorded;
 every other mutating call is, failed ones included (CloudTrail records failed calls with
@@ -42,8 +47,10 @@ import threading
 import uuid
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from sandbox.accounts import Identity
+from sandbox.routing import router_for
 from sandbox.wire import SandboxRequest
 
 EVENT_VERSION = "1.11"
@@ -61,8 +68,19 @@ def _now() -> str:
 
 
 def request_parameters(service: str, request: SandboxRequest) -> dict[str, Any]:
+    """The call's parameters as CloudTrail records them (module docstring): path
+    parameters under their URI label and percent-encoded as botocore sends them
+    (``quote(value, safe="")``: "/" and ":" included), the rest by member name."""
+    router = router_for(service)
+    in_path = router.uri_members(request.operation) if router is not None else {}
     renames = _RENAMED.get((service, request.operation), {})
-    return {renames.get(key, key): value for key, value in request.params.items()}
+    recorded: dict[str, Any] = {}
+    for key, value in request.params.items():
+        if key in in_path:
+            recorded[in_path[key]] = quote(str(value), safe="")
+        else:
+            recorded[renames.get(key, key)] = value
+    return recorded
 
 
 def build_event(

@@ -141,6 +141,10 @@ class ServiceRouter:
         self._uri[operation] = uri
         self._querystring[operation] = querystring
 
+    def uri_members(self, operation: str) -> dict[str, str]:
+        """{botocore member name: URI label} of the operation's path parameters."""
+        return {m.member: wire for wire, m in self._uri.get(operation, {}).items()}
+
     def input_params(
         self,
         operation: str,

@@ -3,6 +3,10 @@
 CloudTrail events follow "AWS service events delivered via AWS CloudTrail" (EventBridge
 user guide) and the CloudTrail userIdentity element; EKS add-on events follow the EKS
 events reference, whose detail fields are undocumented: only the envelope is filled in.
+TagResource/UntagResource carry `resourceArn` URL-encoded, as CloudTrail records a
+parameter that travels in the URL path (a real EKS capture, AssociateAccessPolicy's
+`principalArn`: DataDog/stratus-red-team,
+docs/attack-techniques/EKS/eks.lateral-movement.create-access-entry.md).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from typing import Any
+from urllib.parse import quote
 
 ACCOUNT = "123456789012"  # the sandbox's account (sandbox.server.DEFAULT_ACCOUNT)
 SANDBOX_CALLER = f"arn:aws:iam::{ACCOUNT}:user/sandbox"  # sandbox STS GetCallerIdentity
@@ -65,6 +70,11 @@ def cluster_arn(region: str, cluster: str, account: str = ACCOUNT) -> str:
     return f"arn:aws:eks:{region}:{account}:cluster/{cluster}"
 
 
+def in_path(value: str) -> str:
+    """A path parameter as CloudTrail records it: percent-encoded, "/" included."""
+    return quote(value, safe="")
+
+
 def addon_arn(region: str, cluster: str, addon: str = "vpc-cni", account: str = ACCOUNT) -> str:
     return f"arn:aws:eks:{region}:{account}:addon/{cluster}/{addon}/0ec71efc-98dd-3203-60b0"
 
@@ -99,10 +109,21 @@ def change_event(kind: str, region: str, cluster: str, **extra: Any) -> dict[str
             kind, region, {"clusterName": cluster, "addonName": "vpc-cni"}, **extra
         )
     if kind == "TagResource":
-        params = {"resourceArn": cluster_arn(region, cluster), "tags": {"team": "x"}}
+        params = {"resourceArn": in_path(cluster_arn(region, cluster)), "tags": {"team": "x"}}
         return cloudtrail_event(kind, region, params, **extra)
     if kind == "UntagResource":
-        params = {"resourceArn": cluster_arn(region, cluster), "tagKeys": ["team"]}
+        params = {"resourceArn": in_path(cluster_arn(region, cluster)), "tagKeys": ["team"]}
+        return cloudtrail_event(kind, region, params, **extra)
+    if kind == "UpdateClusterConfig":
+        # The three EKS Auto Mode capabilities of UpdateClusterConfig (botocore eks model:
+        # computeConfig.enabled "enable or disable the compute capability", storageConfig,
+        # kubernetesNetworkConfig.elasticLoadBalancing); the auditor reads computeConfig.
+        params = {
+            "name": cluster,
+            "computeConfig": {"enabled": True, "nodePools": ["general-purpose", "system"]},
+            "kubernetesNetworkConfig": {"elasticLoadBalancing": {"enabled": True}},
+            "storageConfig": {"blockStorage": {"enabled": True}},
+        }
         return cloudtrail_event(kind, region, params, **extra)
     return addon_event(kind, region, cluster, **extra)
 
@@ -115,6 +136,7 @@ CLOUDTRAIL_KINDS = (
     "DeleteAddon",
     "TagResource",
     "UntagResource",
+    "UpdateClusterConfig",
 )
 ADDON_KINDS = (
     "EKS Addon Creation Failed",

@@ -10,13 +10,27 @@ Two kinds of event are accepted, both as EventBridge delivers them:
   from `requestParameters` (`name` or `clusterName`) or, for TagResource/UntagResource,
   from `resourceArn`; the caller from `userIdentity` (CloudTrail userIdentity element,
   https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html).
+  CloudTrail records a parameter that travels in the URL path URL-encoded, as sent: an
+  ARN arrives as `arn%3Aaws%3Aeks%3A...%3Acluster%2Fname` (no AWS document says so; a
+  real EKS capture shows it for AssociateAccessPolicy's `principalArn`, DataDog/
+  stratus-red-team `docs/attack-techniques/EKS/eks.lateral-movement.create-access-entry.md`).
+  TagResource/UntagResource carry `resourceArn` in the path (botocore eks model,
+  `/tags/{resourceArn}`), so both the encoded and the plain form are accepted: decoded
+  once, then validated as strictly as before.
+* UpdateClusterConfig only when its `requestParameters` carry `computeConfig.enabled`:
+  that switches EKS Auto Mode on or off (EKS API reference, UpdateClusterConfig,
+  `computeConfig`), which changes the verdict. Any other cluster setting is a `Skip`; the
+  event rule already narrows on that field (`infra.event_path`).
 * EKS's own add-on events, same EKS events reference: "EKS Addon Creation Failed",
   "... Creation Succeeded", "... Update Failed", "... Update Succeeded", "... Deletion
   Failed", "... Deletion Succeeded", "EKS Addon Health Degraded", "... Health Restored".
   The reference documents only these `detail-type` strings, not their `detail` fields, so
   `detail` is never read: the add-on comes from the envelope's `resources` ARNs ("AWS
-  service event metadata": ARNs of the resources involved). An event whose `resources`
-  names no EKS add-on or cluster is rejected, never guessed.
+  service event metadata": ARNs of the resources involved). Nothing documents that
+  `resources` is filled in either, so an event whose `resources` names no single EKS
+  cluster of its own account and region is a `Skip` with the reason, never guessed and
+  never poison: CloudTrail's Create/Update/DeleteAddon events report the same changes,
+  and the scheduled run audits every cluster anyway.
 
 ARN formats (Service Authorization Reference, "Actions, resources, and condition keys for
 Amazon EKS"): `cluster/<name>`, `addon/<cluster>/<addon>/<uuid>`,
@@ -35,6 +49,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import unquote
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, Field, ValidationError
@@ -55,6 +70,10 @@ CLOUDTRAIL_EVENTS = frozenset(
         "UntagResource",
     }
 )
+# Accepted only with requestParameters.computeConfig.enabled (EKS Auto Mode on or off);
+# the event rule narrows on the same path (`infra.event_path`).
+CLUSTER_CONFIG_CALL = "UpdateClusterConfig"
+AUTO_MODE_PATH = ("computeConfig", "enabled")
 ADDON_CALLS = frozenset({"CreateAddon", "UpdateAddon", "DeleteAddon"})
 TAG_CALLS = frozenset({"TagResource", "UntagResource"})
 ADDON_EVENTS = frozenset(
@@ -179,7 +198,7 @@ def _from_cloudtrail(envelope: _Envelope) -> ClusterEvent | Skip:
         raise EventRejected(f"malformed CloudTrail detail: {first_problem(error)}") from None
     if detail.eventSource != EKS_EVENT_SOURCE:
         raise EventRejected(f"unsupported eventSource {detail.eventSource!r}")
-    if detail.eventName not in CLOUDTRAIL_EVENTS:
+    if detail.eventName not in CLOUDTRAIL_EVENTS and detail.eventName != CLUSTER_CONFIG_CALL:
         raise EventRejected(f"unsupported EKS API call {detail.eventName!r}")
     if detail.awsRegion is not None and detail.awsRegion != envelope.region:
         raise EventRejected(
@@ -188,6 +207,11 @@ def _from_cloudtrail(envelope: _Envelope) -> ClusterEvent | Skip:
     if detail.errorCode is not None:
         return Skip(f"{detail.eventName} failed ({detail.errorCode}): nothing changed")
     params = detail.requestParameters or {}
+    if detail.eventName == CLUSTER_CONFIG_CALL and not _changes_auto_mode(params):
+        return Skip(
+            f"{CLUSTER_CONFIG_CALL} without computeConfig.enabled: EKS Auto Mode unchanged, "
+            "no verdict depends on the other cluster settings"
+        )
     if detail.eventName in TAG_CALLS:
         cluster = _tagged_cluster(envelope, params.get("resourceArn"))
         if isinstance(cluster, Skip):
@@ -211,6 +235,11 @@ def _from_cloudtrail(envelope: _Envelope) -> ClusterEvent | Skip:
         principal=_event_principal(detail.userIdentity),
         client_token=token if isinstance(token, str) else None,
     )
+
+
+def _changes_auto_mode(params: Mapping[str, Any]) -> bool:
+    compute = params.get(AUTO_MODE_PATH[0])
+    return isinstance(compute, Mapping) and AUTO_MODE_PATH[1] in compute
 
 
 def _cluster_param(params: Mapping[str, Any]) -> str:
@@ -243,6 +272,9 @@ def _arn_parts(envelope: _Envelope, arn: str, where: str) -> tuple[str, list[str
 def _tagged_cluster(envelope: _Envelope, arn: object) -> str | Skip:
     if not isinstance(arn, str):
         raise EventRejected("requestParameters.resourceArn missing")
+    # URL-encoded as it travelled in the path (module docstring); a plain ARN has no "%"
+    # (cluster names cannot contain one), so decoding it changes nothing.
+    arn = unquote(arn)
     kind, path = _arn_parts(envelope, arn, "requestParameters.resourceArn")
     if kind != "cluster":
         # Only cluster tags (exempt, auto-remediate) are read; other tags change no verdict.
@@ -253,24 +285,31 @@ def _tagged_cluster(envelope: _Envelope, arn: object) -> str | Skip:
 
 
 def _from_addon_event(envelope: _Envelope) -> ClusterEvent | Skip:
+    """The cluster the add-on event's `resources` name, or a Skip saying why it cannot be
+    placed (module docstring: `resources` is not documented for these events)."""
     named: set[tuple[str, str | None]] = set()  # (cluster, add-on or None for a cluster ARN)
     for arn in envelope.resources:
-        if not EKS_ARN.fullmatch(arn):
+        match = EKS_ARN.fullmatch(arn)
+        if match is None or (match["region"], match["account"]) != (
+            envelope.region,
+            envelope.account,
+        ):
             continue
-        kind, path = _arn_parts(envelope, arn, "resources")
-        if kind == "addon" and len(path) >= 2:
-            named.add((_valid_cluster(path[0], "resources"), path[1]))
-        elif kind == "cluster" and len(path) == 1:
-            named.add((_valid_cluster(path[0], "resources"), None))
+        path = match["path"].split("/")
+        if not CLUSTER_NAME.fullmatch(path[0]):
+            continue
+        if match["kind"] == "addon" and len(path) >= 2:
+            named.add((path[0], path[1]))
+        elif match["kind"] == "cluster" and len(path) == 1:
+            named.add((path[0], None))
     clusters = {cluster for cluster, _ in named}
-    if not clusters:
-        raise EventRejected(
-            f"{envelope.detail_type}: resources names no EKS cluster or add-on ARN (the "
-            "event's detail fields are not documented, so nothing else is read)"
-        )
-    if len(clusters) > 1:
-        raise EventRejected(
-            f"{envelope.detail_type}: resources name several clusters: {sorted(clusters)}"
+    if len(clusters) != 1:
+        found = f"names {len(clusters)} clusters {sorted(clusters)}" if clusters else "names none"
+        return Skip(
+            f"{envelope.detail_type}: cannot tell which cluster it is about (its resources "
+            f"{found} of account {envelope.account} in {envelope.region}, and its detail "
+            "fields are not documented); CloudTrail's add-on call events and the scheduled "
+            "run cover the change"
         )
     addons = {addon for _, addon in named if addon is not None}
     if addons and VPC_CNI_ADDON not in addons:
@@ -317,8 +356,14 @@ def _event_principal(identity: _UserIdentity | None) -> str | None:
 
 
 def is_own_call(event: ClusterEvent, own_principal: str | None, token_prefix: str) -> bool:
-    """The auditor's own call: made by its own role, or carrying its idempotency token.
+    """The auditor's own call: made by its own role (primary), or carrying its token.
 
+    The role is the documented signal: CloudTrail's userIdentity element names the role a
+    session was issued from in `sessionContext.sessionIssuer.arn` ("CloudTrail
+    userIdentity element", cloudtrail-event-reference-user-identity.html). The `enp1-`
+    idempotency token is only a second, undocumented signal: no AWS document or sample
+    shows CloudTrail recording UpdateAddon's `clientRequestToken` in requestParameters, so
+    nothing may depend on it, and the role check alone must (and does) recognise the echo.
     Either signal is enough: mistaking someone else's call for ours only means that event
     re-audits without remediating (the schedule remediates later), the safe direction.
     """

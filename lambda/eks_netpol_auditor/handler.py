@@ -194,13 +194,22 @@ def _is_sqs_batch(event: dict[str, Any]) -> bool:
 
 
 def accepted(raw: object, settings: Settings) -> ClusterEvent | Skip:
-    """parse_event, plus the deployment's scope: a region botocore knows, in AUDIT_REGIONS."""
+    """parse_event, plus the deployment's scope: a region botocore knows, in AUDIT_REGIONS.
+
+    A valid event from a region this deployment does not audit (a forwarder left behind
+    after AUDIT_REGIONS was narrowed) is a Skip: retrying it can never succeed, so it
+    must not fail its record into the DLQ and its alarm. A region name botocore does not
+    know stays a rejection (a malformed event, or a forged one)."""
     parsed = parse_event(raw)
     if isinstance(parsed, ClusterEvent):
         if parsed.region not in known_regions():
             raise EventRejected(f"unknown region {parsed.region!r}")
         if settings.regions is not None and parsed.region not in settings.regions:
-            raise EventRejected(f"{parsed.region} is not in AUDIT_REGIONS")
+            return Skip(
+                f"{parsed.name} for {parsed.region}/{parsed.cluster}: {parsed.region} is not "
+                f"in AUDIT_REGIONS ({', '.join(settings.regions)}); this deployment does not "
+                "audit it"
+            )
     return parsed
 
 
@@ -249,10 +258,17 @@ def handle_batch(event: dict[str, Any], context: LambdaContext) -> dict[str, Any
         if isinstance(outcome, ClusterEvent) and (outcome.region, outcome.cluster) in failed:
             raise RecordFailed(failed[outcome.region, outcome.cluster])
 
+    # Per-record failures even when every record failed: by default Powertools raises
+    # BatchProcessingError then, failing the invocation (Errors alarm) on every redelivery
+    # of a batch of garbage. `raise_on_entire_batch_failure=False` returns the failures
+    # instead: "When set to False, partial failures are reported in the response"
+    # (Powertools for AWS Lambda (Python) 3.x, utilities/batch/base.py,
+    # BasePartialBatchProcessor; added by aws-powertools/powertools-lambda-python#4719,
+    # July 2024, so every v3 layer has it).
     return process_partial_response(  # type: ignore[return-value]
         event=event,
         record_handler=record_handler,
-        processor=BatchProcessor(event_type=EventType.SQS),
+        processor=BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False),
         context=context,
     )
 
@@ -265,9 +281,16 @@ def _read_record(record: dict[str, Any], settings: Settings) -> ClusterEvent | S
         reason = "poison message: body is not JSON"
     else:
         try:
-            return accepted(body, settings)
+            outcome = accepted(body, settings)
         except EventRejected as error:
             reason = f"poison message: {error}"
+        else:
+            if isinstance(outcome, Skip):
+                logger.info(
+                    "event skipped",
+                    extra={"message_id": record.get("messageId"), "reason": outcome.reason},
+                )
+            return outcome
     logger.error("rejected record", extra={"message_id": record.get("messageId"), "error": reason})
     return reason
 

@@ -14,6 +14,7 @@ from eks_netpol_auditor import handler
 from eks_netpol_auditor.remediation import apply as remediation_apply
 from sandbox.client import AddonSeed, SandboxClient
 from sandbox.environment import account_overrides
+from tests.conftest import AwsClientFactory
 from tests.eks_events import (
     ADDON_KINDS,
     CLOUDTRAIL_KINDS,
@@ -88,6 +89,10 @@ def untag(s: SandboxClient, r: str, n: str) -> None:
     s.update_cluster(r, n, tags={})
 
 
+def auto_mode_on(s: SandboxClient, r: str, n: str) -> None:
+    s.update_cluster(r, n, auto_mode=True)
+
+
 DISABLED = AddonSeed()
 ON = AddonSeed(configuration_values=ENABLED)
 PASSED = ("PASSED", "NETWORK_POLICY_ENABLED")
@@ -100,6 +105,7 @@ CHANGES: dict[str, Change] = {
     "DeleteAddon": Change(ON, remove_addon, ("FAILED", "ADDON_NOT_INSTALLED")),
     "TagResource": Change(DISABLED, tag_exempt, ("WARNING", "EXEMPTED")),
     "UntagResource": Change(DISABLED, untag, ("FAILED", "NETWORK_POLICY_DISABLED"), tags=EXEMPT),
+    "UpdateClusterConfig": Change(DISABLED, auto_mode_on, ("WARNING", "AUTO_MODE_NOT_VERIFIABLE")),
     "EKS Addon Creation Failed": Change(None, fail_create, UNHEALTHY),
     "EKS Addon Creation Succeeded": Change(None, enable, PASSED),
     "EKS Addon Update Failed": Change(ON, fail_update, UNHEALTHY),
@@ -202,6 +208,24 @@ def test_each_event_kind_audits_exactly_its_cluster_and_the_finding_follows(
     assert metric_values(lines)["EventsReceived"] == 1
 
 
+def test_a_tag_change_journaled_as_cloudtrail_records_it_re_audits_its_cluster(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    """Issue 17 item 2, end to end: the sandbox journals TagResource with the ARN
+    URL-encoded, as CloudTrail records a path parameter; the event must re-audit the
+    cluster, not go to the DLQ as poison."""
+    sandbox.add_cluster("eu-west-1", "target", addon=AddonSeed())
+    handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    eks = aws_client("eks", "eu-west-1")
+    arn = eks.describe_cluster(name="target")["cluster"]["arn"]
+    eks.tag_resource(resourceArn=arn, tags=EXEMPT)
+    (event,) = sandbox.events(event_name="TagResource")
+    assert event["detail"]["requestParameters"]["resourceArn"].startswith("arn%3Aaws%3Aeks%3A")
+    assert handler.lambda_handler(sqs_batch([event]), FakeContext()) == {"batchItemFailures": []}
+    finding = findings_by_cluster(sandbox, "eu-west-1")["target"]
+    assert finding["ProductFields"]["eks-netpol-auditor/Reason"] == "EXEMPTED"
+
+
 def test_delete_cluster_archives_only_once_describe_cluster_says_it_is_gone(
     sandbox: SandboxClient,
 ) -> None:
@@ -283,10 +307,65 @@ def test_a_skipped_event_audits_nothing(sandbox: SandboxClient) -> None:
     assert sandbox.calls().total == 0
 
 
+@pytest.mark.parametrize("wrapped", [False, True], ids=["direct", "sqs"])
+def test_an_event_from_a_region_outside_audit_regions_is_skipped_with_the_reason(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], wrapped: bool
+) -> None:
+    """Issue 17 item 13: retrying such an event can never succeed, so it must not fail its
+    record into the DLQ (and its alarm), nor the direct invocation. Poison before."""
+    event = change_event("UpdateAddon", "ap-south-2", "c1")
+    if wrapped:
+        assert handler.lambda_handler(sqs_batch([event]), FakeContext()) == {
+            "batchItemFailures": []
+        }
+    else:
+        summary = handler.lambda_handler(event, FakeContext())
+        assert "ap-south-2 is not in AUDIT_REGIONS" in summary["skipped"]
+    assert sandbox.calls().total == 0
+    lines = emitted(capsys)
+    (skipped,) = [line for line in lines if line.get("message") == "event skipped"]
+    assert "ap-south-2 is not in AUDIT_REGIONS (us-east-1, eu-west-1)" in skipped["reason"]
+    metrics = metric_values(lines)
+    assert (metrics["EventsSkipped"], metrics.get("EventsRejected", 0)) == (1, 0)
+
+
+def test_a_batch_made_only_of_garbage_returns_its_failures_instead_of_raising(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17 item 21: Powertools raises BatchProcessingError when every record fails,
+    failing the invocation (Errors alarm) on every redelivery; with
+    raise_on_entire_batch_failure=False each record is reported failed on its own and
+    reaches the DLQ after the queue's maxReceiveCount."""
+    batch = sqs_batch(["{not json", "[]", {"source": "aws.eks", "detail-type": "x"}])
+    response = handler.lambda_handler(batch, FakeContext())
+    assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [
+        r["messageId"] for r in batch["Records"]
+    ]
+    assert sandbox.calls().total == 0
+    lines = emitted(capsys)
+    rejected = [line for line in lines if line.get("message") == "rejected record"]
+    assert len(rejected) == 3 and all(line["error"].startswith("poison") for line in rejected)
+    assert metric_values(lines)["EventsRejected"] == 3
+
+
+def test_an_add_on_event_that_names_no_cluster_is_skipped_not_parked_in_the_dlq(
+    sandbox: SandboxClient, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 17 item 6: nothing documents `resources` of EKS's own add-on events; one that
+    cannot be placed must not fail its record (5 deliveries, DLQ, alarm)."""
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())
+    unplaced = change_event("EKS Addon Update Succeeded", "us-east-1", "c1") | {"resources": []}
+    placed = change_event("UpdateAddon", "us-east-1", "c1")
+    response = handler.lambda_handler(sqs_batch([unplaced, placed]), FakeContext())
+    assert response == {"batchItemFailures": []}
+    assert sandbox.calls().count("eks", "DescribeCluster", cluster="c1") == 1
+    (skipped,) = [line for line in emitted(capsys) if line.get("message") == "event skipped"]
+    assert "EKS Addon Update Succeeded: cannot tell which cluster" in skipped["reason"]
+
+
 @pytest.mark.parametrize(
     ("event", "message"),
     [
-        (change_event("UpdateAddon", "ap-south-2", "c1"), "not in AUDIT_REGIONS"),
         (
             change_event("UpdateAddon", "xx-nowhere-9", "c1"),
             "unknown region",

@@ -28,6 +28,8 @@ from tests.eks_events import (
     addon_event,
     change_event,
     cloudtrail_event,
+    cluster_arn,
+    in_path,
 )
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/service/eks-netpol-auditor-fn"
@@ -128,8 +130,8 @@ def _without(event: dict[str, Any], *path: str) -> dict[str, Any]:
             "unsupported EKS API call 'ListClusters'",
         ),
         (
-            cloudtrail_event("UpdateClusterConfig", "us-east-1", {"name": "c"}),
-            "unsupported EKS API call",
+            cloudtrail_event("UpdateClusterVersion", "us-east-1", {"name": "c"}),
+            "unsupported EKS API call 'UpdateClusterVersion'",
         ),
         (cloudtrail_event("CreateCluster", "us-east-1", {}), "names no cluster"),
         (cloudtrail_event("CreateCluster", "us-east-1", None), "names no cluster"),
@@ -165,15 +167,26 @@ def _without(event: dict[str, Any], *path: str) -> dict[str, Any]:
             "not in the event's account",
         ),
         (
-            {**addon_event("EKS Addon Update Succeeded", "us-east-1", "c"), "resources": []},
-            "names no EKS cluster or add-on ARN",
+            cloudtrail_event(
+                "TagResource",
+                "us-east-1",
+                {"resourceArn": in_path(f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/c")},
+            ),
+            "not in the event's account",
         ),
         (
-            {
-                **addon_event("EKS Addon Update Succeeded", "us-east-1", "c"),
-                "resources": [addon_arn("us-east-1", "a"), addon_arn("us-east-1", "b")],
-            },
-            "several clusters",
+            cloudtrail_event(
+                "TagResource", "us-east-1", {"resourceArn": in_path("arn:aws:s3:::bucket")}
+            ),
+            "not an EKS ARN",
+        ),
+        (
+            cloudtrail_event(
+                "TagResource",
+                "us-east-1",
+                {"resourceArn": in_path(cluster_arn("us-east-1", "bad name!"))},
+            ),
+            "not an EKS cluster name",
         ),
     ],
 )
@@ -181,6 +194,94 @@ def test_unknown_or_malformed_events_are_rejected_with_one_line(event: Any, reas
     with pytest.raises(EventRejected, match=reason) as raised:
         parse_event(event)
     assert "\n" not in str(raised.value)
+
+
+@pytest.mark.parametrize("kind", ["TagResource", "UntagResource"])
+@pytest.mark.parametrize("encode", [in_path, str], ids=["as-cloudtrail-records-it", "plain"])
+def test_a_cluster_tag_change_names_its_cluster_whether_the_arn_is_url_encoded_or_not(
+    kind: str, encode: Any
+) -> None:
+    """Issue 17 item 2. CloudTrail records a path parameter URL-encoded (a real EKS capture:
+    AssociateAccessPolicy `principalArn` "arn%3Aaws%3Aiam%3A%3A...%3Arole%2F...",
+    DataDog/stratus-red-team docs/attack-techniques/EKS/
+    eks.lateral-movement.create-access-entry.md); TagResource's resourceArn is a path
+    parameter (botocore eks model, /tags/{resourceArn}). Rejected as poison before."""
+    event = change_event(kind, "eu-west-1", "payments-prod")
+    arn = cluster_arn("eu-west-1", "payments-prod")
+    assert event["detail"]["requestParameters"]["resourceArn"] == in_path(arn)
+    assert in_path(arn).startswith("arn%3Aaws%3Aeks%3Aeu-west-1%3A") and "%2F" in in_path(arn)
+    event["detail"]["requestParameters"]["resourceArn"] = encode(arn)
+    assert parsed(event).cluster == "payments-prod"
+    addon = cloudtrail_event(
+        kind, "eu-west-1", {"resourceArn": encode(addon_arn("eu-west-1", "c1")), "tagKeys": []}
+    )
+    skipped = parse_event(addon)
+    assert isinstance(skipped, Skip) and "tags changed on an EKS addon" in skipped.reason
+
+
+@pytest.mark.parametrize(
+    ("resources", "why"),
+    [
+        ([], "names none"),
+        (["arn:aws:iam::123456789012:role/x"], "names none"),
+        (["arn:aws:eks:us-east-1:999999999999:cluster/c"], "names none"),
+        ([f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/c"], "names none"),
+        ([addon_arn("us-east-1", "a"), addon_arn("us-east-1", "b")], "names 2 clusters"),
+    ],
+    ids=["empty", "not-eks", "other-account", "other-region", "two-clusters"],
+)
+def test_an_add_on_event_that_names_no_single_cluster_is_skipped_not_poison(
+    resources: list[str], why: str
+) -> None:
+    """Issue 17 item 6: the EKS events reference documents these detail-types only, not
+    their `resources` or `detail`; an event that cannot be placed is a Skip with the
+    reason (CloudTrail's add-on calls and the schedule cover the change), not a DLQ entry.
+    Rejected as EventRejected before."""
+    event = {**addon_event("EKS Addon Update Succeeded", "us-east-1", "c"), "resources": resources}
+    result = parse_event(event)
+    assert isinstance(result, Skip), result
+    assert why in result.reason and "cannot tell which cluster" in result.reason
+    assert "\n" not in result.reason
+
+
+def test_an_add_on_event_naming_the_cluster_and_its_add_on_is_placed() -> None:
+    event = addon_event("EKS Addon Health Degraded", "us-east-1", "c1")
+    event["resources"].append(cluster_arn("us-east-1", "c1"))
+    assert parsed(event).cluster == "c1"
+
+
+def test_update_cluster_config_counts_only_when_it_switches_auto_mode() -> None:
+    """Issue 17 item 16: computeConfig.enabled turns EKS Auto Mode on or off (botocore eks
+    model, UpdateClusterConfig: "Request to enable or disable the compute capability"),
+    which changes the verdict; logging, endpoint access or subnets change none. Rejected
+    as an unsupported call before."""
+    switched = parsed(change_event("UpdateClusterConfig", "eu-west-1", "c1"))
+    assert (switched.name, switched.region, switched.cluster) == (
+        "UpdateClusterConfig",
+        "eu-west-1",
+        "c1",
+    )
+    off = cloudtrail_event(
+        "UpdateClusterConfig", "eu-west-1", {"name": "c1", "computeConfig": {"enabled": False}}
+    )
+    assert parsed(off).cluster == "c1"
+    for params in (
+        {"name": "c1", "logging": {"clusterLogging": [{"types": ["api"], "enabled": True}]}},
+        {"name": "c1", "computeConfig": {"nodePools": ["system"]}},
+        {"name": "c1"},
+        None,
+    ):
+        result = parse_event(cloudtrail_event("UpdateClusterConfig", "eu-west-1", params))
+        assert isinstance(result, Skip), params
+        assert "Auto Mode unchanged" in result.reason
+    with pytest.raises(EventRejected, match="not an EKS cluster name"):
+        parse_event(
+            cloudtrail_event(
+                "UpdateClusterConfig",
+                "eu-west-1",
+                {"name": "bad name!", "computeConfig": {"enabled": True}},
+            )
+        )
 
 
 def test_the_cloudtrail_region_must_agree_with_the_envelope() -> None:

@@ -68,8 +68,9 @@ def test_update_addon_event_as_eventbridge_delivers_it(
         MEMBER,
     )
     assert detail["eventTime"] == event["time"] and detail["eventID"]
+    # Path parameters under their URI label, as in a real EKS capture (cloudtrail.py).
     assert detail["requestParameters"] == {
-        "clusterName": "prod",
+        "name": "prod",
         "addonName": "vpc-cni",
         "configurationValues": '{"enableNetworkPolicy":"true"}',
         "resolveConflicts": "PRESERVE",
@@ -125,9 +126,14 @@ def test_every_mutating_operation_is_journaled_with_its_cluster_name(
     params = [e["detail"]["requestParameters"] for e in events]
     # CreateCluster: "clusterName", as in the EKS user guide's CloudTrail example.
     assert params[0]["clusterName"] == "new" and "name" not in params[0]
-    assert params[1]["clusterName"] == "new" and params[4]["clusterName"] == "new"
-    assert params[2] == {"resourceArn": arn, "tags": {"eks-netpol-auditor:exempt": "cilium"}}
-    assert params[3] == {"resourceArn": arn, "tagKeys": ["eks-netpol-auditor:exempt"]}
+    assert params[1]["name"] == "new" and params[4]["name"] == "new"
+    # The ARN travels in the URL path: CloudTrail records it URL-encoded (issue 17 item 2;
+    # AssociateAccessPolicy capture, DataDog/stratus-red-team
+    # docs/attack-techniques/EKS/eks.lateral-movement.create-access-entry.md).
+    encoded = "arn%3Aaws%3Aeks%3Aus-east-1%3A123456789012%3Acluster%2Fnew"
+    assert arn == "arn:aws:eks:us-east-1:123456789012:cluster/new"
+    assert params[2] == {"resourceArn": encoded, "tags": {"eks-netpol-auditor:exempt": "cilium"}}
+    assert params[3] == {"resourceArn": encoded, "tagKeys": ["eks-netpol-auditor:exempt"]}
     assert params[5] == {"name": "new"}
     assert events[2]["detail"]["responseElements"] is None  # TagResource returns nothing
     assert events[5]["detail"]["responseElements"]["cluster"]["status"] == "DELETING"

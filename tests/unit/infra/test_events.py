@@ -20,6 +20,7 @@ from aws_cdk.assertions import Template
 from app import FORWARDER_STACK_PREFIX, STACK_NAME, build_app
 from eks_netpol_auditor.events import (
     ADDON_EVENTS,
+    AUTO_MODE_PATH,
     CLOUDTRAIL_DETAIL_TYPE,
     CLOUDTRAIL_EVENTS,
     EKS_EVENT_SOURCE,
@@ -31,16 +32,26 @@ from infra.forwarder import EventForwarderStack
 from tests.unit.infra.cfn import Json, by_path, only, resources_of
 
 CONDITION = "EventDrivenEnabled"
-API_CALLS_PATTERN = {
+API_CALLS_PATTERN: dict[str, Any] = {
     "source": [EKS_SOURCE],
     "detail-type": [CLOUDTRAIL_DETAIL_TYPE],
-    "detail": {"eventSource": [EKS_EVENT_SOURCE], "eventName": sorted(CLOUDTRAIL_EVENTS)},
+    "detail": {
+        "eventSource": [EKS_EVENT_SOURCE],
+        "$or": [
+            {"eventName": sorted(CLOUDTRAIL_EVENTS)},
+            {
+                "eventName": ["UpdateClusterConfig"],
+                "requestParameters": {"computeConfig": {"enabled": [{"exists": True}]}},
+            },
+        ],
+    },
 }
 ADDON_PATTERN = {"source": [EKS_SOURCE], "detail-type": sorted(ADDON_EVENTS)}
 
 
 def test_patterns_name_exactly_the_documented_events() -> None:
-    # CloudTrail: the seven EKS API calls of issue 12; EKS events reference: the eight
+    # CloudTrail: the seven EKS API calls of issue 12 (UpdateClusterConfig, narrowed, has its
+    # own alternative: issue 17 item 16); EKS events reference: the eight
     # add-on detail-types (https://docs.aws.amazon.com/eventbridge/latest/ref/events-ref-eks.html).
     assert sorted(CLOUDTRAIL_EVENTS) == [
         "CreateAddon",
@@ -64,6 +75,22 @@ def test_patterns_name_exactly_the_documented_events() -> None:
             "Health Restored",
         )
     )
+
+
+def test_update_cluster_config_is_forwarded_only_when_it_switches_auto_mode() -> None:
+    """Issue 17 item 16. UpdateClusterConfig's computeConfig.enabled switches EKS Auto Mode
+    (botocore eks model), which changes the verdict; the rule narrows on that leaf, since
+    EventBridge's exists matching "only works on leaf nodes" (EventBridge user guide,
+    "Content filtering in Amazon EventBridge event patterns", Exists matching), and `$or`
+    keeps it in the one API-call rule. The pattern and the parser name the same path."""
+    (alternative,) = [
+        a for a in API_CALLS_PATTERN["detail"]["$or"] if a["eventName"] == ["UpdateClusterConfig"]
+    ]
+    node: Any = alternative["requestParameters"]
+    for key in AUTO_MODE_PATH:
+        node = node[key]
+    assert node == [{"exists": True}]
+    assert "UpdateClusterConfig" not in CLOUDTRAIL_EVENTS  # never unnarrowed
 
 
 def rules_on(template_json: Json, bus: Any) -> list[Json]:
