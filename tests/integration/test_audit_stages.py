@@ -34,5 +34,13 @@ def test_stages_that_did_not_run_are_absent(sandbox: SandboxClient) -> None:
     quiet = run_audit(Settings(regions=REGIONS, home_region="us-east-1"), AwsClients())
     assert list(quiet.stage_seconds) == ["discover"]
     publishing = Settings(regions=REGIONS, home_region="us-east-1", publish=True)
-    interrupted = run_audit(publishing, AwsClients(), interrupted=lambda: True)
+    # Ctrl-C during discovery (after the first region is listed): publishing never starts.
+    progress: list[tuple[int, int, int, int]] = []
+    interrupted = run_audit(
+        publishing,
+        AwsClients(),
+        progress=lambda *counts: progress.append(counts),
+        interrupted=lambda: bool(progress),
+    )
+    assert progress
     assert list(interrupted.stage_seconds) == ["discover"]
