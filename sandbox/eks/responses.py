@@ -33,6 +33,25 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
+# EKS rejects a clientRequestToken outside 33-126 characters on the operations that take
+# one (InvalidParameterException "The client request token parameter must be between 33
+# and 126 characters", reported for CreateCluster in ansible-collections/community.aws#817
+# and #844); the botocore model and the API reference give no limit. botocore fills an
+# absent token with a 36-character UUID (the model's idempotencyToken trait).
+TOKEN_LENGTH = (33, 126)
+
+
+def _check_token(params: dict[str, Any]) -> None:
+    token = params.get("clientRequestToken")
+    low, high = TOKEN_LENGTH
+    if token is not None and not low <= len(str(token)) <= high:
+        raise AwsError(
+            400,
+            "InvalidParameterException",
+            f"The client request token parameter must be between {low} and {high} characters.",
+        )
+
+
 class EksEmulator:
     """The EKS service of the sandbox, over one ``EksStore`` shared with the control API."""
 
@@ -51,6 +70,7 @@ class EksEmulator:
                 "InvalidRequestException",
                 f"The sandbox does not emulate eks:{request.operation}",
             )
+        _check_token(request.params)
         with self.store.lock:
             self.store.settle_due()
             body = operation(self.store, Caller(request.account, request.region), request.params)

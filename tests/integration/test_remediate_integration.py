@@ -309,6 +309,30 @@ def test_retried_request_returns_the_same_update(sandbox: SandboxClient) -> None
     assert len(sandbox.updates()) == 1
 
 
+def test_a_cluster_reverted_to_its_old_configuration_is_remediated_again(
+    sandbox: SandboxClient,
+) -> None:
+    """Issue 17 item 8: after a successful remediation someone puts back exactly the old
+    configuration. The next run builds the same document; with the add-on's modifiedAt in
+    the token's seed it is a new request, not the earlier (finished) update that EKS
+    returns for a reused token, which left the cluster FAILED for good before."""
+    add(sandbox, "prod")
+    first = by_name(audit(remediating()))["prod"]
+    assert first is not None and first["action"] == "applied"
+    assert sandbox.settle() == [first["update_id"]]
+    assert status_of(audit(remediating()))["prod"] == ("PASSED", "NETWORK_POLICY_ENABLED")
+    add(sandbox, "prod")  # reverted: the very configuration remediation started from
+
+    again = by_name(audit(remediating()))["prod"]
+
+    assert again is not None
+    assert again["request"]["configurationValues"] == first["request"]["configurationValues"]
+    assert again["request"]["clientRequestToken"] != first["request"]["clientRequestToken"]
+    assert again["action"] == "applied", again["reason"]
+    assert again["update_id"] != first["update_id"]
+    assert update_calls(sandbox) == 2
+
+
 def test_schema_lookup_denied_fails_closed(sandbox: SandboxClient) -> None:
     add(sandbox, "prod")
     sandbox.add_fault("access_denied", service="eks", operation="DescribeAddonConfiguration")

@@ -28,6 +28,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -114,17 +115,30 @@ def _tag_guard(facts: ClusterFacts, require_tag: bool) -> Outcome | None:
 # ---------------------------------------------------------------------------- token
 
 
-def client_request_token(cluster_arn: str, addon_version: str, payload: str) -> str:
+def client_request_token(
+    cluster_arn: str, addon_version: str, payload: str, modified_at: datetime | None
+) -> str:
     """A deterministic UpdateAddon clientRequestToken (45 characters, [a-z0-9-]).
 
-    Same cluster, same add-on version and same merged document -> same token, so a call
-    retried by botocore, a re-invoked Lambda or an overlapping run gets the update already
-    started instead of a second one (UpdateAddon, clientRequestToken). Any change to the
-    inputs gives a new token. The botocore model sets no length limit; 45 stays well under
-    the 64 characters other AWS APIs allow for such tokens.
+    Same cluster, add-on version, merged document and add-on `modifiedAt` -> same token,
+    so a call retried by botocore, a re-invoked Lambda or an overlapping run (each read
+    the same DescribeAddon) gets the update already started instead of a second one
+    (UpdateAddon, clientRequestToken). Any change to the inputs gives a new token.
+
+    `modifiedAt` (DescribeAddon; "the last modification to the object") is in the seed
+    because EKS answers a reused token with the earlier update for a period no document
+    gives: without it, a cluster reverted to exactly its pre-remediation configuration
+    would get back the old (finished) update and could never be remediated again. Any
+    change to the add-on, the revert included, moves `modifiedAt`.
+
+    Length: EKS rejects a token outside 33-126 characters ("The client request token
+    parameter must be between 33 and 126 characters", InvalidParameterException, as
+    reported in ansible-collections/community.aws#817 and #844), although neither the
+    botocore model nor the API reference (Type: String) states a limit. 45 is inside.
     """
     document_hash = hashlib.sha256(payload.encode()).hexdigest()
-    seed = "\n".join((cluster_arn, addon_version, document_hash))
+    changed = "" if modified_at is None else modified_at.isoformat()
+    seed = "\n".join((cluster_arn, addon_version, document_hash, changed))
     return TOKEN_PREFIX + hashlib.sha256(seed.encode()).hexdigest()[:TOKEN_DIGEST_CHARS]
 
 
@@ -206,7 +220,7 @@ def assess(
         change = enable_change(addon.configuration_values)  # the exact reading
     except ConfigurationError as error:
         return skip(Guard.CONFIGURATION, f"{error}; not rewriting a configuration in doubt")
-    token = client_request_token(facts.arn, addon.version, change.payload)
+    token = client_request_token(facts.arn, addon.version, change.payload, addon.modified_at)
     return Candidate(
         region=facts.region,
         cluster=facts.name,

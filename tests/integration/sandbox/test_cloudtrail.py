@@ -15,6 +15,7 @@ from tests.conftest import AwsClientFactory
 MEMBER = "210987654321"
 ROLE = "EksNetpolAuditorRole"
 SESSION_ARN = f"arn:aws:sts::{MEMBER}:assumed-role/{ROLE}/auditor-run"
+TOKEN = "enp1-" + "a" * 40  # EKS accepts 33-126 characters
 
 
 def _eks(sandbox: SandboxClient, account: SandboxAccount, region: str) -> Any:
@@ -46,7 +47,7 @@ def test_update_addon_event_as_eventbridge_delivers_it(
         addonName="vpc-cni",
         configurationValues='{"enableNetworkPolicy":"true"}',
         resolveConflicts="PRESERVE",
-        clientRequestToken="enp1-abc",
+        clientRequestToken=TOKEN,
     )["update"]
     [event] = sandbox.events()
     assert {k: event[k] for k in ("version", "detail-type", "source", "account", "region")} == {
@@ -74,7 +75,7 @@ def test_update_addon_event_as_eventbridge_delivers_it(
         "addonName": "vpc-cni",
         "configurationValues": '{"enableNetworkPolicy":"true"}',
         "resolveConflicts": "PRESERVE",
-        "clientRequestToken": "enp1-abc",
+        "clientRequestToken": TOKEN,
     }
     journaled = detail["responseElements"]["update"]
     for key in ("id", "status", "type", "params"):

@@ -255,7 +255,7 @@ def test_update_addon_client_request_token_is_idempotent(
         "clusterName": "c1",
         "addonName": "vpc-cni",
         "configurationValues": '{"enableNetworkPolicy": "true"}',
-        "clientRequestToken": "token-1",
+        "clientRequestToken": "token-1-" + "0" * 32,
     }
     first = eks.update_addon(**args)["update"]
     again = eks.update_addon(**args)["update"]  # while UPDATING: same update, no 409
@@ -264,6 +264,27 @@ def test_update_addon_client_request_token_is_idempotent(
     with pytest.raises(ClientError) as exc:
         eks.update_addon(**{**args, "configurationValues": "{}"})
     assert _error(exc)[:2] == ("InvalidRequestException", 400)
+
+
+@pytest.mark.parametrize("length", [32, 127])
+def test_a_client_request_token_outside_33_to_126_characters_is_refused(
+    sandbox: SandboxClient, aws_client: AwsClientFactory, length: int
+) -> None:
+    """Issue 17 item 5: EKS's limit ("The client request token parameter must be between
+    33 and 126 characters": ansible-collections/community.aws#817, #844), which the botocore
+    model does not state. The sandbox accepted any length before."""
+    sandbox.add_cluster("us-east-1", "c1")
+    eks = aws_client("eks")
+    with pytest.raises(ClientError) as exc:
+        eks.update_addon(clusterName="c1", addonName="vpc-cni", clientRequestToken="t" * length)
+    assert _error(exc)[:2] == ("InvalidParameterException", 400)
+    assert "between 33 and 126 characters" in str(exc.value)
+    assert sandbox.updates() == []
+    for edge in (33, 126):
+        token = "t" * edge
+        eks.update_addon(clusterName="c1", addonName="vpc-cni", clientRequestToken=token)
+        sandbox.settle()
+    assert len(sandbox.updates()) == 2
 
 
 def test_failed_update_and_other_update_guards(

@@ -12,10 +12,13 @@ import json
 import shlex
 import threading
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
+from hypothesis import given
+from hypothesis import strategies as st
 
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.evaluate import evaluate
@@ -311,7 +314,7 @@ def test_eligible_cluster_gets_the_exact_update_request() -> None:
         "enableNetworkPolicy": "true",
     }
     assert kwargs["clientRequestToken"] == client_request_token(
-        facts.arn, "v1.14.0-eksbuild.3", kwargs["configurationValues"]
+        facts.arn, "v1.14.0-eksbuild.3", kwargs["configurationValues"], None
     )
 
 
@@ -341,20 +344,55 @@ def test_absent_configuration_becomes_just_the_key() -> None:
 # ------------------------------------------------------------------------------- token
 
 
+MODIFIED = datetime(2026, 11, 27, 8, 0, 0, 123000, tzinfo=UTC)
+
+
 def test_token_is_deterministic_short_and_sensitive_to_every_input() -> None:
     arn = f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/" + "c" * 100
-    token = client_request_token(arn, VERSION, '{"enableNetworkPolicy":"true"}')
-    assert token == client_request_token(arn, VERSION, '{"enableNetworkPolicy":"true"}')
-    assert len(token) <= 64
+    doc = '{"enableNetworkPolicy":"true"}'
+    token = client_request_token(arn, VERSION, doc, MODIFIED)
+    assert token == client_request_token(arn, VERSION, doc, MODIFIED)
     assert token.startswith("enp1-")
     assert all(ch.isalnum() or ch == "-" for ch in token)
     others = {
-        client_request_token(arn + "x", VERSION, '{"enableNetworkPolicy":"true"}'),
-        client_request_token(arn, "v1.19.3-eksbuild.1", '{"enableNetworkPolicy":"true"}'),
-        client_request_token(arn, VERSION, '{"a":1,"enableNetworkPolicy":"true"}'),
+        client_request_token(arn + "x", VERSION, doc, MODIFIED),
+        client_request_token(arn, "v1.19.3-eksbuild.1", doc, MODIFIED),
+        client_request_token(arn, VERSION, '{"a":1,"enableNetworkPolicy":"true"}', MODIFIED),
+        client_request_token(arn, VERSION, doc, MODIFIED + timedelta(milliseconds=1)),
+        client_request_token(arn, VERSION, doc, None),
     }
     assert token not in others
-    assert len(others) == 3
+    assert len(others) == 5
+
+
+@given(
+    arn=st.text(min_size=0, max_size=300),
+    version=st.text(max_size=60),
+    doc=st.text(max_size=500),
+    modified=st.none() | st.datetimes(timezones=st.just(UTC)),
+)
+def test_token_length_is_what_eks_accepts(
+    arn: str, version: str, doc: str, modified: datetime | None
+) -> None:
+    """Issue 17 item 5: EKS rejects a clientRequestToken outside 33-126 characters
+    ("The client request token parameter must be between 33 and 126 characters",
+    InvalidParameterException: ansible-collections/community.aws#817, #844), though the
+    botocore model and the API reference give no limit. The sandbox enforces the same."""
+    assert 33 <= len(client_request_token(arn, version, doc, modified)) <= 126
+
+
+def test_an_add_on_changed_since_gets_a_new_token_for_the_same_configuration() -> None:
+    """Issue 17 item 8: the same cluster, version and document, but an add-on modified
+    since (a revert to exactly the pre-remediation configuration), must not reuse the
+    token: EKS would answer with the earlier, finished update. One DescribeAddon reading
+    (one modifiedAt) keeps one token, so overlapping runs still send one update."""
+    before = decide(cluster(addon=addon(modified_at=MODIFIED)))
+    again = decide(cluster(addon=addon(modified_at=MODIFIED)))
+    reverted = decide(cluster(addon=addon(modified_at=MODIFIED + timedelta(minutes=40))))
+    assert isinstance(before, Candidate) and isinstance(reverted, Candidate)
+    assert before.request.configuration_values == reverted.request.configuration_values
+    assert before.request.client_request_token == again.request.client_request_token
+    assert before.request.client_request_token != reverted.request.client_request_token
 
 
 # ------------------------------------------------------------------------------- schema
