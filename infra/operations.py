@@ -90,7 +90,14 @@ def findings_search_fragment() -> str:
 class OperationsViews(Construct):
     """Dashboard and insight, plus console URLs for the stack's Outputs."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, function: lambda_.IFunction) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        function: lambda_.IFunction,
+        insight_condition: CfnCondition,
+    ) -> None:
         super().__init__(scope, construct_id)
         self._host = self._console_host()
         self.dashboard = self._dashboard(function)
@@ -105,6 +112,9 @@ class OperationsViews(Construct):
                 record_state=[_equals("ACTIVE")],
             ),
         )
+        # Only with CreateInsight=true (infra.parameters: creating it fails where Security
+        # Hub CSPM is not enabled).
+        self.insight.cfn_options.condition = insight_condition
 
     def _console_host(self) -> str:
         """The console's host name in this stack's partition (mapping keys cannot hold

@@ -10,11 +10,26 @@ Why it looks like this:
   itself (CloudFormation User Guide, "Create StackSets with service-managed
   permissions"; API reference ``DeploymentTargets``): deploy the single-account stack
   there (docs/organizations.md).
-* AutoRemediate can be switched on per OU: a second stack-instances group for the OUs in
-  ``RemediationOuIds`` overrides it to ``true`` ("AWS::CloudFormation::StackSet
-  StackInstances", ``ParameterOverrides``: "A list of StackSet parameters whose values
-  you want to override in the selected stack instances"; User Guide, "Override
-  parameter values on stacks within your CloudFormation StackSet").
+* AutoRemediate can be switched on per OU: the OUs in ``RemediationOuIds`` get the
+  auditor from a StackSet of their own whose own parameter is ``AutoRemediate=true``.
+  Not a ``ParameterOverrides`` group of the one StackSet: StackSets apply overrides only
+  to the stack instances that exist when they are set, and an account that automatic
+  deployment adds later gets the StackSet's own values
+  (aws-cloudformation/cloudformation-coverage-roadmap#1291), so it would run with
+  ``AutoRemediate=false`` and nothing would say so. With two StackSets every account's
+  values follow from the StackSet that reaches it.
+* No account may run two auditors. A StackSet that targets an OU deploys to its child
+  OUs too, and several StackSets may target the same OU (User Guide, "Create StackSets
+  with service-managed permissions", Considerations), while ``AccountFilterType`` can
+  only leave out listed accounts, never a child OU (API reference
+  ``DeploymentTargets``). What the template can see it rejects: the root as a
+  remediation OU (parameter pattern) and the same OUs in both lists (the
+  ``RemediationOusAreNotTargets`` Rule; rule functions compare whole values only, the
+  "Rule functions" reference, and the template cannot read the OU tree). Everything
+  else, a remediation OU inside a target OU or a root target, is made safe by the
+  auditor template itself: it claims one SSM parameter name per account and region
+  (``infra.stack``), so a second auditor stack fails to create, visibly, in the
+  StackSet's instances. ``RemediationStackSet`` is created after ``AuditorStackSet``.
 * Plain ``CfnStackSet``, not the experimental ``cdk-stacksets`` library: the template
   must come from the release bucket (no CDK asset publishing, no bootstrap), and a
   dependency outside the project's allowed list buys nothing here (docs/organizations.md).
@@ -24,7 +39,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Acknowledgment, Aws, CfnOutput, Fn, Stack, Token, Validations
+from aws_cdk import (
+    Acknowledgment,
+    Aws,
+    CfnOutput,
+    CfnRule,
+    CfnRuleAssertion,
+    Fn,
+    Stack,
+    Token,
+    Validations,
+)
 from aws_cdk import aws_cloudformation as cfn
 from constructs import Construct
 
@@ -32,7 +57,13 @@ from eks_netpol_auditor.names import PRODUCT
 from infra.org_bucket import OrgCodeBucket
 from infra.org_forwarder import HOME_REGION_PARAMETER, ForwarderParameters
 from infra.org_insights import OrgInsights
-from infra.org_parameters import AUTO_REMEDIATE_PARAMETER, OrgParameters
+from infra.org_parameters import (
+    AUTO_REMEDIATE_PARAMETER,
+    FORWARDER_SUFFIX,
+    REMEDIATION_SUFFIX,
+    OrgParameters,
+)
+from infra.parameters import INSIGHT_PARAMETER
 from infra.release_code import CODE_BUCKET_PREFIX_PARAMETER
 
 ORG_STACK_NAME = "EksNetpolAuditorOrg"
@@ -58,9 +89,11 @@ class EksNetpolAuditorOrgStack(Stack):
         self.params = OrgParameters(self, auditor, template_key)
         self.code_bucket = OrgCodeBucket(self, "CodeBucket", self.params)
         self.stack_set = self._auditor_stack_set()
+        self.remediation_stack_set = self._remediation_stack_set()
         self.forwarder_stack_set = (
             self._forwarder_stack_set(forwarder_template_key) if forwarder_template_key else None
         )
+        self._reject_overlapping_ous()
         self.insights = OrgInsights(self)
         CfnOutput(
             self,
@@ -70,54 +103,128 @@ class EksNetpolAuditorOrgStack(Stack):
         )
 
     @staticmethod
-    def _instances(
-        ous: list[str], regions: list[str], overrides: dict[str, str] | None = None
-    ) -> dict[str, Any]:
-        """One stack-instances group: these OUs and regions, optional overrides.
+    def _instances(ous: list[str], regions: list[str]) -> dict[str, Any]:
+        """One stack-instances group: these OUs (and their child OUs) in these regions.
 
-        Raw CloudFormation (PascalCase), because one group sits inside Fn::If where CDK
-        does not convert property structs.
+        Raw CloudFormation (PascalCase), because a group may sit inside Fn::If where CDK
+        does not convert property structs. No ``ParameterOverrides``: they would not
+        reach accounts added later (module docstring).
         """
-        group: dict[str, Any] = {
-            "DeploymentTargets": {"OrganizationalUnitIds": ous},
-            "Regions": regions,
+        return {"DeploymentTargets": {"OrganizationalUnitIds": ous}, "Regions": regions}
+
+    def _auditor_parameters(self, auto_remediate: str | None = None) -> dict[str, str]:
+        """What every auditor StackSet passes: the mirrored settings, this stack's code
+        bucket, no insight (it lives in the Security Hub administrator: ``OrgInsights``),
+        and optionally a fixed ``AutoRemediate``."""
+        parameters = {
+            **{p.node.id: p.value_as_string for p in self.params.passthrough},
+            CODE_BUCKET_PREFIX_PARAMETER: self.code_bucket.prefix,
+            INSIGHT_PARAMETER: "false",
         }
-        if overrides:
-            group["ParameterOverrides"] = [
-                {"ParameterKey": key, "ParameterValue": value} for key, value in overrides.items()
-            ]
-        return group
+        if auto_remediate is not None:
+            parameters[AUTO_REMEDIATE_PARAMETER] = auto_remediate
+        return parameters
 
     def _auditor_stack_set(self) -> cfn.CfnStackSet:
-        """The auditor in the home region of every account of both OU lists."""
+        """The auditor in the home region of every account of TargetOuIds."""
         params = self.params
-        return self._stack_set(
+        stack_set = self._stack_set(
             "AuditorStackSet",
             name=params.stack_set_name.value_as_string,
             description=f"{PRODUCT}: audits EKS network policy in every account of the OUs",
-            parameters={
-                **{p.node.id: p.value_as_string for p in params.passthrough},
-                CODE_BUCKET_PREFIX_PARAMETER: self.code_bucket.prefix,
-            },
-            regions=[Aws.REGION],
+            parameters=self._auditor_parameters(),
             template_key=params.template_key.value_as_string,
-            remediation_overrides={AUTO_REMEDIATE_PARAMETER: "true"},
         )
+        stack_set.add_property_override(
+            "StackInstancesGroup",
+            [self._instances(params.ou_list(params.target_ous), [Aws.REGION])],
+        )
+        return stack_set
+
+    def _remediation_stack_set(self) -> cfn.CfnStackSet:
+        """The auditor with AutoRemediate=true in every account of RemediationOuIds.
+
+        Created after ``AuditorStackSet``: an update from the single-StackSet layout first
+        removes the remediation OUs' instances from it, then this StackSet claims them.
+        """
+        params = self.params
+        stack_set = self._stack_set(
+            "RemediationStackSet",
+            name=Fn.join("", [params.stack_set_name.value_as_string, REMEDIATION_SUFFIX]),
+            description=f"{PRODUCT}: audits and remediates EKS network policy in every "
+            "account of the remediation OUs",
+            parameters=self._auditor_parameters(auto_remediate="true"),
+            template_key=params.template_key.value_as_string,
+        )
+        stack_set.add_property_override(
+            "StackInstancesGroup",
+            [self._instances(params.ou_list(params.remediation_ous), [Aws.REGION])],
+        )
+        stack_set.cfn_options.condition = params.deploy_remediation
+        # CDK's validator finds no scenario for either branch of the Fn::Ifs under this
+        # two-part condition and warns; cfn-lint (make release, test_org_stack) evaluates
+        # the same template and finds every branch reachable.
+        Validations.of(stack_set).acknowledge(
+            Acknowledgment(
+                id="CloudFormation-Validate::W1028",
+                reason="Both branches are reachable under DeployRemediationStackSet; "
+                "cfn-lint, which evaluates the conditions, passes.",
+            )
+        )
+        stack_set.node.add_dependency(self.stack_set)
+        return stack_set
 
     def _forwarder_stack_set(self, template_key: str) -> cfn.CfnStackSet:
-        """The event forwarder in ``ForwarderRegions`` of every account of both OU lists."""
+        """The event forwarder in ``ForwarderRegions`` of every account of both OU lists.
+
+        One StackSet for both lists: it has one stack instance per account and region
+        however the OUs nest, and its one parameter is the same everywhere.
+        """
         forwarder = ForwarderParameters(self, self.params, template_key)
+        params = self.params
+        regions = forwarder.region_list()
+        remediation_group = Fn.condition_if(
+            params.has_remediation_ous.logical_id,
+            self._instances(params.ou_list(params.remediation_ous), regions),
+            Aws.NO_VALUE,
+        )
         stack_set = self._stack_set(
             "ForwarderStackSet",
-            name=Fn.join("-", [self.params.stack_set_name.value_as_string, "forwarder"]),
+            name=Fn.join("", [params.stack_set_name.value_as_string, FORWARDER_SUFFIX]),
             description=f"{PRODUCT}: forwards EKS change events to the auditor's home region",
             parameters={HOME_REGION_PARAMETER: Aws.REGION},
-            regions=forwarder.region_list(),
             template_key=forwarder.template_key.value_as_string,
-            remediation_overrides=None,
+        )
+        stack_set.add_property_override(
+            "StackInstancesGroup",
+            [self._instances(params.ou_list(params.target_ous), regions), remediation_group],
         )
         stack_set.cfn_options.condition = forwarder.deploy
         return stack_set
+
+    def _reject_overlapping_ous(self) -> None:
+        """Refuse, before any change, the same OU list as targets and remediation OUs."""
+        params = self.params
+        CfnRule(
+            self,
+            "RemediationOusAreNotTargets",
+            rule_condition=Fn.condition_not(
+                Fn.condition_equals(params.remediation_ous.value_as_string, "")
+            ),
+            assertions=[
+                CfnRuleAssertion(
+                    assert_=Fn.condition_not(
+                        Fn.condition_equals(
+                            params.remediation_ous.value_as_string,
+                            params.target_ous.value_as_string,
+                        )
+                    ),
+                    assert_description="RemediationOuIds must not repeat TargetOuIds: list "
+                    "each OU in one of them only (an account reached by both StackSets "
+                    "would be claimed by two auditors).",
+                )
+            ],
+        )
 
     def _stack_set(
         self,
@@ -126,17 +233,10 @@ class EksNetpolAuditorOrgStack(Stack):
         name: str,
         description: str,
         parameters: dict[str, str],
-        regions: list[str],
         template_key: str,
-        remediation_overrides: dict[str, str] | None,
     ) -> cfn.CfnStackSet:
-        """A service-managed, auto-deployed StackSet over TargetOuIds and RemediationOuIds."""
+        """A service-managed, auto-deployed StackSet (the caller adds its instances)."""
         params = self.params
-        remediation_group = Fn.condition_if(
-            params.has_remediation_ous.logical_id,
-            self._instances(params.ou_list(params.remediation_ous), regions, remediation_overrides),
-            Aws.NO_VALUE,
-        )
         stack_set = cfn.CfnStackSet(
             self,
             construct_id,
@@ -157,10 +257,6 @@ class EksNetpolAuditorOrgStack(Stack):
                 for key, value in parameters.items()
             ],
             template_url=self.code_bucket.object_url(template_key),
-        )
-        stack_set.add_property_override(
-            "StackInstancesGroup",
-            [self._instances(params.ou_list(params.target_ous), regions), remediation_group],
         )
         stack_set.cfn_options.condition = params.deploy
         # CDK's schema check resolves Fn::Split of an empty parameter default without

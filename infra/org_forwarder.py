@@ -15,6 +15,8 @@ from infra.org_parameters import OrgParameters
 from infra.parameters import REGION_PATTERN
 from infra.setting_parameters import cfn_parameter
 
+# The auditor parameter that creates the home event bus the forwarders send to.
+EVENT_DRIVEN_PARAMETER = "EventDrivenMode"
 # The forwarder template's one parameter (infra.forwarder.EventForwarderStack).
 HOME_REGION_PARAMETER = "HomeRegion"
 
@@ -35,12 +37,18 @@ class ForwarderParameters:
             default=template_key,
             allowed_pattern=r"^[A-Za-z0-9!_.*'()/-]+\.template\.json$",
         )
+        # Only with EventDrivenMode=true: without it the auditors have no home event bus,
+        # and every forwarded event would fail delivery and be retried for 24 hours
+        # (EventBridge "Event retry policy and using dead-letter queues") with nowhere
+        # to land (issue 17, item 3).
+        event_driven = params.passthrough_parameter(EVENT_DRIVEN_PARAMETER)
         self.deploy = CfnCondition(
             stack,
             "DeployForwarderStackSet",
             expression=Fn.condition_and(
                 Fn.condition_equals(params.deploy_auditors.value_as_string, "true"),
                 Fn.condition_not(Fn.condition_equals(self.regions.value_as_string, "")),
+                Fn.condition_equals(event_driven.value_as_string, "true"),
             ),
         )
 

@@ -11,15 +11,28 @@ failure tolerance depend on the size of the organization. Reference:
 
 from __future__ import annotations
 
-from aws_cdk import CfnParameter, Fn, Stack
+from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
 
 from infra.conditions import parameter_differs, parameter_equals
+from infra.parameters import INSIGHT_PARAMETER
 from infra.release_code import BUCKET_PREFIX_PATTERN, CODE_BUCKET_PREFIX_PARAMETER
 from infra.setting_parameters import cfn_parameter
 
 BOOL_VALUES = ["true", "false"]
 # The auditor's AutoRemediate parameter: the one a per-OU override switches on.
 AUTO_REMEDIATE_PARAMETER = "AutoRemediate"
+# StackSet names: "can contain only alphanumeric characters (case-sensitive) and hyphens.
+# It must start with an alphabetic character and can't be longer than 128 characters"
+# (CloudFormation API reference, CreateStackSet StackSetName; the botocore model's
+# documentation of the same member). The other StackSets are named StackSetName plus
+# a suffix, so the parameter leaves room for the longest one: a longer name would pass
+# the parameter and fail CreateStackSet, rolling the organization stack back.
+STACK_SET_NAME_LIMIT = 128
+FORWARDER_SUFFIX = "-forwarder"
+REMEDIATION_SUFFIX = "-remediation"
+STACK_SET_NAME_SUFFIXES = (FORWARDER_SUFFIX, REMEDIATION_SUFFIX)
+STACK_SET_NAME_MAX_LENGTH = STACK_SET_NAME_LIMIT - max(map(len, STACK_SET_NAME_SUFFIXES))
+STACK_SET_NAME_PATTERN = rf"^[a-zA-Z][a-zA-Z0-9-]{{0,{STACK_SET_NAME_MAX_LENGTH - 1}}}$"
 # Organization ids: "o-" followed by 10 to 32 lower-case letters or digits
 # (AWS Organizations API reference, Organization.Id).
 ORG_ID_PATTERN = r"^o-[a-z0-9]{10,32}$"
@@ -28,20 +41,26 @@ ORG_ID_PATTERN = r"^o-[a-z0-9]{10,32}$"
 # malformed id at the parameter, and "empty" is a plain Equals condition.
 _OU_ID = r"(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})"
 OU_LIST_PATTERN = rf"^{_OU_ID}(,{_OU_ID})*$"
+# Remediation OUs: never the root, which contains every target OU (a StackSet that
+# targets an OU deploys to its child OUs too: CloudFormation User Guide, "Create StackSets
+# with service-managed permissions", Considerations).
+_OU_ONLY = r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}"
+REMEDIATION_OU_LIST_PATTERN = rf"^{_OU_ONLY}(,{_OU_ONLY})*$"
 
 
 def auditor_parameters(auditor: Stack) -> list[CfnParameter]:
     """The auditor's parameters a StackSet passes through, in template order.
 
-    Left out: SSM-typed parameters (each target account resolves them itself) and the
-    code bucket prefix (the organization stack supplies its own bucket).
+    Left out: SSM-typed parameters (each target account resolves them itself), the
+    code bucket prefix (the organization stack supplies its own bucket) and the insight
+    switch (the StackSets pass false: ``infra.org``).
     """
     return [
         child
         for child in auditor.node.children
         if isinstance(child, CfnParameter)
         and not child.type.startswith("AWS::SSM::Parameter::Value")
-        and child.node.id != CODE_BUCKET_PREFIX_PARAMETER
+        and child.node.id not in (CODE_BUCKET_PREFIX_PARAMETER, INSIGHT_PARAMETER)
     ]
 
 
@@ -86,8 +105,9 @@ class OrgParameters:
         self.remediation_ous = cfn_parameter(
             stack,
             "RemediationOuIds",
-            allowed_pattern=f"^$|{OU_LIST_PATTERN}",
-            constraint_description="empty, or comma-separated OU ids (ou-...), no spaces.",
+            allowed_pattern=f"^$|{REMEDIATION_OU_LIST_PATTERN}",
+            constraint_description="empty, or comma-separated OU ids (ou-...), no spaces; "
+            "not the root.",
         )
         self.organization_id = cfn_parameter(
             stack,
@@ -99,7 +119,9 @@ class OrgParameters:
         self.stack_set_name = cfn_parameter(
             stack,
             "StackSetName",
-            allowed_pattern=r"^[a-zA-Z][a-zA-Z0-9-]{0,127}$",
+            allowed_pattern=STACK_SET_NAME_PATTERN,
+            constraint_description=f"a letter, then letters, digits or hyphens; at most "
+            f"{STACK_SET_NAME_MAX_LENGTH} characters.",
         )
         self.retain_stacks = cfn_parameter(stack, "RetainStacksOnAccountRemoval")
         self.deploy_auditors = cfn_parameter(stack, "DeployAuditors")
@@ -126,6 +148,11 @@ class OrgParameters:
             allowed_pattern=r"^[A-Za-z0-9!_.*'()/-]+\.template\.json$",
         )
 
+    def passthrough_parameter(self, name: str) -> CfnParameter:
+        """The mirrored auditor parameter called ``name``."""
+        [parameter] = [p for p in self.passthrough if p.node.id == name]
+        return parameter
+
     @staticmethod
     def ou_list(parameter: CfnParameter) -> list[str]:
         """The OU ids of a comma-list parameter (Fn::Split)."""
@@ -136,6 +163,14 @@ class OrgParameters:
         self.deploy = parameter_equals(stack, "DeployAuditorStackSet", self.deploy_auditors, "true")
         self.has_remediation_ous = parameter_differs(
             stack, "HasRemediationOus", self.remediation_ous, ""
+        )
+        self.deploy_remediation = CfnCondition(
+            stack,
+            "DeployRemediationStackSet",
+            expression=Fn.condition_and(
+                Fn.condition_equals(self.deploy_auditors.value_as_string, "true"),
+                Fn.condition_not(Fn.condition_equals(self.remediation_ous.value_as_string, "")),
+            ),
         )
         self.use_max_count = parameter_equals(
             stack, "UseMaxConcurrentCount", self.max_concurrent_by, "Count"

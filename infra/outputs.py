@@ -65,10 +65,6 @@ def add_outputs(scope: Construct, stack: OutputSources) -> None:
             "CloudWatch dashboard of the auditor",
             stack.views.dashboard_url(),
         ),
-        StackOutput.FAILED_BY_REGION_INSIGHT_URL: (
-            "Security Hub CSPM insight: FAILED clusters by region",
-            stack.views.insight_url(),
-        ),
         StackOutput.FINDINGS_URL: (
             "Security Hub CSPM findings of this auditor (FindingsRegion or this region)",
             stack.views.findings_url(Token.as_string(findings_region)),
@@ -76,6 +72,13 @@ def add_outputs(scope: Construct, stack: OutputSources) -> None:
     }
     for output_id, (description, value) in outputs.items():
         CfnOutput(scope, output_id, description=description, value=value)
+    CfnOutput(
+        scope,
+        StackOutput.FAILED_BY_REGION_INSIGHT_URL,
+        description="Security Hub CSPM insight: FAILED clusters by region",
+        value=stack.views.insight_url(),
+        condition=params.insight_condition,
+    )
     event_outputs = {
         StackOutput.EVENT_FUNCTION_NAME: (
             "The function that runs event-driven audits",

@@ -19,6 +19,8 @@ from infra.conditions import parameter_differs, parameter_equals
 from infra.setting_parameters import cfn_parameter
 
 REGION_PATTERN = r"[a-z]{2}(-[a-z]+)+-[0-9]+"
+# The parameter that switches the auditor's own Security Hub CSPM insight.
+INSIGHT_PARAMETER = "CreateInsight"
 # A Lambda layer version ARN in any partition (Lambda API reference, LayerVersionArn).
 LAYER_ARN_PATTERN = (
     rf"arn:aws[a-z-]*:lambda:{REGION_PATTERN}:[0-9]{{12}}:layer:[A-Za-z0-9_-]+:[0-9]+"
@@ -57,6 +59,14 @@ class AuditorParameters:
             constraint_description="an EventBridge rate(...) or cron(...) expression.",
         )
         self.findings_refresh_hours = self._parameter("FindingsRefreshHours")
+        # AWS::SecurityHub::Insight fails to create where Security Hub CSPM is not enabled
+        # (its API answers InvalidAccessException, "not subscribed"), and an account that
+        # auto-deployment adds to an organization can receive the StackSet before Security
+        # Hub is auto-enabled there. Default true keeps the single-account stack as it was
+        # (whoever deploys it has Security Hub on, or findings fail too); the organization
+        # StackSets pass false, their insights live in the administrator
+        # (infra.org_insights).
+        self.create_insight = self._parameter(INSIGHT_PARAMETER)
 
     def _remediation_parameters(self) -> None:
         self.auto_remediate = self._parameter("AutoRemediate")
@@ -96,6 +106,9 @@ class AuditorParameters:
         self.event_driven_condition = parameter_equals(
             stack, "EventDrivenEnabled", self.event_driven, "true"
         )
+        self.insight_condition = parameter_equals(
+            stack, "CreateSecurityHubInsight", self.create_insight, "true"
+        )
         self.findings_region_condition = parameter_differs(
             stack, "HasFindingsRegion", self.findings_region, ""
         )
@@ -112,6 +125,7 @@ class AuditorParameters:
                     self.findings_region,
                     self.schedule_expression,
                     self.findings_refresh_hours,
+                    self.create_insight,
                 ],
             ),
             (
@@ -151,6 +165,7 @@ LABELS = {
     "FindingsRegion": "Publish all findings to this region (optional)",
     "ScheduleExpression": "Audit schedule",
     "FindingsRefreshHours": "Re-import unchanged findings every (hours)",
+    "CreateInsight": "Create the Security Hub CSPM insight",
     "AutoRemediate": "Turn on network policy enforcement automatically",
     "RemediationDryRun": "Dry run: plan remediation only",
     "MaxRemediationsPerRun": "Most add-on updates per run",

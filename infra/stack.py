@@ -49,6 +49,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT, Env
@@ -72,6 +73,9 @@ HANDLER = "eks_netpol_auditor.handler.lambda_handler"
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/arm64/{RUNTIME.name}/latest"
+
+# The SSM parameter whose name an auditor stack claims in its account and region.
+CLAIM_PARAMETER_NAME = f"/{PRODUCT}/auditor-stack"
 
 # A full audit walks every enabled region; the handler budgets its time with
 # context.get_remaining_time_in_millis(), so the Lambda maximum is the right cap.
@@ -128,6 +132,7 @@ class EksNetpolAuditorStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
 
         self.params = AuditorParameters(self)
+        self.claim = self._claim_account_and_region()
 
         self.dlq = self._create_dlq()
         self.log_group = function_log_group(self, "FunctionLogGroup")
@@ -154,32 +159,53 @@ class EksNetpolAuditorStack(Stack):
             alarms=self.alarms,
             condition=self.params.event_driven_condition,
         )
-        self.views = OperationsViews(self, "Operations", function=self.function)
+        self.views = OperationsViews(
+            self,
+            "Operations",
+            function=self.function,
+            insight_condition=self.params.insight_condition,
+        )
         add_outputs(self, self)
         self.template_options.metadata = {"AWS::CloudFormation::Interface": self.params.interface()}
 
     # ------------------------------------------------------------------ resources
 
+    def _claim_account_and_region(self) -> ssm.CfnParameter:
+        """One auditor per account and region: a fixed SSM parameter name.
+
+        Two auditors in one account would audit, publish and remediate everything twice,
+        and an organization can reach an account through two StackSets (a remediation OU
+        inside a target OU: ``infra.org``). A second stack fails on this name ("already
+        exists") before any function exists (they depend on it), and rolls back. The
+        event bus's fixed name did this only with EventDrivenMode=true.
+        """
+        return ssm.CfnParameter(
+            self,
+            "AuditorClaim",
+            name=CLAIM_PARAMETER_NAME,
+            type="String",
+            value=Aws.STACK_NAME,
+            description=f"The {PRODUCT} stack of this account and region (one only).",
+        )
+
     def _create_dlq(self) -> sqs.Queue:
-        # RedriveAllowPolicy denyAll: no other queue may use this one as its DLQ
-        # (Control Tower CT.SQS.PR.1 asks a DLQ to declare its redrive policy).
+        # RedriveAllowPolicy allowAll, as the event path's DLQ: Control Tower's proactive
+        # control CT.SQS.PR.1 ("Require any Amazon SQS queue to have a dead-letter queue
+        # configured") runs as a CloudFormation hook and passes a queue without a
+        # RedrivePolicy only when its redrivePermission is allowAll or byQueue (the
+        # control's guard rule sqs_dlq_check, scenarios 2-3). denyAll failed the hook, so
+        # the stack could not be created where the control is enabled. Nothing redrives
+        # into this queue either way: only EventBridge and Lambda send to it.
         return dead_letter_queue(
             self,
             "DeadLetterQueue",
-            redrive_permission=sqs.RedrivePermission.DENY_ALL,
+            redrive_permission=sqs.RedrivePermission.ALLOW_ALL,
             acknowledgments=[
                 Acknowledgment(
                     id="AwsSolutions-SQS3",
                     reason="This queue is itself the dead-letter queue of the EventBridge "
                     "target and of the function's asynchronous invocations; a DLQ for a DLQ "
                     "adds nothing.",
-                ),
-                Acknowledgment(
-                    id="cdk-validator-cfnguard::sqs_dlq_check",
-                    reason="This queue only receives EventBridge target failures and Lambda "
-                    "on-failure records, never an SQS redrive, so its RedriveAllowPolicy is "
-                    "denyAll; the control reads denyAll as 'not a DLQ' and asks for a DLQ of "
-                    "its own, which adds nothing.",
                 ),
             ],
         )
@@ -312,11 +338,12 @@ class EksNetpolAuditorStack(Stack):
         self._acknowledge_function_findings(function)
         # CDK makes the function depend on both the role and its DefaultPolicy; the
         # role dependency is already implied by GetAtt Role.Arn (cfn-lint W3005), so
-        # keep only the one on the DefaultPolicy (X-Ray, logs, DLQ permissions must
-        # exist before the first invocation).
+        # keep the one on the DefaultPolicy (X-Ray, logs, DLQ permissions must exist
+        # before the first invocation), and add the one on this account's claim (no
+        # function of a second auditor stack ever exists).
         default_policy = self.role.node.find_child("DefaultPolicy").node.default_child
         assert isinstance(default_policy, iam.CfnPolicy)
-        cfn_function.add_override("DependsOn", [default_policy.logical_id])
+        cfn_function.add_override("DependsOn", [default_policy.logical_id, self.claim.logical_id])
         return function
 
     @staticmethod

@@ -243,6 +243,16 @@ def _auditor_stack() -> list[Setting]:
             parameter="EventDrivenMode",
         ),
         Setting(
+            "Create the Security Hub CSPM insight 'clusters without network policy "
+            "enforcement, by region' in this account. 'false' where Security Hub CSPM may "
+            "not be enabled yet: creating an insight fails there. The organization StackSets "
+            "pass false.",
+            UNRELEASED,
+            default="true",
+            choices=_BOOL,
+            parameter="CreateInsight",
+        ),
+        Setting(
             "Email address subscribed to the alarm topic (confirm the subscription email). "
             "Empty = no subscription.",
             "0.1.0",
@@ -307,19 +317,22 @@ def _organization() -> list[Setting]:
         Setting(
             "Organizational units (ou-...) or the root (r-...) whose accounts get the "
             "auditor, with AutoRemediate as set below. Accounts that join them later get it "
-            "too (automatic deployment). Must not overlap or nest with RemediationOuIds.",
+            "too (automatic deployment), and so do their child OUs. No RemediationOuIds OU "
+            "may sit inside them (nor they inside one).",
             UNRELEASED,
             allowed="comma-separated OU ids or the root id, no spaces",
             parameter="TargetOuIds",
             stack=org,
         ),
         Setting(
-            "Organizational units whose accounts get the auditor with AutoRemediate=true (a "
-            "parameter override on their stack instances). Empty = none. Must not overlap "
-            "or nest with TargetOuIds.",
+            "Organizational units whose accounts get the auditor with AutoRemediate=true, "
+            "from a StackSet of their own (StackSetName-remediation), so that accounts "
+            "joining later get it too. Must not overlap or nest with TargetOuIds, and "
+            "TargetOuIds must then not be the root: an account reached by both StackSets "
+            "keeps the first auditor, the second fails. Empty = none.",
             UNRELEASED,
             default="",
-            allowed="empty, or comma-separated OU ids, no spaces",
+            allowed="empty, or comma-separated OU ids (not the root), no spaces",
             parameter="RemediationOuIds",
             stack=org,
         ),
@@ -340,10 +353,11 @@ def _organization() -> list[Setting]:
             stack=org,
         ),
         Setting(
-            "Name of the StackSet that deploys the auditor.",
+            "Name of the StackSet that deploys the auditor; the others are named after it "
+            "(-forwarder, -remediation).",
             UNRELEASED,
             default=PRODUCT,
-            allowed="a StackSet name",
+            allowed="a letter, then letters, digits or hyphens; at most 116 characters",
             parameter="StackSetName",
             stack=org,
         ),
@@ -385,7 +399,8 @@ def _organization() -> list[Setting]:
         Setting(
             "Audited regions other than this (home) region: each account of the OUs gets "
             "the event forwarder there, so EKS changes reach the auditor within minutes. "
-            "Empty = no forwarders (the schedule still audits every region).",
+            "Empty = no forwarders (the schedule still audits every region). Only with "
+            "EventDrivenMode=true.",
             UNRELEASED,
             default="",
             allowed="empty, or comma-separated region names, no spaces",
@@ -417,8 +432,11 @@ def _stack_set_operations() -> list[Setting]:
     org = Stack.ORGANIZATION
     return [
         Setting(
-            "Percentage of accounts per region deployed at the same time (with "
-            "MaxConcurrentBy=Percentage).",
+            "Most accounts per region deployed at the same time, as a percentage (with "
+            "MaxConcurrentBy=Percentage). With ConcurrencyMode=STRICT_FAILURE_TOLERANCE "
+            "StackSets also caps each wave at the failure tolerance "
+            "(FailureTolerancePercentage of the accounts) + 1: with the defaults about 10 % "
+            "+ 1 account at a time, not 25 %.",
             UNRELEASED,
             default=25,
             allowed="1 to 100",
@@ -428,7 +446,8 @@ def _stack_set_operations() -> list[Setting]:
             stack=org,
         ),
         Setting(
-            "Number of accounts per region deployed at the same time (with MaxConcurrentBy=Count).",
+            "Most accounts per region deployed at the same time (with MaxConcurrentBy=Count); "
+            "under STRICT_FAILURE_TOLERANCE at most the failure tolerance + 1.",
             UNRELEASED,
             default=1,
             allowed="1 or more",
@@ -464,7 +483,15 @@ def _stack_set_operations() -> list[Setting]:
             stack=org,
         ),
         Setting(
-            "STRICT lowers concurrency as failures occur; SOFT keeps it.",
+            # STRICT stays the default: a broken release or a missing prerequisite stops
+            # after a few accounts per region instead of failing a quarter of them at
+            # once. Its cost is speed, which the descriptions state
+            # (StackSetOperationPreferences ConcurrencyMode, CloudFormation API reference:
+            # initial concurrency is the lower of MaxConcurrent and the tolerance + 1).
+            "STRICT_FAILURE_TOLERANCE (safe, slower): each wave is at most the failure "
+            "tolerance + 1 account and shrinks as failures occur, so a bad rollout stops "
+            "early. SOFT_FAILURE_TOLERANCE (faster): waves use the full "
+            "MaxConcurrentPercentage/Count whatever the failures.",
             UNRELEASED,
             default="STRICT_FAILURE_TOLERANCE",
             choices=("STRICT_FAILURE_TOLERANCE", "SOFT_FAILURE_TOLERANCE"),

@@ -100,6 +100,20 @@ class Deployment:
     def _sub(self, text: str) -> str:
         return re.sub(r"\$\{([^}]+)\}", lambda m: str(self.parameter(m.group(1))), text)
 
+    def rule_failures(self) -> list[str]:
+        """The ``AssertDescription`` of every Rules assertion these values fail: the
+        stack would not be created or updated ("CloudFormation template Rules syntax")."""
+        failures = []
+        for rule in self.template.get("Rules", {}).values():
+            if "RuleCondition" in rule and not self.resolve(rule["RuleCondition"]):
+                continue
+            failures += [
+                assertion["AssertDescription"]
+                for assertion in rule["Assertions"]
+                if not self.resolve(assertion["Assert"])
+            ]
+        return failures
+
     def resources(self) -> dict[str, Json]:
         """The resources that exist in this deployment, resolved."""
         return {

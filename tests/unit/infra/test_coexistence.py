@@ -31,6 +31,7 @@ NAMES = release.ReleaseNames("1.2.3", "cd" * 32)
 NAME_PROPERTIES = {
     "AWS::S3::Bucket": "BucketName",
     "AWS::CloudFormation::StackSet": "StackSetName",
+    "AWS::SSM::Parameter": "Name",
     "AWS::SecurityHub::Insight": "Name",
     "AWS::Lambda::Function": "FunctionName",
     "AWS::IAM::Role": "RoleName",

@@ -171,7 +171,6 @@ def test_cfn_guard_plugin_runs_and_is_clean(synth: tuple[Path, Json]) -> None:
     assert acknowledged == {
         "cloudwatch_log_group_encrypted_check",
         "lambda_inside_vpc_check",
-        "sqs_dlq_check",
     }
     security_page = (REPO / "docs" / "security-iam.md").read_text()
     for rule in ("CT.CLOUDWATCH.PR.3", "CT.LAMBDA.PR.3", "CT.SQS.PR.1"):

@@ -81,14 +81,164 @@ def test_target_ous_get_one_home_region_and_no_override(org: Json) -> None:
     ]
 
 
-def test_remediation_ous_get_auto_remediate_override(org: Json) -> None:
-    groups = stack_set(org, RemediationOuIds=OU_R)["StackInstancesGroup"]
-    assert groups[1] == {
-        "DeploymentTargets": {"OrganizationalUnitIds": [OU_R]},
-        "Regions": ["eu-west-1"],
-        "ParameterOverrides": [{"ParameterKey": "AutoRemediate", "ParameterValue": "true"}],
+def test_remediation_ous_get_a_stack_set_of_their_own(org: Json) -> None:
+    assert "RemediationStackSet" not in deploy(org)
+    props = stack_set(org, "RemediationStackSet", RemediationOuIds=OU_R)
+    assert props["StackSetName"] == "eks-netpol-auditor-remediation"
+    assert props["StackInstancesGroup"] == [
+        {"DeploymentTargets": {"OrganizationalUnitIds": [OU_R]}, "Regions": ["eu-west-1"]}
+    ]
+    assert props["AutoDeployment"]["Enabled"] is True
+    assert props["TemplateURL"] == stack_set(org)["TemplateURL"]
+    # Created after AuditorStackSet: an update from the one-StackSet layout first takes
+    # the remediation OUs' instances out of it, then this StackSet claims the accounts.
+    assert org["Resources"]["RemediationStackSet"]["DependsOn"] == ["AuditorStackSet"]
+
+
+# A small organization: the root, two target OUs, a remediation OU beside them, and a
+# remediation OU nested inside target OU_A.
+ROOT = "r-ab12"
+OU_NESTED = "ou-ab12-nnnnnnnn"
+PATHS = {
+    OU_A: [ROOT, OU_A],
+    OU_B: [ROOT, OU_B],
+    OU_R: [ROOT, OU_R],
+    OU_NESTED: [ROOT, OU_A, OU_NESTED],
+}
+
+
+def auditors_for_new_account(org: Json, ou: str, **parameters: str) -> list[dict[str, str]]:
+    """The auditor parameter values an account that joins ``ou`` later receives, one
+    dict per auditor StackSet that reaches it.
+
+    Automatic deployment gives a new account the StackSet's own parameter values:
+    ``ParameterOverrides`` reach only the instances that existed when they were set
+    (aws-cloudformation/cloudformation-coverage-roadmap#1291). A StackSet that targets
+    an OU reaches its child OUs too (CloudFormation User Guide, "Create StackSets with
+    service-managed permissions", Considerations).
+    """
+    received = []
+    for resource in deploy(org, **parameters).values():
+        props = resource["Properties"]
+        if resource["Type"] != "AWS::CloudFormation::StackSet":
+            continue
+        if not props["TemplateURL"].endswith(NAMES.template_key):
+            continue  # the forwarder
+        targets = {
+            ou
+            for group in props["StackInstancesGroup"]
+            for ou in group["DeploymentTargets"]["OrganizationalUnitIds"]
+        }
+        if targets & set(PATHS[ou]):
+            received.append({p["ParameterKey"]: p["ParameterValue"] for p in props["Parameters"]})
+    return received
+
+
+@pytest.mark.parametrize(
+    ("ou", "org_wide", "expected"),
+    [
+        (OU_A, "false", "false"),
+        (OU_B, "false", "false"),
+        (OU_R, "false", "true"),
+        (OU_A, "true", "true"),
+        (OU_R, "true", "true"),
+    ],
+)
+def test_a_new_account_in_each_ou_gets_the_auto_remediate_of_its_ou(
+    org: Json, ou: str, org_wide: str, expected: str
+) -> None:
+    """Issue 17 item 1: an account joining a RemediationOuIds OU ran AutoRemediate=false,
+    because the per-OU value was a ParameterOverride (coverage-roadmap#1291)."""
+    [auditor] = auditors_for_new_account(org, ou, RemediationOuIds=OU_R, AutoRemediate=org_wide)
+    assert auditor["AutoRemediate"] == expected
+    assert auditor["CreateInsight"] == "false"
+
+
+def test_no_stack_set_relies_on_parameter_overrides(org: Json) -> None:
+    for values in ({}, {"RemediationOuIds": OU_R, "ForwarderRegions": "us-west-2"}):
+        for resource in deploy(org, **values).values():
+            for group in resource.get("Properties", {}).get("StackInstancesGroup", []):
+                assert "ParameterOverrides" not in group
+
+
+def claimed_names(auditor: Json, parameters: dict[str, str]) -> set[str]:
+    """Names an auditor stack claims in its account and region (a second stack with
+    the same name fails to create): SSM parameter and event bus names."""
+    kinds = {"AWS::SSM::Parameter": "Name", "AWS::Events::EventBus": "Name"}
+    resources = Deployment(auditor, parameters).resources()
+    return {
+        f"{r['Type']}:{r['Properties'][kinds[r['Type']]]}"
+        for r in resources.values()
+        if r["Type"] in kinds
     }
-    assert "ParameterOverrides" not in groups[0]
+
+
+@pytest.mark.parametrize("event_driven", ["true", "false"])
+def test_an_account_reached_by_two_stack_sets_never_runs_two_auditors(
+    templates: tuple[Json, Json], event_driven: str
+) -> None:
+    """A remediation OU nested in a target OU (or a root target) reaches its accounts
+    through both StackSets; the template cannot see the OU tree. The auditor stack
+    claims a name per account and region before any function exists, so the second
+    stack fails and rolls back (issue 17 item 1)."""
+    auditor, org = templates
+    both = auditors_for_new_account(
+        org, OU_NESTED, RemediationOuIds=OU_NESTED, EventDrivenMode=event_driven
+    )
+    assert len(both) == 2
+    first, second = (claimed_names(auditor, values) for values in both)
+    assert first & second
+    claim = [
+        logical_id
+        for logical_id, r in auditor["Resources"].items()
+        if r["Type"] == "AWS::SSM::Parameter" and "Condition" not in r
+    ]
+    functions = [r for r in auditor["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(claim) == 1
+    assert functions
+    assert all(claim[0] in f["DependsOn"] for f in functions)
+
+
+@pytest.mark.parametrize(
+    ("remediation", "rejected"),
+    [(f"{OU_A},{OU_B}", True), (OU_R, False), (OU_A, False), ("", False)],
+)
+def test_rule_rejects_the_target_ous_as_remediation_ous(
+    org: Json, remediation: str, rejected: bool
+) -> None:
+    deployment = Deployment(org, {**BASE, "RemediationOuIds": remediation})
+    assert bool(deployment.rule_failures()) is rejected
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [(OU_R, True), (f"{OU_R},{OU_A}", True), (ROOT, False), (f"{OU_R},{ROOT}", False)],
+)
+def test_the_root_is_never_a_remediation_ou(org: Json, value: str, valid: bool) -> None:
+    """The root contains every target OU: every account would be reached twice."""
+    pattern = org["Parameters"]["RemediationOuIds"]["AllowedPattern"]
+    assert bool(re.fullmatch(pattern, value)) is valid
+
+
+def test_every_stack_set_name_fits_create_stack_set(org: Json) -> None:
+    """CreateStackSet: letters, digits and hyphens, a letter first, at most 128
+    characters (API reference; botocore model, StackSetName). The longest name the
+    parameter accepts must leave room for the forwarder's and remediation's suffixes
+    (issue 17 item 4: 119-128 characters rolled the organization stack back)."""
+    pattern = org["Parameters"]["StackSetName"]["AllowedPattern"]
+    longest = max(("a" * n for n in range(1, 129) if re.fullmatch(pattern, "a" * n)), key=len)
+    assert not re.fullmatch(pattern, longest + "a")
+    names = [
+        r["Properties"]["StackSetName"]
+        for r in deploy(
+            org, StackSetName=longest, RemediationOuIds=OU_R, ForwarderRegions="us-west-2"
+        ).values()
+        if r["Type"] == "AWS::CloudFormation::StackSet"
+    ]
+    assert len(names) == 3
+    for name in names:
+        assert len(name) <= 128, name
+        assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]*", name)
 
 
 def test_organization_wide_auto_remediate_stays_a_setting(org: Json) -> None:
@@ -110,7 +260,7 @@ def test_every_auditor_parameter_is_passed_and_none_unknown(templates: tuple[Jso
     assert required <= set(passed)
     ssm = {n for n, p in auditor_params.items() if p["Type"].startswith("AWS::SSM::")}
     assert set(passed) == set(auditor_params) - ssm
-    for name in set(passed) - {"CodeBucketPrefix"}:
+    for name in set(passed) - {"CodeBucketPrefix", "CreateInsight"}:
         mirrored = {k: v for k, v in org["Parameters"][name].items() if k != "Description"}
         original = {k: v for k, v in auditor_params[name].items() if k != "Description"}
         assert mirrored == original, name
@@ -217,6 +367,48 @@ def test_forwarders_only_when_regions_are_given(org: Json) -> None:
         org, ForwarderRegions="us-west-2", DeployAuditors="false"
     )
     assert "ForwarderStackSet" in deploy(org, ForwarderRegions="us-west-2")
+
+
+def test_no_forwarders_without_event_driven_mode(org: Json) -> None:
+    """Without EventDrivenMode the auditors create no home event bus, so every forwarded
+    event would fail delivery and be retried for 24 hours (issue 17 item 3)."""
+    assert "ForwarderStackSet" not in deploy(
+        org, ForwarderRegions="us-west-2", EventDrivenMode="false"
+    )
+
+
+def test_organization_accounts_get_no_insight_of_their_own(org: Json) -> None:
+    """Creating a Security Hub CSPM insight fails where Security Hub is not enabled yet,
+    as in an account auto-deployment has just added (issue 17 item 7)."""
+    for logical_id in ("AuditorStackSet", "RemediationStackSet"):
+        props = stack_set(org, logical_id, RemediationOuIds=OU_R)
+        assert {"ParameterKey": "CreateInsight", "ParameterValue": "false"} in props["Parameters"]
+    assert "CreateInsight" not in org["Parameters"]
+
+
+def test_auditor_insight_only_with_create_insight(templates: tuple[Json, Json]) -> None:
+    auditor, _ = templates
+
+    def insights(**values: str) -> list[Json]:
+        resources = Deployment(auditor, {"CodeBucketPrefix": "p", **values}).resources()
+        return [r for r in resources.values() if r["Type"] == "AWS::SecurityHub::Insight"]
+
+    assert len(insights()) == 1  # the single-account default is unchanged
+    assert insights(CreateInsight="false") == []
+    output = auditor["Outputs"]["FailedByRegionInsightUrl"]
+    assert Deployment(auditor, {"CreateInsight": "false"}).condition(output["Condition"]) is False
+
+
+def test_concurrency_descriptions_state_the_strict_cap(org: Json) -> None:
+    """STRICT_FAILURE_TOLERANCE starts at the lower of MaxConcurrent and the failure
+    tolerance + 1 (StackSetOperationPreferences ConcurrencyMode, API reference): with
+    the defaults about 10 % + 1 account per wave, not the 25 % the old text promised
+    (issue 17 item 10)."""
+    parameters = org["Parameters"]
+    assert parameters["ConcurrencyMode"]["Default"] == "STRICT_FAILURE_TOLERANCE"
+    for name in ("MaxConcurrentPercentage", "MaxConcurrentCount", "ConcurrencyMode"):
+        assert "failure tolerance" in parameters[name]["Description"], name
+        assert "+ 1" in parameters[name]["Description"], name
 
 
 def test_forwarders_go_to_every_account_and_region_given(org: Json) -> None:

@@ -420,10 +420,24 @@ def test_schedule_rule_targets_function_with_dlq_and_retries(template_json: Json
     assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 3600
 
 
+def test_every_queue_passes_control_tower_sqs_pr_1(template_json: Json) -> None:
+    """CT.SQS.PR.1 runs as a CloudFormation hook where enabled, and fails the stack on a
+    queue that has neither a RedrivePolicy with a target nor a RedriveAllowPolicy of
+    allowAll or byQueue (guard rule sqs_dlq_check in cdk-validator-cfnguard's Control
+    Tower rules, scenarios 2-5). A denyAll DLQ fails it (issue 17, item 20)."""
+    queues = resources_of(template_json, "AWS::SQS::Queue")
+    assert len(queues) >= 2
+    for logical_id, queue in queues.items():
+        props = queue["Properties"]
+        redrive_target = props.get("RedrivePolicy", {}).get("deadLetterTargetArn")
+        permission = props.get("RedriveAllowPolicy", {}).get("redrivePermission")
+        assert redrive_target or permission in ("allowAll", "byQueue"), logical_id
+
+
 def test_dlq_encrypted_and_ssl_only(template: Template, template_json: Json) -> None:
     template.has_resource_properties(
         "AWS::SQS::Queue",
-        {"SqsManagedSseEnabled": True, "RedriveAllowPolicy": {"redrivePermission": "denyAll"}},
+        {"SqsManagedSseEnabled": True, "RedriveAllowPolicy": {"redrivePermission": "allowAll"}},
     )
     queue = {"Ref": dlq_id(template_json)}
     template.has_resource_properties(
