@@ -197,9 +197,21 @@ def release_app(names: ReleaseNames) -> ReleaseApp:
     return ReleaseApp(app, stack, forwarder, org)
 
 
+# CreateStack/UpdateStack TemplateBody: "a maximum length of 51,200 bytes" (botocore
+# model of CloudFormation, TemplateBody). `aws cloudformation deploy --template-file`
+# sends the file as TemplateBody unless --s3-bucket is given (AWS CLI reference,
+# "cloudformation deploy"); the release keeps every template under the limit with room
+# to grow (test_release).
+TEMPLATE_BODY_LIMIT = 51_200
+
+
 def template_bytes(template: Json) -> bytes:
-    """Stable serialization: CDK's key order, one-space indent, trailing newline."""
-    return (json.dumps(template, indent=1, ensure_ascii=False) + "\n").encode()
+    """Stable, minified serialization: CDK's key order, no whitespace, trailing newline.
+
+    Minified because the indented auditor template had grown to within 616 bytes of
+    ``TEMPLATE_BODY_LIMIT`` (issue 17, item 19); ``python -m json.tool`` shows it indented.
+    """
+    return (json.dumps(template, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
 def sha256sums(files: Mapping[str, bytes]) -> bytes:
