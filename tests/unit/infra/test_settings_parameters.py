@@ -22,6 +22,7 @@ NAMES = release.ReleaseNames("9.8.7", "cd" * 32)
 RESOURCE_ONLY = {
     "ScheduleExpression",
     "EventDrivenMode",
+    "CreateInsight",
     "NotificationEmail",
     "ReservedConcurrency",
     "PowertoolsLayerArn",
