@@ -10,12 +10,15 @@ cluster's region.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import quote
 
-from aws_cdk import Aws, CfnCondition, Duration, Fn, Token
+from aws_cdk import Aws, CfnCondition, Duration, Fn, Stack, Token
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_securityhub as securityhub
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT
@@ -97,10 +100,11 @@ class OperationsViews(Construct):
         *,
         function: lambda_.IFunction,
         insight_condition: CfnCondition,
+        events: EventViews,
     ) -> None:
         super().__init__(scope, construct_id)
         self._host = self._console_host()
-        self.dashboard = self._dashboard(function)
+        self.dashboard = self._dashboard(function, events)
         self.insight = securityhub.CfnInsight(
             self,
             "FailedByRegion",
@@ -131,7 +135,10 @@ class OperationsViews(Construct):
             )
         return host
 
-    def _dashboard(self, function: lambda_.IFunction) -> cloudwatch.Dashboard:
+    def _dashboard(self, function: lambda_.IFunction, events: EventViews) -> cloudwatch.Dashboard:
+        """The auditor's graphs, then the event path's, which exist only with
+        EventDrivenMode: their part of the body is an Fn::If, since an unconditional
+        dashboard cannot name the event function or queue when they do not exist."""
         widgets: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(
                 title=title,
@@ -150,8 +157,37 @@ class OperationsViews(Construct):
                 width=WIDGET_WIDTH,
             )
         )
-        dashboard = cloudwatch.Dashboard(self, "Dashboard", default_interval=Duration.days(7))
-        dashboard.add_widgets(*widgets)
+        event_widgets = _event_widgets(events)
+        # The layout cloudwatch.Dashboard.add_widgets makes: rows stacked in a column.
+        # (Row implements IWidget in jsii; the Python typing does not declare it.)
+        rows = [cast("cloudwatch.IWidget", cloudwatch.Row(*w)) for w in (widgets, event_widgets)]
+        column = cloudwatch.Column(*rows)
+        column.position(0, 0)
+        placed = column.to_json()
+        stack = Stack.of(self)
+
+        def joined(parts: list[Any]) -> str:
+            return Fn.join(",", [stack.to_json_string(part) for part in parts])
+
+        body = Fn.join(
+            "",
+            [
+                '{"start":"-P7D","widgets":[',
+                joined(placed[: len(widgets)]),
+                Token.as_string(
+                    Fn.condition_if(
+                        events.condition.logical_id,
+                        Fn.join("", [",", joined(placed[len(widgets) :])]),
+                        "",
+                    )
+                ),
+                "]}",
+            ],
+        )
+        dashboard = cloudwatch.Dashboard(self, "Dashboard")
+        cfn_dashboard = dashboard.node.default_child
+        assert isinstance(cfn_dashboard, cloudwatch.CfnDashboard)
+        cfn_dashboard.add_property_override("DashboardBody", body)
         return dashboard
 
     def dashboard_url(self) -> str:
@@ -187,6 +223,54 @@ class OperationsViews(Construct):
                 findings_search_fragment(),
             ],
         )
+
+
+@dataclass(frozen=True)
+class EventViews:
+    """What the dashboard shows of the event path (``infra.event_path``), and the
+    condition under which it exists (EventDrivenMode)."""
+
+    function: lambda_.IFunction
+    queue: sqs.IQueue
+    condition: CfnCondition
+
+
+# The graph that answers "has any EKS change event arrived?": every event a rule matched
+# (in this region, or forwarded from another) is one message sent to the event queue.
+EVENTS_RECEIVED_TITLE = "EKS change events received (0 for days: see the CloudTrail prerequisite)"
+
+
+def _event_widgets(events: EventViews) -> list[cloudwatch.IWidget]:
+    """The event function's Lambda metrics and the event queue's traffic and backlog age."""
+    function, queue = events.function, events.queue
+    return [
+        cloudwatch.GraphWidget(
+            title=EVENTS_RECEIVED_TITLE,
+            left=[queue.metric_number_of_messages_sent(period=PERIOD, statistic="Sum")],
+            width=WIDGET_WIDTH,
+        ),
+        cloudwatch.GraphWidget(
+            title="Event queue: age of the oldest event (seconds)",
+            left=[
+                queue.metric_approximate_age_of_oldest_message(period=PERIOD, statistic="Maximum")
+            ],
+            width=WIDGET_WIDTH,
+        ),
+        cloudwatch.GraphWidget(
+            title="Event function: invocations, errors and throttles",
+            left=[
+                function.metric_invocations(period=PERIOD, statistic="Sum"),
+                function.metric_errors(period=PERIOD, statistic="Sum"),
+                function.metric_throttles(period=PERIOD, statistic="Sum"),
+            ],
+            width=WIDGET_WIDTH,
+        ),
+        cloudwatch.GraphWidget(
+            title="Event function: duration (milliseconds)",
+            left=[function.metric_duration(period=PERIOD, statistic="Maximum")],
+            width=WIDGET_WIDTH,
+        ),
+    ]
 
 
 def _equals(value: str) -> securityhub.CfnInsight.StringFilterProperty:

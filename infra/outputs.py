@@ -100,6 +100,16 @@ def add_outputs(scope: Construct, stack: OutputSources) -> None:
             "Events that failed processing",
             stack.event_path.dlq.queue_url,
         ),
+        # EventBridge receives "AWS API Call via CloudTrail" events only where a trail
+        # logs them (EventBridge User Guide, "AWS service events delivered via AWS
+        # CloudTrail"); nothing in the stack can create or check that (issue 17, item 9).
+        "EventPrerequisite": (
+            "Event-driven runs need a CloudTrail trail, and how to see that none arrives",
+            "A CloudTrail trail with logging on must record this account's management "
+            "events in every audited region. The dashboard graph 'EKS change events "
+            "received' stays at 0 while clusters change when it does not (or a forwarder "
+            "is missing); the schedule still audits everything.",
+        ),
     }
     for output_id, (description, value) in event_outputs.items():
         CfnOutput(

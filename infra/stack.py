@@ -56,7 +56,7 @@ from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT, Env
 from infra.alarms import ALARM_PERIOD, Alarms, alarm_topic
 from infra.bundling import asset_code
 from infra.event_path import EventPath
-from infra.operations import OperationsViews
+from infra.operations import EventViews, OperationsViews
 from infra.outputs import add_outputs
 from infra.parameters import AuditorParameters
 from infra.permissions import acknowledge_audit_wildcards, audit_policy_document
@@ -164,6 +164,11 @@ class EksNetpolAuditorStack(Stack):
             "Operations",
             function=self.function,
             insight_condition=self.params.insight_condition,
+            events=EventViews(
+                function=self.event_path.function,
+                queue=self.event_path.queue,
+                condition=self.params.event_driven_condition,
+            ),
         )
         add_outputs(self, self)
         self.template_options.metadata = {"AWS::CloudFormation::Interface": self.params.interface()}

@@ -8,7 +8,6 @@ what is deployed (no CDKMetadata added by one synth path only).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 from unittest.mock import MagicMock
@@ -22,6 +21,7 @@ from eks_netpol_auditor.securityhub.asff import GENERATOR_ID
 from infra.operations import DASHBOARD_GRAPHS
 from infra.parameters import LABELS
 from tests.unit.infra.cfn import Json, by_path, only, resources_of
+from tests.unit.infra.cfn_eval import Deployment
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -100,17 +100,64 @@ def test_insight_groups_our_failed_findings_by_region(template_json: Json) -> No
     }
 
 
+def dashboard_widgets(template_json: Json, **parameters: str) -> list[Json]:
+    """The dashboard's widgets as deployed with these parameter values."""
+    _, dashboard = only(resources_of(template_json, "AWS::CloudWatch::Dashboard"))
+    body = Deployment(template_json, parameters).resolve(dashboard["Properties"]["DashboardBody"])
+    widgets: list[Json] = json.loads(body)["widgets"]
+    return widgets
+
+
+def dashboard_metric_lines(template_json: Json, **parameters: str) -> list[list[Any]]:
+    """Every metric line: [namespace, name, dimension, value, ..., {options}]."""
+    return [
+        line
+        for widget in dashboard_widgets(template_json, **parameters)
+        for line in widget["properties"].get("metrics", [])
+    ]
+
+
 def dashboard_metrics(template_json: Json) -> set[tuple[str, str]]:
     """(namespace, metric name) of every metric on the dashboard."""
-    _, dashboard = only(resources_of(template_json, "AWS::CloudWatch::Dashboard"))
-    body = joined(dashboard["Properties"]["DashboardBody"])
-    found: set[tuple[str, str]] = set()
-    for widget in json.loads(re.sub(r"<[^>]+>", "X", body))["widgets"]:
-        for metric in widget["properties"]["metrics"]:
-            namespace = metric[0]
-            name = metric[1]
-            found.add((namespace, name))
-    return found
+    return {(line[0], line[1]) for line in dashboard_metric_lines(template_json)}
+
+
+def test_dashboard_shows_the_event_function_and_queue_with_event_mode(
+    template_json: Json,
+) -> None:
+    """Issue 17 item 17: the dashboard showed only the scheduled function."""
+    function = "<" + by_path(template_json, "AWS::Lambda::Function", "Events/Function/Resource")
+    queue = "<" + by_path(template_json, "AWS::SQS::Queue", "Events/Queue/Resource")
+    lines = dashboard_metric_lines(template_json, EventDrivenMode="true")
+    of_function = {
+        line[1] for line in lines if line[0] == "AWS/Lambda" and line[3].startswith(function)
+    }
+    of_queue = {line[1] for line in lines if line[0] == "AWS/SQS" and line[3].startswith(queue)}
+    assert of_function >= {"Invocations", "Errors", "Throttles", "Duration"}
+    assert of_queue >= {"ApproximateAgeOfOldestMessage", "NumberOfMessagesSent"}
+    # Without the event path the dashboard is still valid and names none of its parts.
+    off = json.dumps(dashboard_widgets(template_json, EventDrivenMode="false"))
+    assert function not in off
+    assert queue not in off
+    assert "AWS/Lambda" in off
+
+
+def test_the_cloudtrail_prerequisite_is_an_output_with_its_check(template_json: Json) -> None:
+    """Issue 17 item 9: "AWS API Call via CloudTrail" events exist only where a trail logs
+    them (EventBridge User Guide, "AWS service events delivered via AWS CloudTrail"); the
+    Output says so and names the graph that shows whether any event arrived."""
+    output = template_json["Outputs"]["EventPrerequisite"]
+    assert output["Condition"] == "EventDrivenEnabled"
+    assert "CloudTrail trail" in output["Value"]
+    titles = [w["properties"].get("title") for w in dashboard_widgets(template_json)]
+    [received] = [t for t in titles if t and t.startswith("EKS change events received")]
+    assert "'EKS change events received'" in output["Value"]
+    lines = dashboard_metric_lines(template_json)
+    queue = "<" + by_path(template_json, "AWS::SQS::Queue", "Events/Queue/Resource")
+    assert any(
+        line[:2] == ["AWS/SQS", "NumberOfMessagesSent"] and line[3].startswith(queue)
+        for line in lines
+    ), received
 
 
 def emitted_metric_names(monkeypatch: pytest.MonkeyPatch) -> set[str]:
