@@ -103,7 +103,7 @@ def add_outputs(scope: Construct, stack: OutputSources) -> None:
         # EventBridge receives "AWS API Call via CloudTrail" events only where a trail
         # logs them (EventBridge User Guide, "AWS service events delivered via AWS
         # CloudTrail"); nothing in the stack can create or check that (issue 17, item 9).
-        "EventPrerequisite": (
+        StackOutput.EVENT_PREREQUISITE: (
             "Event-driven runs need a CloudTrail trail, and how to see that none arrives",
             "A CloudTrail trail with logging on must record this account's management "
             "events in every audited region. The dashboard graph 'EKS change events "

@@ -56,11 +56,13 @@ class StackOutput(StrEnum):
     ALARM_TOPIC_ARN = "AlarmTopicArn"
     DEAD_LETTER_QUEUE_URL = "DeadLetterQueueUrl"
     DASHBOARD_URL = "DashboardUrl"
-    FAILED_BY_REGION_INSIGHT_URL = "FailedByRegionInsightUrl"
     FINDINGS_URL = "FindingsUrl"
+    # Only when CreateInsight is true (older stacks have no such parameter: always).
+    FAILED_BY_REGION_INSIGHT_URL = "FailedByRegionInsightUrl"
     # Only when EventDrivenMode is true.
     EVENT_FUNCTION_NAME = "EventFunctionName"
     EVENT_LOG_GROUP_NAME = "EventLogGroupName"
     EVENT_BUS_ARN = "EventBusArn"
     EVENT_QUEUE_URL = "EventQueueUrl"
     EVENT_DEAD_LETTER_QUEUE_URL = "EventDeadLetterQueueUrl"
+    EVENT_PREREQUISITE = "EventPrerequisite"

@@ -42,15 +42,18 @@ ALWAYS_OUTPUTS = (
     StackOutput.ALARM_TOPIC_ARN,
     StackOutput.DEAD_LETTER_QUEUE_URL,
     StackOutput.DASHBOARD_URL,
-    StackOutput.FAILED_BY_REGION_INSIGHT_URL,
     StackOutput.FINDINGS_URL,
 )
+# The stack creates its insight only with CreateInsight=true (infra/parameters.py).
+INSIGHT_PARAMETER = "CreateInsight"
+INSIGHT_OUTPUTS = (StackOutput.FAILED_BY_REGION_INSIGHT_URL,)
 EVENT_OUTPUTS = (
     StackOutput.EVENT_FUNCTION_NAME,
     StackOutput.EVENT_LOG_GROUP_NAME,
     StackOutput.EVENT_BUS_ARN,
     StackOutput.EVENT_QUEUE_URL,
     StackOutput.EVENT_DEAD_LETTER_QUEUE_URL,
+    StackOutput.EVENT_PREREQUISITE,
 )
 ERROR_WINDOW_HOURS = 24
 # "Stack status codes" (CloudFormation user guide, "Stack status codes"): a stack serves
@@ -127,6 +130,11 @@ class Stack:
     @property
     def event_driven(self) -> bool:
         return self.parameters.get(EVENT_DRIVEN_PARAMETER, "false").lower() == "true"
+
+    @property
+    def creates_insight(self) -> bool:
+        """A stack from before CreateInsight always created its insight."""
+        return self.parameters.get(INSIGHT_PARAMETER, "true").lower() == "true"
 
 
 @dataclass(frozen=True)
@@ -266,7 +274,11 @@ def parameters_check(stack: Stack) -> Check:
 
 
 def expected_outputs(stack: Stack) -> tuple[StackOutput, ...]:
-    return ALWAYS_OUTPUTS + (EVENT_OUTPUTS if stack.event_driven else ())
+    return (
+        ALWAYS_OUTPUTS
+        + (INSIGHT_OUTPUTS if stack.creates_insight else ())
+        + (EVENT_OUTPUTS if stack.event_driven else ())
+    )
 
 
 def outputs_check(stack: Stack) -> Check:

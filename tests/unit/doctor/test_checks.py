@@ -11,6 +11,7 @@ import pytest
 from eks_netpol_auditor.doctor.checks import (
     ALWAYS_OUTPUTS,
     EVENT_OUTPUTS,
+    INSIGHT_OUTPUTS,
     Check,
     Facts,
     Failure,
@@ -36,7 +37,9 @@ HOME = "us-east-1"
 DENIED = Failure("securityhub:DescribeHub", "AccessDeniedException", "User: x is not authorized")
 NOT_SUBSCRIBED = Failure("securityhub:DescribeHub", "InvalidAccessException", "not subscribed")
 PARAMETERS = {"AuditRegions": "all", "EventDrivenMode": "true", "FindingsRegion": ""}
-OUTPUTS = {key.value: f"value-{key.value}" for key in (*ALWAYS_OUTPUTS, *EVENT_OUTPUTS)}
+OUTPUTS = {
+    key.value: f"value-{key.value}" for key in (*ALWAYS_OUTPUTS, *INSIGHT_OUTPUTS, *EVENT_OUTPUTS)
+}
 
 
 def stack(status: str = "UPDATE_COMPLETE", **changes: Any) -> Stack:
@@ -86,9 +89,23 @@ def test_security_hub_per_region(hub: bool | Failure, mark: Mark, words: str) ->
         (  # event outputs are only expected when EventDrivenMode is on
             stack(
                 parameters={**PARAMETERS, "EventDrivenMode": "false"},
+                outputs={k.value: "v" for k in (*ALWAYS_OUTPUTS, *INSIGHT_OUTPUTS)},
+            ),
+            {"stack": Mark.OK, "parameters": Mark.OK, "outputs": Mark.OK},
+        ),
+        (  # the insight's output only with CreateInsight=true (the organization's false)
+            stack(
+                parameters={**PARAMETERS, "EventDrivenMode": "false", "CreateInsight": "false"},
                 outputs={k.value: "v" for k in ALWAYS_OUTPUTS},
             ),
             {"stack": Mark.OK, "parameters": Mark.OK, "outputs": Mark.OK},
+        ),
+        (  # a stack from before CreateInsight always had its insight
+            stack(
+                parameters={**PARAMETERS, "EventDrivenMode": "false"},
+                outputs={k.value: "v" for k in ALWAYS_OUTPUTS},
+            ),
+            {"stack": Mark.OK, "parameters": Mark.OK, "outputs": Mark.FAIL},
         ),
     ],
 )

@@ -11,6 +11,8 @@ from eks_netpol_auditor.doctor.checks import (
     EVENT_DRIVEN_PARAMETER,
     EVENT_OUTPUTS,
     FINDINGS_REGION_PARAMETER,
+    INSIGHT_OUTPUTS,
+    INSIGHT_PARAMETER,
     SHOWN_PARAMETERS,
 )
 from eks_netpol_auditor.names import AUDITOR_STACK_NAME
@@ -19,15 +21,23 @@ from tests.unit.infra.cfn import Json
 
 def test_doctor_reads_parameters_the_template_has(template_json: Json) -> None:
     parameters = set(template_json["Parameters"])
-    read = {AUDIT_REGIONS_PARAMETER, EVENT_DRIVEN_PARAMETER, FINDINGS_REGION_PARAMETER}
+    read = {
+        AUDIT_REGIONS_PARAMETER,
+        EVENT_DRIVEN_PARAMETER,
+        FINDINGS_REGION_PARAMETER,
+        INSIGHT_PARAMETER,
+    }
     assert read | set(SHOWN_PARAMETERS) <= parameters
 
 
 def test_doctor_expects_exactly_the_outputs_the_template_has(template_json: Json) -> None:
     outputs = template_json["Outputs"]
-    assert {key.value for key in (*ALWAYS_OUTPUTS, *EVENT_OUTPUTS)} == set(outputs)
+    expected = {key.value for key in (*ALWAYS_OUTPUTS, *INSIGHT_OUTPUTS, *EVENT_OUTPUTS)}
+    assert expected == set(outputs)
     for key in EVENT_OUTPUTS:  # only present when the event path is deployed
-        assert "Condition" in outputs[key.value]
+        assert outputs[key.value]["Condition"] == "EventDrivenEnabled"
+    for key in INSIGHT_OUTPUTS:  # only present when the insight is created
+        assert outputs[key.value]["Condition"] == "CreateSecurityHubInsight"
     for key in ALWAYS_OUTPUTS:
         assert "Condition" not in outputs[key.value]
 
