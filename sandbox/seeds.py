@@ -126,6 +126,10 @@ DEMO_STACK_OUTPUTS = {
     "EventDeadLetterQueueUrl": (
         "https://sqs.us-east-1.amazonaws.com/123456789012/EksNetpolAuditor-EventDlq-Gh2Ij4"
     ),
+    "EventPrerequisite": (
+        "A CloudTrail trail with logging on must record this account's management events "
+        "in every audited region."
+    ),
 }
 
 
@@ -142,6 +146,7 @@ def seed_demo_deployment(client: SandboxClient) -> None:
             "AuditRegions": ",".join(DEMO_REGIONS),
             "FindingsRegion": "",
             "EventDrivenMode": "true",
+            "CreateInsight": "true",
             "AutoRemediate": "false",
             "RemediationDryRun": "false",
             "ScheduleExpression": "rate(1 day)",

@@ -271,7 +271,10 @@ def test_the_demo_account_shows_a_realistic_mix(sandbox: SandboxClient, doctor: 
     found = statuses(document)
     assert found["scheduled-function"] == "fail"
     assert found["cloudtrail"] == "unknown"
-    assert found["stack"] == found["event-queue"] == found["securityhub:ap-southeast-2"] == "ok"
+    assert [id_ for id_, status in found.items() if status != "ok"] == [
+        "scheduled-function",
+        "cloudtrail",
+    ]
 
 
 def test_unknown_profile_exits_2_with_one_line(

@@ -367,15 +367,19 @@ def region_checks(facts: Facts) -> list[Check]:
     return checks
 
 
-def _errors_check(check_id: str, title: str, errors: float | None, logs: str) -> Check:
+def _errors_check(
+    check_id: str, title: str, function: str, errors: float | None, logs: str
+) -> Check:
+    window = f"in the last {ERROR_WINDOW_HOURS} h"
     if not errors:
-        detail = "no errors" if errors is not None else "no errors (no datapoints)"
-        return Check(check_id, Mark.OK, title, f"{detail} in the last {ERROR_WINDOW_HOURS} h")
+        found = "no errors" if errors is not None else "no errors (no datapoints)"
+        return Check(check_id, Mark.OK, title, f"{function}: {found} {window}")
+    noun = "error" if errors == 1 else "errors"
     return Check(
         check_id,
         Mark.FAIL,
         title,
-        f"{errors:g} errors in the last {ERROR_WINDOW_HOURS} h (AWS/Lambda Errors)",
+        f"{function}: {errors:g} {noun} {window} (AWS/Lambda Errors)",
         f"read the log group {logs}: the run's one-line errors say what failed "
         "(troubleshooting page)",
     )
@@ -396,7 +400,8 @@ def function_checks(
     checks = [
         _errors_check(
             "scheduled-function",
-            f"scheduled function {outputs.get(StackOutput.FUNCTION_NAME, '')}",
+            "scheduled function",
+            outputs.get(StackOutput.FUNCTION_NAME, ""),
             metrics.scheduled_errors,
             outputs.get(StackOutput.LOG_GROUP_NAME, ""),
         )
@@ -405,7 +410,8 @@ def function_checks(
         checks.append(
             _errors_check(
                 "event-function",
-                f"event function {outputs[StackOutput.EVENT_FUNCTION_NAME]}",
+                "event function",
+                outputs[StackOutput.EVENT_FUNCTION_NAME],
                 metrics.event_errors,
                 outputs.get(StackOutput.EVENT_LOG_GROUP_NAME, ""),
             )

@@ -153,7 +153,11 @@ def test_without_event_mode_only_the_scheduled_function_is_checked() -> None:
 
 def test_errors_line_points_at_the_log_group() -> None:
     (line,) = [c for c in function_checks(stack(), Metrics(2)) if c.id == "scheduled-function"]
-    assert "2 errors in the last 24 h" in line.detail
+    assert line.detail.startswith(
+        f"{OUTPUTS[StackOutput.FUNCTION_NAME]}: 2 errors in the last 24 h"
+    )
+    (one,) = [c for c in function_checks(stack(), Metrics(1)) if c.id == "scheduled-function"]
+    assert ": 1 error in the last 24 h" in one.detail
     assert line.fix is not None and OUTPUTS[StackOutput.LOG_GROUP_NAME] in line.fix
 
 
