@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from queue import SimpleQueue
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import NoCredentialsError
 
-from .aws import AwsClients, describe_error
+from .aws import AWS_ERRORS, AwsClients, describe_error
 from .config import ConfigError, Settings, known_regions
 from .discovery import (
     RegionError,
@@ -145,7 +145,7 @@ def run_audit(
         account, partition, caller = _interruptible(interrupted, _identity, clients, sts_region)
     except NoCredentialsError:
         raise ConfigError("no AWS credentials found (standard credential chain)") from None
-    except (ClientError, BotoCoreError) as error:
+    except AWS_ERRORS as error:
         raise AuditAborted(f"cannot identify the account: {describe_error(error)}") from error
     except ValueError as error:  # botocore refused to build a client, e.g. AWS_ENDPOINT_URL
         raise ConfigError(f"invalid AWS client configuration: {error}") from None
@@ -161,7 +161,7 @@ def run_audit(
             regions = _interruptible(
                 interrupted, enabled_regions, clients, settings.home_region, known_regions()
             )
-        except (ClientError, BotoCoreError) as error:
+        except AWS_ERRORS as error:
             raise AuditAborted(
                 f"cannot list the account's enabled regions: {describe_error(error)}"
             ) from error

@@ -8,15 +8,18 @@ jitter, throttling-aware) rather than hand-written loops.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.parsers import ResponseParserError
 
 from .names import PRODUCT
+from .setup_errors import explain_setup_error
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudformation import CloudFormationClient
@@ -135,8 +138,20 @@ class AwsClients:
         return self._client("cloudtrail", region)  # type: ignore[no-any-return]
 
 
+# Every failed AWS call: AWS's own error answers, botocore's errors (connection, timeout,
+# credentials), and an answer botocore could not parse. ResponseParserError
+# (botocore/parsers.py) is not a BotoCoreError: an endpoint or proxy answering HTML to an
+# XML-protocol call (STS, EC2) escaped `except (ClientError, BotoCoreError)` as a crash
+# with the parser's multi-line text. (JSON-protocol services such as EKS read an HTML body
+# as an error message instead of raising.)
+AWS_ERRORS: tuple[type[Exception], ...] = (ClientError, BotoCoreError, ResponseParserError)
+
+
 def describe_error(error: Exception) -> str:
     """One line naming the AWS error code and message, never a traceback or credentials."""
+    if isinstance(error, ResponseParserError):
+        # The same line the CLI prints (setup_errors); the parser's own text spans lines.
+        return explain_setup_error(error, os.environ) or type(error).__name__
     if isinstance(error, ClientError):
         info = error.response.get("Error", {})
         code = info.get("Code", "Unknown")

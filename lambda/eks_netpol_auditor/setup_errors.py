@@ -85,6 +85,21 @@ def _configured_endpoint(error: BaseException, environ: Mapping[str, str]) -> st
     return None
 
 
+def _parser_endpoint(environ: Mapping[str, str]) -> str:
+    """Which endpoint answered something botocore could not parse. ResponseParserError
+    does not say where the call went, so AWS_ENDPOINT_URL is named alone only when no
+    per-service variable (AWS_ENDPOINT_URL_<SERVICE>, botocore's service-specific
+    endpoints) could have sent the call elsewhere; otherwise every candidate is named."""
+    endpoint = environ.get("AWS_ENDPOINT_URL", "").strip()
+    per_service = sorted(k for k, v in environ.items() if k.startswith("AWS_ENDPOINT_URL_") and v)
+    if not per_service:
+        return f"the endpoint {endpoint} (AWS_ENDPOINT_URL)" if endpoint else "the endpoint"
+    named = ([f"AWS_ENDPOINT_URL={endpoint}"] if endpoint else []) + [
+        f"{k}={environ[k].strip()}" for k in per_service
+    ]
+    return f"an endpoint set by {', '.join(named)}"
+
+
 def explain_setup_error(error: BaseException, environ: Mapping[str, str]) -> str | None:
     """A one-line explanation if `error` is a local configuration mistake, else None."""
     profile = profile_name(environ)
@@ -110,10 +125,9 @@ def explain_setup_error(error: BaseException, environ: Mapping[str, str]) -> str
             f"({_first_line(error)[:120]}): check the variable, or unset it to reach AWS"
         )
     if isinstance(error, ResponseParserError):
-        endpoint = environ.get("AWS_ENDPOINT_URL")
-        where = f"the endpoint {endpoint} (AWS_ENDPOINT_URL)" if endpoint else "the endpoint"
         return (
-            f"{where} did not answer like AWS ({_first_line(error)[:120]}): check the "
+            f"{_parser_endpoint(environ)} did not answer like AWS ({_first_line(error)[:120]}): "
+            "check the "
             "endpoint and any proxy in between"
         )
     return None

@@ -8,6 +8,7 @@ import pytest
 
 from eks_netpol_auditor import handler
 from sandbox.client import AddonSeed, SandboxClient
+from tests.eks_events import change_event, sqs_batch
 from tests.integration.lambda_support import (
     SCHEDULED_EVENT,
     FakeContext,
@@ -15,8 +16,11 @@ from tests.integration.lambda_support import (
     lambda_environment,
     metric_values,
 )
+from tests.integration.test_bad_input import html_endpoint
 
-__all__ = ["lambda_environment"]  # autouse fixture, shared with test_events.py
+# `lambda_environment`: autouse, shared with test_events.py; `html_endpoint`: an HTTP
+# server answering HTML, shared with the CLI's bad-input tests.
+__all__ = ["html_endpoint", "lambda_environment"]
 
 ENABLED = '{"enableNetworkPolicy":"true"}'
 
@@ -139,3 +143,64 @@ def test_a_manual_run_cannot_reach_beyond_the_deployed_regions(
     assert sandbox.calls().total == 0
     narrowed = handler.lambda_handler({"regions": ["us-east-1"]}, FakeContext())
     assert narrowed["clusters"] == 2
+
+
+# Issue 17 item 18: an endpoint that does not answer like AWS (a captive portal or proxy
+# answering HTML). botocore raises ResponseParserError, which is not a BotoCoreError: the
+# Lambda path let it escape with the parser's multi-line text, and a per-cluster one was
+# logged as an "unexpected failure" with a traceback. Now it is the CLI's one line
+# (setup_errors.explain_setup_error), wherever the call was made.
+def test_a_scheduled_run_against_an_endpoint_that_is_not_aws_fails_with_one_clear_line(
+    sandbox: SandboxClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    html_endpoint: str,
+) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", html_endpoint)
+    with pytest.raises(handler.NothingAudited) as raised:
+        handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    message = str(raised.value)
+    assert message.startswith("cannot identify the account: the endpoint ")
+    assert f"{html_endpoint} (AWS_ENDPOINT_URL) did not answer like AWS" in message
+    assert "\n" not in message
+    lines = emitted(capsys)
+    (aborted,) = [line for line in lines if line.get("message") == "audit aborted"]
+    assert aborted["error"] == message
+    assert metric_values(lines)["RunsAborted"] == 1
+
+
+@pytest.mark.parametrize(
+    ("variable", "invocation", "expected"),
+    [
+        ("AWS_ENDPOINT_URL_STS", "event", "cannot identify the account: "),
+        ("AWS_ENDPOINT_URL_EC2", "schedule", "cannot list the account's enabled regions: "),
+    ],
+)
+def test_one_service_behind_an_endpoint_that_is_not_aws_is_one_clear_line(
+    sandbox: SandboxClient,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    html_endpoint: str,
+    variable: str,
+    invocation: str,
+    expected: str,
+) -> None:
+    """A proxy in front of one service (botocore's service-specific endpoint variable):
+    an event run's STS call, or a full run's EC2 DescribeRegions (no AUDIT_REGIONS)."""
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())
+    monkeypatch.setenv(variable, html_endpoint)
+    monkeypatch.delenv("AUDIT_REGIONS", raising=False)
+    event = (
+        sqs_batch([change_event("UpdateAddon", "us-east-1", "c1")])
+        if invocation == "event"
+        else SCHEDULED_EVENT
+    )
+    with pytest.raises(handler.NothingAudited) as raised:
+        handler.lambda_handler(event, FakeContext())
+    message = str(raised.value)
+    # The parser's error does not say where the call went: every candidate is named.
+    assert message.startswith(f"{expected}an endpoint set by AWS_ENDPOINT_URL=")
+    assert f", {variable}={html_endpoint} did not answer like AWS (" in message
+    assert "\n" not in message
+    aborted = [line for line in emitted(capsys) if "aborted" in str(line.get("message"))]
+    assert [line["error"] for line in aborted] == [message]
