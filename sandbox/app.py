@@ -21,6 +21,7 @@ import re
 import sys
 import traceback
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
@@ -61,7 +62,7 @@ class _Decoded:
     call: Call
     protocol: str
     request: SandboxRequest
-    query_compatible: bool = False
+    query_codes: Mapping[str, str] | None = None
 
 
 class SandboxApp:
@@ -130,13 +131,13 @@ class SandboxApp:
             return encode_error(
                 router.protocol,
                 AwsError(403, "SignatureDoesNotMatch", MISMATCH_MESSAGE),
-                query_compatible=router.query_compatible,
+                query_codes=router.query_codes,
             )
         caller = Identity(account.id, access_key, account.identity.arn)
         try:
             decoded = self._decode(incoming, router, caller, region, service)
         except AwsError as error:
-            return encode_error(router.protocol, error, query_compatible=router.query_compatible)
+            return encode_error(router.protocol, error, query_codes=router.query_codes)
         self.recorder.enter()
         status = 500
         try:
@@ -217,7 +218,7 @@ class SandboxApp:
             params=params,
             caller=caller,
         )
-        return _Decoded(call, router.protocol, request, router.query_compatible)
+        return _Decoded(call, router.protocol, request, router.query_codes)
 
     @staticmethod
     def _body(protocol: str, raw: bytes, form: dict[str, list[str]]) -> dict[str, Any]:
@@ -231,7 +232,7 @@ class SandboxApp:
 
     def _dispatch(self, decoded: _Decoded) -> SandboxResponse:
         call, protocol, request = decoded.call, decoded.protocol, decoded.request
-        spelled = {"query_compatible": decoded.query_compatible}
+        spelled = {"query_codes": decoded.query_codes}
         self.faults.sleep(call)
         regions = self.accounts.get(request.account).regions
         if self.enforce_enabled_regions and not regions.is_enabled(call.region):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -620,8 +620,8 @@ class SandboxClient:
         home_region: str = "us-east-1",
         multi_region: bool = True,
         logging: bool = True,
-        event_selectors: list[Mapping[str, Any]] | None = None,
-        advanced_event_selectors: list[Mapping[str, Any]] | None = None,
+        event_selectors: Sequence[Mapping[str, Any]] | None = None,
+        advanced_event_selectors: Sequence[Mapping[str, Any]] | None = None,
         account: str | None = None,
     ) -> dict[str, Any]:
         """A CloudTrail trail; without selectors it logs all management events (AWS's

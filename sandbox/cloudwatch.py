@@ -32,8 +32,9 @@ MetricKey = tuple[str, str, str, str, frozenset[tuple[str, str]]]
 
 
 def _invalid(message: str) -> AwsError:
-    # The code CloudWatch's query API used (InvalidParameterValueException's awsQueryError).
-    return AwsError(400, "InvalidParameterValue", message)
+    """The model's InvalidParameterValueException; the wire layer adds its query code,
+    InvalidParameterValue, as CloudWatch does (``protocols._query_compatible``)."""
+    return AwsError(400, "InvalidParameterValueException", message)
 
 
 def _statistic(stat: str, values: Sequence[float]) -> float:

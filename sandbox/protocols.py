@@ -9,6 +9,7 @@ and rest-json / json services return a JSON body with ``__type`` (see ``wire.aws
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from xml.sax.saxutils import escape
 
@@ -58,33 +59,43 @@ def query_error(status: int, code: str, message: str, xmlns: str = "") -> RawRes
 
 
 def error_response(
-    protocol: str, status: int, code: str, message: str, *, query_compatible: bool = False
+    protocol: str,
+    status: int,
+    code: str,
+    message: str,
+    *,
+    query_codes: Mapping[str, str] | None = None,
 ) -> SandboxResponse:
     """An error in the wire shape of ``protocol`` (a botocore model ``protocol`` value)."""
     if protocol == "ec2":
         return ec2_error(status, code, message)
     if protocol == "query":
         return query_error(status, code, message)
-    return _query_compatible(aws_error(status, code, message), query_compatible)
+    return _query_compatible(aws_error(status, code, message), query_codes)
 
 
 def encode_error(
-    protocol: str, error: AwsError, *, query_compatible: bool = False
+    protocol: str, error: AwsError, *, query_codes: Mapping[str, str] | None = None
 ) -> SandboxResponse:
     """``error`` raised by a service's state, spelled for ``protocol``."""
     if protocol in ("ec2", "query"):
         return error_response(protocol, error.status, error.code, error.message)
     response = aws_error(error.status, error.code, error.message, error.fields)
-    return _query_compatible(response, query_compatible)
+    return _query_compatible(response, query_codes)
 
 
-def _query_compatible(response: SandboxResponse, enabled: bool) -> SandboxResponse:
+def _query_compatible(
+    response: SandboxResponse, query_codes: Mapping[str, str] | None
+) -> SandboxResponse:
     """A JSON error of an awsQueryCompatible service (CloudWatch, SQS) also carries
-    ``x-amzn-query-error: Code;Sender|Receiver``, the code its query API used, which
-    botocore reports as the error code (parsers.py, ``_do_query_compatible_error_parse``;
-    Smithy ``aws.protocols#awsQueryCompatible``)."""
-    if not enabled:
+    ``x-amzn-query-error: Code;Sender|Receiver``, the code its query API used (the error
+    shape's ``error.code`` in the model: InvalidParameterValueException travels as
+    InvalidParameterValue), which botocore reports as the error code (parsers.py,
+    ``_do_query_compatible_error_parse``; Smithy ``aws.protocols#awsQueryCompatible``).
+    Common errors without a shape (AccessDenied) keep their code."""
+    if query_codes is None:
         return response
-    code = str(response.body.get("__type", ""))
+    shape = str(response.body.get("__type", ""))
+    code = query_codes.get(shape, shape)
     kind = "Receiver" if response.status >= 500 else "Sender"
     return replace(response, headers={**response.headers, "x-amzn-query-error": f"{code};{kind}"})

@@ -100,8 +100,17 @@ class ServiceRouter:
         # botocore.utils.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS).
         self.protocol: str = model.resolved_protocol
         # awsQueryCompatible services (CloudWatch, SQS) also send each error's query code
-        # in an x-amzn-query-error header, which botocore prefers to __type.
-        self.query_compatible: bool = "awsQueryCompatible" in model.metadata
+        # (the error shape's ``error.code``) in an x-amzn-query-error header, which
+        # botocore prefers to __type. None: not query-compatible.
+        self.query_codes: dict[str, str] | None = (
+            {
+                shape.name: shape.metadata["error"].get("code", shape.name)
+                for shape in model.error_shapes
+                if shape.metadata.get("error")
+            }
+            if "awsQueryCompatible" in model.metadata
+            else None
+        )
         self.target_prefix: str | None = model.metadata.get("targetPrefix")
         self._operations: frozenset[str] = frozenset(model.operation_names)
         self._routes: dict[str, list[Route]] = {}
