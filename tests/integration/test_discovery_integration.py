@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
+from eks_netpol_auditor import audit as audit_module
 from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
@@ -84,3 +87,34 @@ def test_the_normal_path_stays_at_two_eks_calls_per_cluster(sandbox: SandboxClie
         if op.startswith("eks:") and op != "eks:ListClusters"
     }
     assert per_cluster == {"eks:DescribeCluster": 3, "eks:DescribeAddon": 3}
+
+
+def test_an_enabled_region_without_eks_is_never_listed(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 16, point 8: the regions audited are DescribeRegions' enabled regions
+    intersected with the regions botocore's endpoint data has EKS in. A region EC2 lists
+    but EKS has no endpoint for (one newer than the SDK's data) is not called at all."""
+    sandbox.set_enabled_regions(["us-east-1", "eu-west-1"])
+    sandbox.add_cluster("us-east-1", "here", addon=ENABLED)
+    sandbox.add_cluster("eu-west-1", "elsewhere", addon=ENABLED)
+    monkeypatch.setattr(audit_module, "known_regions", lambda: frozenset({"us-east-1"}))
+    sandbox.reset_calls()
+    result = run_audit(replace(Settings(), home_region="us-east-1"), AwsClients())
+    assert result.regions == ["us-east-1"]
+    assert [r.facts.name for r in result.results] == ["here"]
+    assert sandbox.calls().count("eks", region="eu-west-1") == 0
+
+
+def test_a_run_narrowed_to_some_clusters_never_counts_its_region_as_listed(
+    sandbox: SandboxClient,
+) -> None:
+    """Issue 16, point 8: only a complete listing may later archive the findings of clusters
+    that are gone; a run that looked at some clusters did not look for the others."""
+    sandbox.add_cluster(REGION, "named", addon=ENABLED)
+    sandbox.add_cluster(REGION, "other", addon=ENABLED)
+    settings = replace(Settings(), regions=(REGION,), home_region=REGION)
+    narrowed = run_audit(replace(settings, cluster_names=frozenset({"named"})), AwsClients())
+    assert [r.facts.name for r in narrowed.results] == ["named"]
+    assert narrowed.listed_regions == []
+    assert run_audit(settings, AwsClients()).listed_regions == [REGION]

@@ -501,3 +501,18 @@ def test_a_role_session_auditor_recognises_its_own_journaled_call_by_role_alone(
     assert sandbox.calls().count("eks", "UpdateAddon") == 0
     held = [line for line in emitted(capsys) if line.get("event") == "remediation"]
     assert [line["remediation"]["guard"] for line in held] == ["own_update"]
+
+
+@pytest.mark.parametrize("kind", ["UpdateAddon", "EKS Addon Update Succeeded"])
+def test_an_event_naming_another_accounts_cluster_is_never_audited(
+    sandbox: SandboxClient, kind: str
+) -> None:
+    """Issue 16, point 8: an event forwarded from account B names B's cluster; a cluster of
+    the same name in the auditor's own account must not be audited (nor changed) instead."""
+    sandbox.add_cluster(HOME, "c1", addon=AddonSeed())
+    sandbox.reset_calls()
+    event = change_event(kind, HOME, "c1", account="999999999999")
+    with pytest.raises(handler.NothingAudited, match="event from account 999999999999"):
+        handler.lambda_handler(event, FakeContext())
+    assert sandbox.calls().count("eks") == 0
+    assert sandbox.findings(HOME) == []

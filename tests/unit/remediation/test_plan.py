@@ -30,6 +30,7 @@ from eks_netpol_auditor.model import (
     ClusterResult,
     ComplianceStatus,
     Guard,
+    Outcome,
     Reason,
     Verdict,
 )
@@ -276,6 +277,31 @@ def test_a_failed_verdict_for_another_reason_is_never_remediated() -> None:
     assert not isinstance(outcome, Candidate)
     assert outcome is not None
     assert outcome.guard is Guard.VERDICT
+
+
+@pytest.mark.parametrize(
+    ("facts", "verdict"),
+    [
+        pytest.param(cluster(status="CREATING"), None, id="cluster still being created"),
+        pytest.param(cluster(status="PENDING"), None, id="cluster pending"),
+        # Every fact readable and remediable, yet the verdict says "not evaluated".
+        pytest.param(
+            cluster(),
+            Verdict(ComplianceStatus.NOT_AVAILABLE, Reason.EVALUATION_ERROR, "x"),
+            id="readable facts",
+        ),
+    ],
+)
+def test_a_not_available_verdict_is_never_remediated_even_without_a_fact_error(
+    facts: ClusterFacts, verdict: Verdict | None
+) -> None:
+    """Issue 16, point 8: NOT_AVAILABLE is the not-evaluated guard's, not the error's."""
+    verdict = verdict or evaluate(facts)
+    assert facts.error is None
+    assert verdict.status is ComplianceStatus.NOT_AVAILABLE
+    outcome = assess(facts, verdict, ACCOUNT, require_tag=False)
+    assert isinstance(outcome, Outcome)
+    assert (outcome.action, outcome.guard) == (Action.SKIPPED, Guard.NOT_EVALUATED)
 
 
 @pytest.mark.parametrize("value", ["true", "True", " TRUE "])
