@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import sys
 import threading
+from typing import Any
 
+import botocore.session
 import pytest
+from botocore.serialize import create_serializer
 
-from eks_netpol_auditor.securityhub.plan import MAX_REQUEST_BYTES, batches, chunked
+from eks_netpol_auditor.securityhub.plan import batches, chunked
+from eks_netpol_auditor.securityhub.publisher import update_findings
 from eks_netpol_auditor.securityhub.ratelimit import TokenBucket
 
 
@@ -18,12 +22,26 @@ def test_batches_hold_at_most_100_findings() -> None:
     assert [f["Id"] for batch in batches(findings) for f in batch] == [str(i) for i in range(250)]
 
 
+def import_request_body(findings: list[dict[str, Any]]) -> bytes:
+    """The BatchImportFindings body exactly as botocore sends it (its rest-json serializer)."""
+    model = botocore.session.get_session().get_service_model("securityhub")
+    serializer = create_serializer(model.metadata["protocol"], include_validation=False)
+    request = serializer.serialize_to_request(
+        {"Findings": findings}, model.operation_model("BatchImportFindings")
+    )
+    body: bytes = request["body"]
+    return body
+
+
 def test_batches_stay_under_the_6_mb_request_limit() -> None:
-    big = [{"Id": str(i), "Description": "x" * 200_000} for i in range(60)]
+    """Quotas (Security Hub CSPM user guide, "Quotas"): 6 MB per BatchImportFindings request,
+    counted in the bytes on the wire. A non-ASCII text is 1 character but 6 bytes there
+    (JSON escapes it as \\u00e9), so counting characters would overflow the request."""
+    big = [{"Id": str(i), "Description": "\u00e9" * 100_000} for i in range(60)]
     result = list(batches(big))
     assert len(result) > 1
     for batch in result:
-        assert sum(len(str(f)) for f in batch) <= MAX_REQUEST_BYTES
+        assert len(import_request_body(batch)) <= 6 * 1024 * 1024
     assert sum(len(b) for b in result) == 60
 
 
@@ -111,3 +129,23 @@ def test_token_bucket_paces_threads_that_share_it() -> None:
 def test_token_bucket_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="rate"):
         TokenBucket(0, 1)
+
+
+class RecordingSecurityHub:
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def batch_update_findings(self, **kwargs: Any) -> dict[str, Any]:
+        self.sizes.append(len(kwargs["FindingIdentifiers"]))
+        return {"ProcessedFindings": [], "UnprocessedFindings": []}
+
+
+def test_batch_update_findings_is_chunked_at_exactly_the_apis_maximum() -> None:
+    """botocore's model (securityhub 2018-10-26, BatchUpdateFindingsRequest.FindingIdentifiers):
+    "BatchUpdateFindings can be used to update up to 100 findings at a time". Fewer per call
+    costs calls against the 10 TPS quota; more is rejected."""
+    client: Any = RecordingSecurityHub()
+    ids = [f"id-{i}" for i in range(250)]
+    problems = update_findings(client, lambda: None, "arn", ids, {"Note": {}})
+    assert problems == {}
+    assert client.sizes == [100, 100, 50]
