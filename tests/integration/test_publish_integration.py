@@ -702,3 +702,38 @@ def test_a_move_and_a_deletion_are_imported_in_the_same_run(sandbox: SandboxClie
     assert active(sandbox, "eu-west-1", "eu-central-1") == [
         ("eu-central-1", fid("eu-west-1", "dublin"))
     ]
+
+
+# -- failures of the follow-up calls are never silent (issue 16, point 8) -------------------
+
+
+def test_a_failed_workflow_update_is_reported_in_errors(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("eu-west-1", "orders", addon=DISABLED)
+    audit("eu-west-1")
+    sandbox.set_addon("eu-west-1", "orders", ENABLED)  # fixed: its finding should be RESOLVED
+    sandbox.add_fault("access_denied", service="securityhub", operation="BatchUpdateFindings")
+    result = audit("eu-west-1")
+    assert result.findings_published == 1  # the import itself went through
+    errors = [(e.region, e.cluster, e.error) for e in result.errors]
+    assert len(errors) == 1
+    region, cluster, error = errors[0]
+    assert (region, cluster) == ("eu-west-1", "orders")
+    assert "finding imported in eu-west-1 but Workflow not updated" in error
+    assert result.results[0].publish_error == error
+    finding = stored(sandbox, "eu-west-1")[fid("eu-west-1", "orders")]
+    assert (finding["Compliance"]["Status"], finding["Workflow"]["Status"]) == ("PASSED", "NEW")
+
+
+def test_the_archived_count_leaves_out_archives_that_failed(sandbox: SandboxClient) -> None:
+    sandbox.add_cluster("eu-west-1", "keep", addon=ENABLED)
+    sandbox.add_cluster("eu-west-1", "gone", addon=DISABLED)
+    audit("eu-west-1")
+    sandbox.delete_cluster("eu-west-1", "gone")
+    # "keep" is unchanged and not due, so the only import of this run is the archive.
+    sandbox.add_fault("access_denied", service="securityhub", operation="BatchImportFindings")
+    result = audit("eu-west-1")
+    assert result.findings_unchanged_skipped == 1
+    assert result.findings_archived == 0
+    assert [(e.region, e.cluster) for e in result.errors] == [("eu-west-1", "gone")]
+    assert "could not archive the stale finding" in result.errors[0].error
+    assert stored(sandbox, "eu-west-1")[fid("eu-west-1", "gone")]["RecordState"] == "ACTIVE"
