@@ -737,3 +737,17 @@ def test_the_archived_count_leaves_out_archives_that_failed(sandbox: SandboxClie
     assert [(e.region, e.cluster) for e in result.errors] == [("eu-west-1", "gone")]
     assert "could not archive the stale finding" in result.errors[0].error
     assert stored(sandbox, "eu-west-1")[fid("eu-west-1", "gone")]["RecordState"] == "ACTIVE"
+
+
+def test_a_warning_finding_is_never_resolved_as_a_passed_one_is(sandbox: SandboxClient) -> None:
+    """docs/findings.md, "Lifecycle": only a fixed (PASSED) cluster's finding is set to
+    RESOLVED; a WARNING (exempted, Auto Mode, unhealthy add-on) asks a person to confirm."""
+    sandbox.add_cluster("eu-west-1", "orders", addon=DISABLED)
+    audit("eu-west-1")
+    sandbox.update_cluster("eu-west-1", "orders", tags={"eks-netpol-auditor:exempt": "cilium"})
+    sandbox.reset_calls()
+    result = audit("eu-west-1")
+    assert [r.verdict.status.value for r in result.results] == ["WARNING"]
+    finding = stored(sandbox, "eu-west-1")[fid("eu-west-1", "orders")]
+    assert (finding["Compliance"]["Status"], finding["Workflow"]["Status"]) == ("WARNING", "NEW")
+    assert calls(sandbox, "BatchUpdateFindings") == 0

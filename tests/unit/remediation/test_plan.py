@@ -811,3 +811,15 @@ def test_the_budget_running_out_between_schema_lookups_stops_the_next(
     skipped = "b" if looked_up == VERSION else "a"
     assert (records[skipped] or {}).get("deferred_by") == "time_budget"
     assert clients.calls("UpdateAddon") == [], "the budget was spent before any update"
+
+
+def test_an_exemption_tag_with_an_empty_value_counts_as_present() -> None:
+    """Issue 16, point 8. EKS tag values may be empty (botocore's eks model: TagValue has a
+    maximum length of 256 and no minimum), and docs/configuration.md says the exemption
+    tag takes any value: the key alone is the owner's decision, so the cluster is exempt."""
+    facts = cluster(tags={"eks-netpol-auditor:exempt": ""})
+    verdict = evaluate(facts)
+    assert (verdict.status, verdict.reason) == (ComplianceStatus.WARNING, Reason.EXEMPTED)
+    outcome = decide(facts)
+    assert isinstance(outcome, Outcome)
+    assert (outcome.action, outcome.guard) == (Action.SKIPPED, Guard.EXEMPT_TAG)
