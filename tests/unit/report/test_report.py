@@ -116,3 +116,19 @@ def test_every_page_is_read_filtered_by_generator_and_product_and_paced() -> Non
     assert FILTERS["ProductName"] == [{"Value": PRODUCT, "Comparison": "EQUALS"}]
     assert FILTERS["RecordState"] == [{"Value": "ACTIVE", "Comparison": "EQUALS"}]
     assert "ProductArn" not in FILTERS  # would match only the caller's own account
+
+
+def test_a_finding_without_compliance_is_not_available_never_passed() -> None:
+    """Issue 16, point 8. Compliance is optional in the ASFF (AWS Security Finding Format
+    syntax); a finding that does not carry it says nothing about the cluster, so the report
+    counts it as NOT_AVAILABLE, never as a cluster that passed."""
+    unknown = finding("1", "us-east-1", "a", "PASSED", reason="NETWORK_POLICY_ENABLED")
+    del unknown["Compliance"]
+    report = build_report([unknown], ["1"])
+    assert [r.status for r in report.rows] == ["NOT_AVAILABLE"]
+    assert report.to_json()["summary"] == {
+        "PASSED": 0,
+        "FAILED": 0,
+        "WARNING": 0,
+        "NOT_AVAILABLE": 1,
+    }
