@@ -349,3 +349,14 @@ def test_cooldown_counts_from_the_add_ons_last_modification() -> None:
     assert not in_cooldown(now - timedelta(minutes=30), now, 30)
     assert not in_cooldown(None, now, 30)
     assert not in_cooldown(now, now, 0)
+
+
+@pytest.mark.parametrize("kind", ["CreateCluster", "UpdateAddon", "EKS Addon Update Succeeded"])
+def test_a_cluster_name_of_100_characters_is_accepted_and_101_is_not(kind: str) -> None:
+    """Issue 16, point 8. EKS API reference, CreateCluster `name` (botocore's eks model,
+    shape ClusterName): 1 to 100 characters, ^[0-9A-Za-z][A-Za-z0-9\\-_]*."""
+    longest = "c" + "-" * 98 + "9"
+    assert len(longest) == 100
+    assert parsed(change_event(kind, "eu-west-1", longest)).cluster == longest
+    with pytest.raises(EventRejected, match="not an EKS cluster name"):
+        parse_event(change_event(kind, "eu-west-1", longest + "x"))
