@@ -516,3 +516,21 @@ def test_an_event_naming_another_accounts_cluster_is_never_audited(
         handler.lambda_handler(event, FakeContext())
     assert sandbox.calls().count("eks") == 0
     assert sandbox.findings(HOME) == []
+
+
+@pytest.mark.usefixtures("remediating")
+def test_a_persons_change_batched_with_the_auditors_echo_is_not_held_as_an_echo(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16, point 8: only a cluster whose events are all the auditor's own echo is held
+    (Guard.OWN_UPDATE); a person who switched enforcement off in the same SQS batch as the
+    echo arrived has made a change of their own, which remediation handles as any other."""
+    monkeypatch.setenv("REMEDIATION_COOLDOWN_MINUTES", "0")  # only the identity rule acts
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())  # enforcement off
+    echo = cloudtrail_update("c1", caller=SANDBOX_CALLER, token="enp1-echo")
+    person = cloudtrail_update("c1", caller=PERSON, token="console-2")
+    summary = handler.lambda_handler(sqs_batch([echo, person]), FakeContext())
+    assert summary == {"batchItemFailures": []}
+    assert sandbox.calls().count("eks", "UpdateAddon") == 1
+    actions = [line for line in emitted(capsys) if line.get("event") == "remediation"]
+    assert [line["remediation"]["action"] for line in actions] == ["applied"]
