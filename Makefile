@@ -29,8 +29,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# In parallel, one worker per CPU (pytest-xdist). --dist loadfile keeps each test file on
+# one worker, so a module's fixtures (a synthesized app, a release build) are built once.
+# Every worker starts its own sandbox on a free loopback port (tests/conftest.py).
+PYTEST_WORKERS ?= auto
 unit: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck unit
 

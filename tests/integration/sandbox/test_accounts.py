@@ -151,6 +151,10 @@ def test_environment_runs_boto3_as_an_account(
     assert env["AWS_ACCESS_KEY_ID"] == member.access_key_id
     for name, value in account_overrides(member).items():
         monkeypatch.setenv(name, value)
+    # boto3's module-level default session resolves credentials once and keeps them: another
+    # test in this process may have made it with the default account's keys. A new process,
+    # as the CLI is, starts without one.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     # A client built from the environment alone, as the CLI and the engine build theirs.
     assert boto3.client("sts").get_caller_identity()["Arn"] == ROLE_ARN
 
