@@ -17,6 +17,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from eks_netpol_auditor.securityhub import GENERATOR_ID
+from eks_netpol_auditor.settings_table import by_parameter
 from infra import release
 from infra.org_parameters import OU_LIST_PATTERN
 from tests.unit.infra.cfn_eval import Deployment
@@ -239,6 +240,8 @@ def test_every_stack_set_name_fits_create_stack_set(org: Json) -> None:
     for name in names:
         assert len(name) <= 128, name
         assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]*", name)
+    # The settings table (docs, parameter description) states the same limit.
+    assert f"at most {len(longest)} characters" in by_parameter("StackSetName").allowed
 
 
 def test_organization_wide_auto_remediate_stays_a_setting(org: Json) -> None:
