@@ -275,11 +275,12 @@ def describe_update(store: EksStore, caller: Caller, params: dict[str, Any]) -> 
     require_cluster(store, caller, name)
     update = store.updates.get(update_id)
     # An add-on update is only found when addonName names its add-on (API reference:
-    # "addonName ... Required if the update is an add-on update").
+    # "addonName ... Required if the update is an add-on update"); a cluster update
+    # (UpdateClusterConfig) only without one.
     if (
         update is None
         or (update.account, update.region, update.cluster) != (caller.account, caller.region, name)
-        or params.get("addonName") != update.addon_name
+        or (params.get("addonName") or "") != update.addon_name
     ):
         raise not_found(f"No update found for ID: {update_id}", clusterName=name)
     return {"update": update.to_wire()}

@@ -5,6 +5,8 @@ raise ``AwsError``; the wire format is ``responses.py``'s business.
 * https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeCluster.html
 * https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html
 * https://docs.aws.amazon.com/eks/latest/APIReference/API_DeleteCluster.html
+* https://docs.aws.amazon.com/eks/latest/APIReference/API_UpdateClusterConfig.html (EKS
+  Auto Mode only: see ``update_cluster_config``)
 * https://docs.aws.amazon.com/eks/latest/APIReference/API_TagResource.html (and Untag,
   ListTagsForResource); tag limits from the botocore model (``TagMap`` 1-50 pairs, key
   1-128, value <= 256) and "Tagging your Amazon EKS resources" (keys starting ``aws:``
@@ -17,11 +19,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import re
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.eks.models import Addon, Cluster
+from sandbox.eks.models import Addon, Cluster, Update
 from sandbox.eks.store import EksStore
 from sandbox.errors import AwsError
 
@@ -147,6 +151,99 @@ def delete_cluster(store: EksStore, caller: Caller, params: dict[str, Any]) -> d
     cluster.status = "DELETING"
     store.pending[(caller.account, caller.region, cluster.name, "")] = store.clock()
     return {"cluster": cluster.to_wire()}
+
+
+# The three EKS Auto Mode capabilities of UpdateClusterConfig (botocore eks model:
+# computeConfig.enabled, storageConfig.blockStorage.enabled,
+# kubernetesNetworkConfig.elasticLoadBalancing.enabled), with the UpdateParamType each
+# appears under in the update's params.
+_AUTO_MODE = (
+    ("computeConfig", ("computeConfig", "enabled"), "ComputeConfig"),
+    ("storageConfig", ("storageConfig", "blockStorage", "enabled"), "StorageConfig"),
+    (
+        "kubernetesNetworkConfig",
+        ("kubernetesNetworkConfig", "elasticLoadBalancing", "enabled"),
+        "KubernetesNetworkConfig",
+    ),
+)
+
+
+def _flag(params: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = params
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node
+
+
+def update_cluster_config(
+    store: EksStore, caller: Caller, params: dict[str, Any]
+) -> dict[str, Any]:
+    """Switch EKS Auto Mode on or off: an AutoModeUpdate InProgress, the cluster UPDATING
+    until ``settle()`` ("During an update, the cluster status moves to UPDATING ... When
+    the update is complete (either Failed or Successful), the cluster status moves to
+    Active", botocore eks model).
+
+    Only Auto Mode is emulated, because it is the only setting a verdict depends on; any
+    other setting fails loudly (InvalidRequestException), never silently. The sandbox
+    models Auto Mode as one flag, so the three capabilities must be given together and
+    agree; what EKS answers otherwise, and its exact texts for a cluster that is not
+    ACTIVE, are undocumented: the stricter reading rejects both. The params' values
+    (UpdateParamType ComputeConfig, ...) are the request's objects as JSON text, a
+    sandbox choice.
+    """
+    cluster = require_cluster(store, caller, str(params.get("name", "")))
+    others = sorted(set(params) - {"name", "clientRequestToken", *(k for k, _, _ in _AUTO_MODE)})
+    if others:
+        raise AwsError(
+            400,
+            "InvalidRequestException",
+            f"The sandbox emulates UpdateClusterConfig only for EKS Auto Mode, not {others}",
+        )
+    flags = [_flag(params, path) for _, path, _ in _AUTO_MODE]
+    if any(not isinstance(flag, bool) for flag in flags) or len(set(flags)) != 1:
+        raise invalid(
+            "computeConfig.enabled, storageConfig.blockStorage.enabled and "
+            "kubernetesNetworkConfig.elasticLoadBalancing.enabled must be given together "
+            "with the same value",
+            clusterName=cluster.name,
+        )
+    token = params.get("clientRequestToken")
+    key = (caller.account, caller.region, cluster.name, "", str(token))
+    if token and (previous := store.tokens.get(key)) is not None:
+        return {"update": store.updates[previous].to_wire()}  # idempotent retry
+    if cluster.status != "ACTIVE":
+        raise AwsError(
+            409,
+            "ResourceInUseException",
+            f"Cluster {cluster.name} cannot be updated as it is currently in "
+            f"{cluster.status} state",
+            {"clusterName": cluster.name},
+        )
+    update = Update(
+        id=str(uuid.uuid4()),
+        account=caller.account,
+        region=caller.region,
+        cluster=cluster.name,
+        addon_name="",
+        status="InProgress",
+        params=[
+            {"type": kind, "value": json.dumps(params[key], sort_keys=True)}
+            for key, _, kind in _AUTO_MODE
+        ],
+        created_at=store.clock(),
+        token=token,
+        fingerprint=tuple(flags),
+        target_version="",
+        target_config=None,
+        target_role_arn=None,
+        kind="AutoModeUpdate",
+        target_auto_mode=flags[0],
+    )
+    store.updates[update.id] = update
+    if token:
+        store.tokens[key] = update.id
+    cluster.status = "UPDATING"
+    return {"update": update.to_wire()}
 
 
 # ---------------------------------------------------------------------- tagging

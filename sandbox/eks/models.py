@@ -170,7 +170,9 @@ class Cluster:
 
 @dataclass
 class Update:
-    """One add-on update (``Update`` shape, type AddonUpdate) and what it will apply."""
+    """One update (``Update`` shape) and what it will apply: an add-on update (type
+    AddonUpdate), or an EKS Auto Mode change of the cluster (``addon_name`` "", type
+    AutoModeUpdate, ``target_auto_mode`` set)."""
 
     id: str
     account: str
@@ -186,12 +188,14 @@ class Update:
     target_config: str | None  # None: configurationValues not provided, keep the current
     target_role_arn: str | None
     errors: list[dict[str, Any]] = field(default_factory=list)
+    kind: str = "AddonUpdate"  # botocore UpdateType
+    target_auto_mode: bool | None = None
 
     def to_wire(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "status": self.status,
-            "type": "AddonUpdate",
+            "type": self.kind,
             "params": [dict(p) for p in self.params],
             "createdAt": self.created_at,
             "errors": [dict(e) for e in self.errors],

@@ -20,6 +20,7 @@ OPERATIONS: dict[str, Operation] = {
     "DescribeCluster": clusters.describe_cluster,
     "CreateCluster": clusters.create_cluster,
     "DeleteCluster": clusters.delete_cluster,
+    "UpdateClusterConfig": clusters.update_cluster_config,
     "TagResource": clusters.tag_resource,
     "UntagResource": clusters.untag_resource,
     "ListTagsForResource": clusters.list_tags,

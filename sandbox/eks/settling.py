@@ -1,5 +1,5 @@
-"""How pending EKS work completes: add-on updates (Successful or Failed), CREATING
-clusters and add-ons (to ACTIVE), DELETING ones (gone).
+"""How pending EKS work completes: add-on and cluster (EKS Auto Mode) updates (Successful
+or Failed), CREATING clusters and add-ons (to ACTIVE), DELETING ones (gone).
 
 Why explicit: real EKS finishes these minutes later; tests decide when (``settle()``), or
 let them finish lazily ``auto_settle_seconds`` after they started, checked on the next
@@ -109,6 +109,15 @@ def _settle_transition(store: EksStore, key: tuple[str, str, str, str]) -> None:
 
 def _settle_update(store: EksStore, update: Update, outcome: str) -> None:
     cluster = store.cluster(update.account, update.region, update.cluster)
+    if not update.addon_name:
+        # UpdateClusterConfig: "When the update is complete (either Failed or
+        # Successful), the cluster status moves to Active" (botocore eks model).
+        update.status = outcome
+        if cluster is not None:
+            if outcome == "Successful" and update.target_auto_mode is not None:
+                cluster.auto_mode = update.target_auto_mode
+            cluster.status = "ACTIVE"
+        return
     addon = cluster.addons.get(update.addon_name) if cluster else None
     update.status = outcome
     if addon is None:

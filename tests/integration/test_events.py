@@ -226,6 +226,29 @@ def test_a_tag_change_journaled_as_cloudtrail_records_it_re_audits_its_cluster(
     assert finding["ProductFields"]["eks-netpol-auditor/Reason"] == "EXEMPTED"
 
 
+def test_an_auto_mode_switch_journaled_by_the_sandbox_re_audits_its_cluster(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    """Issue 17 item 16, end to end: UpdateClusterConfig turning EKS Auto Mode on, as the
+    sandbox journals it, re-audits the cluster. The event is handled once the update has
+    finished: while the cluster is UPDATING, DescribeCluster may still show the old
+    computeConfig (see docs/events.md)."""
+    sandbox.add_cluster("eu-west-1", "target", addon=AddonSeed())
+    handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    eks = aws_client("eks", "eu-west-1")
+    eks.update_cluster_config(
+        name="target",
+        computeConfig={"enabled": True},
+        storageConfig={"blockStorage": {"enabled": True}},
+        kubernetesNetworkConfig={"elasticLoadBalancing": {"enabled": True}},
+    )
+    sandbox.settle()
+    (event,) = sandbox.events(event_name="UpdateClusterConfig")
+    assert handler.lambda_handler(sqs_batch([event]), FakeContext()) == {"batchItemFailures": []}
+    finding = findings_by_cluster(sandbox, "eu-west-1")["target"]
+    assert finding["ProductFields"]["eks-netpol-auditor/Reason"] == "AUTO_MODE_NOT_VERIFIABLE"
+
+
 def test_delete_cluster_archives_only_once_describe_cluster_says_it_is_gone(
     sandbox: SandboxClient,
 ) -> None:

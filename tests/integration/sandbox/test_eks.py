@@ -437,3 +437,64 @@ def test_tag_and_untag_cluster_and_addon(
         with pytest.raises(ClientError) as exc:
             eks.tag_resource(resourceArn=resource, tags=tags)
         assert _error(exc)[0] == code
+
+
+AUTO_MODE_ON = {
+    "computeConfig": {"enabled": True, "nodePools": ["general-purpose", "system"]},
+    "storageConfig": {"blockStorage": {"enabled": True}},
+    "kubernetesNetworkConfig": {"elasticLoadBalancing": {"enabled": True}},
+}
+
+
+def test_update_cluster_config_switches_auto_mode_once_settled(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    """Issue 17 item 16: the sandbox emulates UpdateClusterConfig for EKS Auto Mode, so
+    the CloudTrail journal carries the event the auditor now reacts to. Shapes from the
+    botocore eks model (Update type AutoModeUpdate; the cluster is UPDATING until the
+    update is complete, then ACTIVE)."""
+    sandbox.add_cluster("us-east-1", "c1")
+    eks = aws_client("eks")
+    update = eks.update_cluster_config(name="c1", **AUTO_MODE_ON)["update"]
+    assert (update["type"], update["status"]) == ("AutoModeUpdate", "InProgress")
+    assert {p["type"] for p in update["params"]} == {
+        "ComputeConfig",
+        "StorageConfig",
+        "KubernetesNetworkConfig",
+    }
+    cluster = eks.describe_cluster(name="c1")["cluster"]
+    assert (cluster["status"], cluster["computeConfig"]["enabled"]) == ("UPDATING", False)
+    with pytest.raises(ClientError) as exc:
+        eks.update_cluster_config(name="c1", **AUTO_MODE_ON)
+    assert _error(exc)[:2] == ("ResourceInUseException", 409)
+    assert sandbox.settle() == [update["id"]]
+    cluster = eks.describe_cluster(name="c1")["cluster"]
+    assert (cluster["status"], cluster["computeConfig"]["enabled"]) == ("ACTIVE", True)
+    assert cluster["storageConfig"]["blockStorage"]["enabled"] is True
+    described = eks.describe_update(name="c1", updateId=update["id"])["update"]
+    assert (described["type"], described["status"]) == ("AutoModeUpdate", "Successful")
+    with pytest.raises(eks.exceptions.ResourceNotFoundException):
+        eks.describe_update(name="c1", updateId=update["id"], addonName="vpc-cni")
+    first, refused = sandbox.events(event_name="UpdateClusterConfig")
+    assert refused["detail"]["errorCode"] == "ResourceInUseException"
+    params = first["detail"]["requestParameters"]
+    assert "errorCode" not in first["detail"]
+    assert params["name"] == "c1" and params["computeConfig"]["enabled"] is True
+
+
+def test_update_cluster_config_refuses_what_the_sandbox_cannot_model(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    sandbox.add_cluster("us-east-1", "c1")
+    eks = aws_client("eks")
+    with pytest.raises(ClientError) as exc:
+        eks.update_cluster_config(name="c1", computeConfig={"enabled": True})
+    assert _error(exc)[:2] == ("InvalidParameterException", 400)
+    with pytest.raises(ClientError) as exc:
+        eks.update_cluster_config(
+            name="c1", logging={"clusterLogging": [{"types": ["api"], "enabled": True}]}
+        )
+    assert _error(exc)[:2] == ("InvalidRequestException", 400)
+    with pytest.raises(eks.exceptions.ResourceNotFoundException):
+        eks.update_cluster_config(name="nope", **AUTO_MODE_ON)
+    assert [u for u in sandbox.updates() if u["type"] == "AutoModeUpdate"] == []
