@@ -41,17 +41,14 @@ test: lint typecheck unit
 demo: install
 	$(BIN)/python -m sandbox.demo
 
-# The local AWS sandbox with the demo clusters, in the foreground until Ctrl-C. The lines it
-# prints first point a shell's AWS CLI and eks-netpol-audit at it (loopback only).
+# The local AWS sandbox with the demo clusters, in the foreground until Ctrl-C. Once the port
+# is bound, the lines it prints point a shell's AWS CLI and eks-netpol-audit at it (loopback
+# only; PATH included). SANDBOX_SETTLE_SECONDS: when add-on updates finish (default 10 s,
+# "never" for POST /_sandbox/settle only; docs/sandbox.md).
 SANDBOX_PORT ?= 4566
 sandbox: install
-	@echo "# Paste into another shell to point eks-netpol-audit (and the AWS CLI) at the sandbox:"
-	@$(BIN)/python -c 'import os, shlex, sys; from sandbox.environment import sandbox_overrides; \
-	    set_, unset = sandbox_overrides(sys.argv[1], os.environ); \
-	    print("unset " + " ".join(unset)); \
-	    [print(f"export {k}={shlex.quote(v)}") for k, v in set_.items()]' http://127.0.0.1:$(SANDBOX_PORT)
-	@echo "# then: eks-netpol-audit scan   (Ctrl-C here stops the sandbox)"
-	@$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --seed demo > /dev/null
+	@$(BIN)/python -m sandbox --port $(SANDBOX_PORT) --seed demo --print-env \
+	    $(if $(SANDBOX_SETTLE_SECONDS),--settle-seconds $(SANDBOX_SETTLE_SECONDS))
 
 synth: install
 	rm -rf cdk.out

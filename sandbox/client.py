@@ -186,7 +186,8 @@ class SandboxClient:
         return result
 
     def reset(self) -> None:
-        """Everything back to defaults: no clusters, 17 regions, no faults/latency/counts."""
+        """Everything back to defaults: no clusters, 17 regions, no faults/latency/counts,
+        and the settle delay the sandbox started with."""
         self._request("POST", "/reset")
 
     # ------------------------------------------------------------------ EKS state
@@ -316,6 +317,11 @@ class SandboxClient:
     def set_auto_settle(self, seconds: float | None) -> None:
         """Settle updates automatically ``seconds`` after UpdateAddon (None: manual only)."""
         self._request("PUT", "/settings", {"auto_settle_seconds": seconds})
+
+    def auto_settle(self) -> float | None:
+        """After how many seconds pending EKS work finishes on its own (None: manual only)."""
+        value: float | None = self._request("GET", "/settings")["auto_settle_seconds"]
+        return value
 
     def set_enforce_enabled_regions(self, enforce: bool) -> None:
         """When on (default), calls into regions that are not enabled fail authentication."""

@@ -8,6 +8,8 @@ and web-identity tokens, container credentials, per-service endpoints and proxie
 from __future__ import annotations
 
 import os
+import shlex
+import sysconfig
 from collections.abc import Mapping
 
 from sandbox.accounts import DEFAULT_ACCESS_KEY
@@ -87,3 +89,27 @@ def sandbox_environ(
         base.pop(name, None)
     base.update(to_set)
     return base
+
+
+def shell_lines(
+    endpoint: str, environ: Mapping[str, str], settle_seconds: float | None
+) -> list[str]:
+    """What ``make sandbox`` prints for a user to paste into another shell: the sandbox's
+    variables, and PATH with this interpreter's scripts directory (where ``pip`` installed
+    ``eks-netpol-audit``; Python docs, ``sysconfig``, "Installation paths": ``scripts``),
+    absolute so the lines work from any directory."""
+    to_set, to_remove = sandbox_overrides(endpoint, environ)
+    scripts = os.path.abspath(sysconfig.get_path("scripts"))
+    settles = (
+        "only through POST /_sandbox/settle"
+        if settle_seconds is None
+        else f"{settle_seconds:g} s after they start (SANDBOX_SETTLE_SECONDS)"
+    )
+    return [
+        "# Paste into another shell to point eks-netpol-audit (and the AWS CLI) at the sandbox:",
+        "unset " + " ".join(to_remove),
+        *(f"export {name}={shlex.quote(value)}" for name, value in to_set.items()),
+        f'export PATH={shlex.quote(scripts)}:"$PATH"',
+        f"# Add-on updates and creations finish {settles}.",
+        "# then: eks-netpol-audit scan   (Ctrl-C here stops the sandbox)",
+    ]

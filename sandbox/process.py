@@ -56,14 +56,19 @@ def start_sandbox_process(
     seed: str | None = None,
     python: str | None = None,
     startup_timeout: float = 30.0,
+    settle_seconds: str | None = None,
 ) -> SandboxProcess:
     """Start ``python -m sandbox`` and wait until it answers on its endpoint.
 
-    ``seed`` is ``"demo"`` or None. stderr is inherited so crashes stay visible.
+    ``seed`` is ``"demo"`` or None; ``settle_seconds`` is passed as ``--settle-seconds``
+    (seconds or ``never``; None: the process's default). stderr is inherited so crashes
+    stay visible.
     """
     args = [python or sys.executable, "-m", "sandbox", "--port", str(port), "--host", host]
     if seed:
         args += ["--seed", seed]
+    if settle_seconds is not None:
+        args += ["--settle-seconds", settle_seconds]
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(_REPO_ROOT), env.get("PYTHONPATH", "")) if p

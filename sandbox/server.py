@@ -165,8 +165,21 @@ class SandboxServer:
     """The sandbox running on a background thread of this process (tests' fixture)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        """Binds at once; a port in use raises OSError (EADDRINUSE) for the caller to explain.
+
+        The socket is bound here, not by werkzeug, because werkzeug answers a bind error by
+        printing two lines and calling sys.exit(1) (werkzeug/serving.py, BaseWSGIServer).
+        ``socket.create_server`` sets SO_REUSEADDR on POSIX, as werkzeug's server does.
+        """
         self.app = SandboxApp()
-        self._server = SandboxHTTPServer(host, port, WsgiApp(self.app), handler=QuietHandler)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.create_server(
+            (host, port), family=family, backlog=SandboxHTTPServer.request_queue_size
+        ) as listener:
+            # werkzeug serves a duplicate of the descriptor (socket.fromfd); ours closes here.
+            self._server = SandboxHTTPServer(
+                host, port, WsgiApp(self.app), handler=QuietHandler, fd=listener.fileno()
+            )
         self.host = host
         self.port: int = self._server.socket.getsockname()[1]
         self._thread = threading.Thread(

@@ -44,12 +44,20 @@ class EksStore:
         self.updates: dict[str, Update] = {}
         self.tokens: dict[tuple[str, ...], str] = {}
         self.pending: dict[tuple[str, str, str, str], float] = {}  # (acct, region, name, addon)
+        # None: pending work completes only through settle(). The in-process test server
+        # keeps None (tests decide when); `python -m sandbox` sets a short delay.
+        self.default_auto_settle_seconds: float | None = None
         self.auto_settle_seconds: float | None = None
+
+    def set_default_auto_settle(self, seconds: float | None) -> None:
+        """The delay this sandbox starts with, and returns to on ``reset()``."""
+        with self.lock:
+            self.default_auto_settle_seconds = self.auto_settle_seconds = seconds
 
     def reset(self) -> None:
         with self.lock:
             self.clusters, self.updates, self.tokens, self.pending = {}, {}, {}, {}
-            self.auto_settle_seconds = None
+            self.auto_settle_seconds = self.default_auto_settle_seconds
 
     # ------------------------------------------------------------------ lookups
     def cluster(self, account: str, region: str, name: str) -> Cluster | None:
