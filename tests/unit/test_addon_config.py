@@ -25,6 +25,7 @@ from eks_netpol_auditor.addon_config import (
     ENABLE_KEY,
     MAX_DEPTH,
     ConfigurationError,
+    check_bounded,
     enable_change,
     merge_enable_network_policy,
     network_policy_enabled,
@@ -383,3 +384,30 @@ def test_the_depth_limit_is_inclusive() -> None:
     assert (
         enable_change(nested_json(MAX_DEPTH)).merged["a"] == json.loads(nested_json(MAX_DEPTH))["a"]
     )
+
+
+class _CountingList(list[Any]):
+    """A list that counts how often its items are walked (one walk = one node visit)."""
+
+    walks = 0
+
+    def __iter__(self) -> Any:
+        _CountingList.walks += 1
+        return super().__iter__()
+
+
+def test_the_bound_check_visits_each_shared_node_a_constant_number_of_times() -> None:
+    """Issue 16, point 8: the check itself must stay linear in the document's distinct nodes
+    on an alias bomb, however far the aliases would expand; counted, not timed. Twelve
+    levels of ten references to the level below share 13 nodes and expand to 10**13
+    values; a check that walked every reference would walk about 10**5 nodes before the
+    first one over the limit."""
+    node = _CountingList(["lol"] * 10)
+    distinct = 1
+    for _ in range(12):
+        node = _CountingList([node] * 10)  # what a YAML alias makes: the same object again
+        distinct += 1
+    _CountingList.walks = 0
+    with pytest.raises(ConfigurationError, match="expands to more than 100000 values"):
+        check_bounded({"bomb": node})
+    assert 0 < _CountingList.walks <= 2 * distinct
