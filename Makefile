@@ -11,7 +11,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # The CDK CLI, pinned, run by npx with the venv's Node.js: make cdk ARGS="deploy ..."
 CDK_CLI_VERSION := 2.1148.1
 
-.PHONY: install test lint typecheck unit demo sandbox synth cdk release bench docs clean
+.PHONY: install test lint typecheck unit test-runtime demo sandbox synth cdk release bench docs clean
 
 install: $(STAMP)
 
@@ -37,6 +37,35 @@ unit: install
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile
 
 test: lint typecheck unit
+
+# The Lambda functions' Python (infra/stack.py RUNTIME; a test keeps the two equal). The venv
+# above may be any 3.11-3.14, so CI also runs the engine's tests on this minor version, in a
+# venv of its own with only what the function has: the runtime's boto3, the Powertools
+# layer, PyYAML (bundled), plus pytest and the sandbox's werkzeug. Pins come from the
+# requirements files. pyenv's interpreter is used when the shim is not on PATH.
+LAMBDA_PYTHON := 3.13
+LAMBDA_INTERPRETER ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/$(LAMBDA_PYTHON).*/bin/python$(LAMBDA_PYTHON)) python$(LAMBDA_PYTHON))
+RUNTIME_VENV := .venv-runtime
+RUNTIME_PACKAGES := boto3|botocore|aws-lambda-powertools|PyYAML|werkzeug|pytest|pytest-xdist|pytest-timeout|hypothesis
+# Left out: the CDK app, the benchmark and the import graph need packages the function
+# does not ship (aws-cdk-lib, cfn-lint, grimp); they test no code the function runs.
+RUNTIME_IGNORED := tests/unit/infra tests/unit/bench tests/unit/test_imports.py \
+	tests/integration/test_bench_smoke.py tests/integration/test_bench_org_smoke.py \
+	tests/integration/test_iam_matches_calls.py
+
+$(RUNTIME_VENV)/.installed: requirements.txt requirements-dev.txt
+	rm -rf $(RUNTIME_VENV)
+	$(LAMBDA_INTERPRETER) -m venv $(RUNTIME_VENV)
+	grep -hE '^($(RUNTIME_PACKAGES))[=[]' requirements.txt requirements-dev.txt \
+	    > $(RUNTIME_VENV)/requirements.txt
+	$(RUNTIME_VENV)/bin/python -m pip install --quiet -r $(RUNTIME_VENV)/requirements.txt
+	@touch $@
+
+test-runtime: $(RUNTIME_VENV)/.installed
+	$(RUNTIME_VENV)/bin/python -c 'import sys; assert sys.version_info[:2] == tuple(map(int, "$(LAMBDA_PYTHON)".split("."))), sys.version'
+	@# Not installed into this venv: child processes (the CLI, the sandbox) find the code here.
+	PYTHONPATH=$(CURDIR)/lambda:$(CURDIR) $(RUNTIME_VENV)/bin/python -m pytest \
+	    -n $(PYTEST_WORKERS) --dist loadfile $(addprefix --ignore=,$(RUNTIME_IGNORED)) tests
 
 demo: install
 	$(BIN)/python -m sandbox.demo
@@ -78,4 +107,4 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 clean:
-	rm -rf $(VENV) cdk.out dist site .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(RUNTIME_VENV) cdk.out dist site .pytest_cache .mypy_cache .ruff_cache .hypothesis

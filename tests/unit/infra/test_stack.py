@@ -20,17 +20,17 @@ from typing import Any
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk.assertions import Match, Template
 from cdk_nag import AwsSolutionsChecks
 
 from app import STACK_NAME, build_app
 from infra.bundling import LocalPythonBundler, dist_info_files, yaml_distribution
-from infra.stack import POWERTOOLS_LAYER_PARAMETER, EksNetpolAuditorStack
+from infra.stack import POWERTOOLS_LAYER_PARAMETER, REPO_ROOT, EksNetpolAuditorStack
 from tests.unit.infra.cfn import Json, by_path, only, resources_of
 
 ACCOUNT = {"Ref": "AWS::AccountId"}
+MAKEFILE = REPO_ROOT / "Makefile"
 PARTITION = {"Ref": "AWS::Partition"}
 
 
@@ -295,14 +295,11 @@ def test_security_page_lists_exactly_the_granted_actions(template_json: Json) ->
 # ----------------------------------------------------------------------------- function
 
 
-def newest_python_runtime() -> lambda_.Runtime:
-    versions = [
-        (tuple(int(p) for p in name.removeprefix("PYTHON_").split("_")), name)
-        for name in dir(lambda_.Runtime)
-        if re.fullmatch(r"PYTHON_\d+_\d+", name)
-    ]
-    runtime: lambda_.Runtime = getattr(lambda_.Runtime, max(versions)[1])
-    return runtime
+def tested_python() -> str:
+    """The Python minor version `make test-runtime` (CI) runs the engine's tests on."""
+    found = re.search(r"^LAMBDA_PYTHON := (\d+\.\d+)$", MAKEFILE.read_text(), re.MULTILINE)
+    assert found is not None
+    return found.group(1)
 
 
 def function_id(template_json: Json) -> str:
@@ -326,7 +323,8 @@ def log_group_id(template_json: Json) -> str:
 
 def test_function_runtime_and_sizing(template_json: Json) -> None:
     function = function_of(template_json)
-    assert function["Runtime"] == newest_python_runtime().name == "python3.14"
+    # The function runs exactly the Python its tests run on in CI (issue 19, item 6).
+    assert function["Runtime"] == f"python{tested_python()}" == "python3.13"
     assert function["Architectures"] == ["arm64"]
     assert function["Handler"] == "eks_netpol_auditor.handler.lambda_handler"
     assert function["MemorySize"] == 512
