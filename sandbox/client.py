@@ -525,16 +525,21 @@ class SandboxClient:
         *,
         aggregation_region: str | None = None,
         linked_regions: list[str] | None = None,
+        member_statuses: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Make ``administrator`` the Security Hub administrator of ``members`` (in every
         Region), optionally with cross-Region aggregation into ``aggregation_region`` from
         ``linked_regions``. Findings that already exist in a Region when it is linked reach
-        the aggregation Region only once they are updated, as in Security Hub."""
+        the aggregation Region only once they are updated, as in Security Hub.
+        ``member_statuses`` gives members a MemberStatus other than Enabled (Invited,
+        Removed, ...): the administrator then neither sees their findings nor, by default,
+        lists them (ListMembers OnlyAssociated)."""
         body = {
             "administrator": administrator,
             "members": list(members),
             "aggregation_region": aggregation_region,
             "linked_regions": list(linked_regions or []),
+            "member_statuses": dict(member_statuses or {}),
         }
         result: dict[str, Any] = self._request("PUT", "/securityhub:organization", body)
         return result

@@ -31,7 +31,7 @@ from .config import (
     ConfigError,
     Override,
     Settings,
-    home_region_from,
+    configured_region,
     parse_region,
     parse_statuses,
     settings_from_env,
@@ -59,11 +59,13 @@ EXIT_CODES = """exit codes:
   130  interrupted (Ctrl-C)"""
 
 REPORT_EXIT_CODES = """exit codes (as for scan):
-  0    every finding PASSED or WARNING, and every account has auditor findings
+  0    every finding PASSED or WARNING, and every member could be read (a member
+       without findings, e.g. without EKS clusters, is listed, not an error)
   1    at least one cluster FAILED
-  2    bad usage or configuration (AWS profile, config file, SSO login, endpoint)
-  3    Security Hub could not be read here, an account has no auditor findings, or a
-       cluster could not be evaluated; nothing FAILED
+  2    bad usage or configuration (AWS profile, config file, SSO login, endpoint,
+       no region)
+  3    Security Hub could not be read here, a member is not readable (its member
+       status is not Enabled), or a cluster could not be evaluated; nothing FAILED
   130  interrupted (Ctrl-C)"""
 
 # Read by the Lambda only (Powertools, event runs); not part of what a scan reads.
@@ -176,8 +178,10 @@ def _add_report(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="the organization's findings from the Security Hub CSPM administrator (read-only)",
         description="Every member account's auditor findings, read with the Security Hub "
         "CSPM administrator's credentials in the aggregation region: one row per account, "
-        "region and cluster, totals per account and per reason. Members without any auditor "
-        "finding are listed as 'no auditor findings'. Read-only.",
+        "region and cluster, totals per account and per reason, and which regions that "
+        "covers. Every member is listed with its member status; one without any auditor "
+        "finding as 'no auditor findings', one the administrator cannot read as 'not "
+        "readable'. Read-only.",
         epilog=REPORT_EXIT_CODES,
         formatter_class=_Formatter,
     )
@@ -310,8 +314,16 @@ def _scan(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     statuses = parse_statuses("--status", args.status)
-    region = parse_region("--region", args.region) if args.region else home_region_from(os.environ)
+    region = parse_region("--region", args.region) if args.region else configured_region(os.environ)
+    if region is None:  # a silent us-east-1 would be a report of the wrong region
+        raise ConfigError(
+            "no AWS region configured: give the Security Hub CSPM aggregation region with "
+            "--region (or set AWS_REGION)"
+        )
     report = run_report(region, frozenset(status.value for status in statuses))
+    covered = report.coverage
+    if covered is not None and (covered.this_region_only or covered.error):
+        print(f"{PROG}: warning: the report covers {covered.describe()}", file=sys.stderr)
 
     def write(out: TextIO) -> None:
         if args.format == "json":

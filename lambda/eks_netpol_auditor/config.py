@@ -117,13 +117,19 @@ def parse_statuses(name: str, values: Sequence[str]) -> frozenset[ComplianceStat
     return frozenset(statuses)
 
 
-def home_region_from(environ: Mapping[str, str]) -> str:
-    """Where the auditor runs: the Lambda's region, or the caller's configured region."""
+def configured_region(environ: Mapping[str, str]) -> str | None:
+    """The caller's region as the AWS CLI finds it (AWS_REGION, AWS_DEFAULT_REGION, the
+    profile's `region`), or None when none is configured."""
     for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
         if region := environ.get(variable):
             return parse_region(variable, region)
-    region = boto3.session.Session().region_name or DEFAULT_HOME_REGION
-    return parse_region("the configured AWS region", region)
+    region = boto3.session.Session().region_name
+    return parse_region("the configured AWS region", region) if region else None
+
+
+def home_region_from(environ: Mapping[str, str]) -> str:
+    """Where the auditor runs: the Lambda's region, or the caller's configured region."""
+    return configured_region(environ) or DEFAULT_HOME_REGION
 
 
 # A value from a front end that takes precedence over a variable: (label, raw text). The

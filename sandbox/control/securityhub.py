@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.control.inputs import ControlError, opt_str, str_list
+from sandbox.control.inputs import ControlError, opt_str, str_list, str_map
 
 if TYPE_CHECKING:
     from sandbox.control.backends import Backends
@@ -58,7 +58,11 @@ def put_organization(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
     members = str_list(b, "members") or []
     linked = str_list(b, "linked_regions") or []
     return 200, app.securityhub.set_organization(
-        opt_str(b, "administrator"), members, opt_str(b, "aggregation_region"), linked
+        opt_str(b, "administrator"),
+        members,
+        opt_str(b, "aggregation_region"),
+        linked,
+        str_map(b, "member_statuses"),
     )
 
 

@@ -14,7 +14,7 @@ import itertools
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ from sandbox.securityhub.asff import (
     updated_severity,
     validate_finding,
 )
-from sandbox.securityhub.organization import Organization
+from sandbox.securityhub.organization import MEMBER_STATUSES, Organization
 from sandbox.securityhub.provider_fields import merge_provider_fields
 from sandbox.securityhub.throttle import Throttle
 
@@ -237,10 +237,17 @@ class SecurityHubBackend:
         members: Iterable[str] = (),
         aggregation_region: str | None = None,
         linked_regions: Iterable[str] = (),
+        member_statuses: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         """Make ``administrator`` the Security Hub administrator of ``members`` (None: no
-        organization), with an optional aggregation Region and its linked Regions."""
+        organization), with an optional aggregation Region and its linked Regions;
+        ``member_statuses`` sets a member's MemberStatus (default Enabled)."""
         members = list(members)
+        statuses = dict(member_statuses or {})
+        if set(statuses) - set(members):
+            raise ValueError("member_statuses names accounts that are not members")
+        if set(statuses.values()) - set(MEMBER_STATUSES):
+            raise ValueError(f"a member status must be one of {', '.join(MEMBER_STATUSES)}")
         linked = list(linked_regions)
         if administrator is None and (members or aggregation_region or linked):
             raise ValueError("members and aggregation need an administrator")
@@ -250,7 +257,7 @@ class SecurityHubBackend:
             raise ValueError("linked_regions need an aggregation_region")
         with self.lock:
             self._org = self._org.relinked(
-                administrator, members, aggregation_region, linked, self._last_change
+                administrator, members, aggregation_region, linked, self._last_change, statuses
             )
             return self._org.to_dict()
 
@@ -357,9 +364,13 @@ class SecurityHubBackend:
         with self.lock:
             return [stored.finding for _, stored in self._visible(account, region)]
 
-    def members_of(self, account: str) -> list[str]:
+    def members_of(self, account: str) -> list[tuple[str, str]]:
+        """(member, MemberStatus) of every member ``account`` administers."""
         with self.lock:
-            return sorted(self._org.members) if account == self._org.administrator else []
+            org = self._org
+            if account != org.administrator:
+                return []
+            return [(member, org.status(member)) for member in sorted(org.members)]
 
     def aggregator_of(self, account: str) -> dict[str, Any] | None:
         """The finding aggregator ``account`` configured (only the administrator configures
@@ -378,6 +389,10 @@ class SecurityHubBackend:
     def administrator_of(self, account: str) -> str | None:
         with self.lock:
             return self._org.administrator if account in self._org.members else None
+
+    def member_status(self, account: str) -> str:
+        with self.lock:
+            return self._org.status(account)
 
     # -- plumbing ----------------------------------------------------------------------------
 

@@ -24,6 +24,11 @@ Sources (user guide):
   from the home Region, the results include all of the matching findings from both the home
   Region and linked Regions."
 
+* API_ListMembers / the Member shape (botocore model): a member's ``MemberStatus`` is
+  Created, Invited, Enabled, Removed, Resigned, Deleted or AccountSuspended; only Enabled
+  means "the member account is currently active", so only Enabled members' findings are
+  the administrator's to see, and ``OnlyAssociated`` (default TRUE) lists only them.
+
 Simplifications (stricter where it matters): one administrator per sandbox; its members are
 members in every Region (AWS recommends "the same member accounts in all Regions"); linking is
 an explicit Region list (RegionLinkingMode SPECIFIED_REGIONS).
@@ -35,6 +40,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+ENABLED = "Enabled"
+MEMBER_STATUSES = (
+    "Created",
+    "Invited",
+    ENABLED,
+    "Removed",
+    "Resigned",
+    "Deleted",
+    "AccountSuspended",
+)
 
 
 @dataclass(frozen=True)
@@ -59,21 +75,30 @@ class Organization:
     """
 
     administrator: str | None = None
-    members: frozenset[str] = frozenset()
+    members: frozenset[str] = frozenset()  # every member, whatever its relationship status
     aggregation_region: str | None = None
     linked_regions: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    # MemberStatus per member; a member not named here is Enabled.
+    statuses: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def accounts_visible_to(self, account: str) -> list[str]:
         """The caller itself, plus every member when the caller is the administrator."""
         if account == self.administrator:
-            return [account, *sorted(self.members - {account})]
+            return [account, *sorted(self.enabled() - {account})]
         return [account]
 
     def aggregates(self, account: str) -> bool:
         """Members inherit the administrator's aggregation; other accounts have none."""
         return self.administrator is not None and (
-            account == self.administrator or account in self.members
+            account == self.administrator or account in self.enabled()
         )
+
+    def status(self, member: str) -> str:
+        """The member's MemberStatus (Enabled unless set otherwise)."""
+        return self.statuses.get(member, ENABLED)
+
+    def enabled(self) -> frozenset[str]:
+        return frozenset(m for m in self.members if self.status(m) == ENABLED)
 
     def scopes(self, account: str, region: str) -> list[Scope]:
         """Every store a GetFindings/BatchUpdateFindings call by ``account`` in ``region``
@@ -93,6 +118,7 @@ class Organization:
         aggregation_region: str | None,
         linked_regions: Iterable[str],
         now: int,
+        statuses: Mapping[str, str] | None = None,
     ) -> Organization:
         """The organization after a new set-up; Regions already linked keep their link time."""
         linked = {
@@ -107,12 +133,19 @@ class Organization:
             frozenset(members),
             aggregation_region,
             MappingProxyType(linked),
+            MappingProxyType(dict(statuses or {})),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "administrator": self.administrator,
             "members": sorted(self.members),
+            # Only members whose status is not Enabled (the default) are named.
+            **(
+                {"member_statuses": {m: self.statuses[m] for m in sorted(self.statuses)}}
+                if any(s != ENABLED for s in self.statuses.values())
+                else {}
+            ),
             "aggregation_region": self.aggregation_region,
             "linked_regions": sorted(self.linked_regions),
         }

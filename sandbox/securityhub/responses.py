@@ -182,10 +182,14 @@ def get_findings(backend: SecurityHubBackend, request: SandboxRequest) -> Sandbo
 
 def list_members(backend: SecurityHubBackend, request: SandboxRequest) -> SandboxResponse:
     """API_ListMembers: the administrator's member accounts (an account that administers
-    nobody gets an empty list). Every sandbox member is an organization member with
-    MemberStatus "Enabled" ("the member account is currently active"), so OnlyAssociated
-    changes nothing. MaxResults 1-50 (botocore model)."""
+    nobody gets an empty list). OnlyAssociated "The default value is TRUE": then only
+    members whose status is Enabled; FALSE: "all existing member accounts" (botocore model,
+    ListMembersRequest). A query-string boolean other than true/false is a 400, the
+    stricter reading. MaxResults 1-50 (botocore model)."""
     params = {**{k: v[0] for k, v in request.query.items() if v}, **request.body}
+    only_associated = str(params.get("OnlyAssociated", "true")).lower()
+    if only_associated not in ("true", "false"):
+        raise invalid_input("OnlyAssociated must be true or false")
     max_results = params.get("MaxResults", 50)
     try:
         max_results = int(max_results)
@@ -193,11 +197,15 @@ def list_members(backend: SecurityHubBackend, request: SandboxRequest) -> Sandbo
         raise invalid_input("MaxResults must be an integer") from None
     if not 1 <= max_results <= 50:
         raise invalid_input("MaxResults must be between 1 and 50")
-    members = backend.members_of(request.account)
+    members = [
+        (member, status)
+        for member, status in backend.members_of(request.account)
+        if only_associated == "false" or status == "Enabled"
+    ]
     token = params.get("NextToken")
     if token is not None:
         after = decode_token(token, "ListMembers", 1)[0]
-        members = [m for m in members if m > after]
+        members = [m for m in members if m[0] > after]
     page = members[:max_results]
     body: dict[str, Any] = {
         "Members": [
@@ -205,15 +213,15 @@ def list_members(backend: SecurityHubBackend, request: SandboxRequest) -> Sandbo
                 "AccountId": member,
                 "AdministratorId": request.account,
                 "MasterId": request.account,
-                "MemberStatus": "Enabled",
+                "MemberStatus": status,
                 "InvitedAt": backend.subscribed_at,
                 "UpdatedAt": backend.subscribed_at,
             }
-            for member in page
+            for member, status in page
         ]
     }
     if len(members) > max_results:
-        body["NextToken"] = encode_token([page[-1]], "ListMembers")
+        body["NextToken"] = encode_token([page[-1][0]], "ListMembers")
     return SandboxResponse(200, body)
 
 
@@ -231,7 +239,7 @@ def get_administrator_account(
                 "AccountId": administrator,
                 "InvitationId": f"sandbox-{administrator}-{request.account}",
                 "InvitedAt": backend.subscribed_at,
-                "MemberStatus": "Enabled",
+                "MemberStatus": backend.member_status(request.account),
             }
         },
     )
@@ -342,9 +350,10 @@ class SecurityHubEmulator:
         members: Iterable[str] = (),
         aggregation_region: str | None = None,
         linked_regions: Iterable[str] = (),
+        member_statuses: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         return self.backend.set_organization(
-            administrator, members, aggregation_region, linked_regions
+            administrator, members, aggregation_region, linked_regions, member_statuses
         )
 
     def organization(self) -> dict[str, Any]:

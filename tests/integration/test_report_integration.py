@@ -153,6 +153,8 @@ def test_twenty_members_each_scan_lands_in_its_own_account_and_the_report_adds_u
         ("sts", "GetCallerIdentity"),
         ("securityhub", "ListMembers"),
         ("securityhub", "GetFindings"),
+        ("securityhub", "ListFindingAggregators"),  # which regions it covers (item 27)
+        ("securityhub", "GetFindingAggregator"),
     }
 
 
@@ -179,7 +181,7 @@ def test_table_csv_and_status_filter(
     assert ["NETWORK_POLICY_ENABLED", "2"] in split  # totals per reason
     assert ["NETWORK_POLICY_DISABLED", "1"] in split
     assert [org.members[1].account, "1", "1", "0", "0", "2"] in split  # totals per account
-    assert "in 4 accounts (2 with no auditor findings)" in table
+    assert "in 4 accounts (2 with no auditor findings, 0 not readable)" in table
 
     code, text, _ = report(monkeypatch, capsys, org.admin, "--format", "csv", "--status", "FAILED")
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -235,3 +237,123 @@ def test_ctrl_c_during_the_report_is_one_line_exit_130(
     assert code == 130
     assert out == ""
     assert err == "eks-netpol-audit: interrupted; the report is read-only, nothing was changed\n"
+
+
+# ---------------------------------------------------------------------------------------
+# Issue 17, items 14, 15 and 27: who is listed, what is an error, which regions are covered.
+
+
+def small_org(
+    sandbox: SandboxClient, statuses: dict[str, str], *, aggregation: bool = True
+) -> tuple[SandboxAccount, list[SandboxAccount]]:
+    """An administrator with a PASSED cluster in each region, and members with none."""
+    admin = make_account(sandbox, ADMIN)
+    members = [make_account(sandbox, account) for account in statuses]
+    sandbox.set_securityhub_organization(
+        ADMIN,
+        list(statuses),
+        aggregation_region=AGGREGATION if aggregation else None,
+        linked_regions=[LINKED] if aggregation else None,
+        member_statuses=statuses,
+    )
+    for region in REGIONS:
+        sandbox.add_cluster(region, f"ok-{region}", account=ADMIN, addon=ENABLED)
+    audit_as(admin)
+    return admin, members
+
+
+def test_a_member_without_clusters_is_listed_and_is_not_an_error(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It exited 3 for every account without an EKS cluster."""
+    admin, (member,) = small_org(sandbox, {"900000000001": "Enabled"})
+    audit_as(member)  # it runs the auditor, and has nothing to audit
+    code, out, err = report(monkeypatch, capsys, admin, "--format", "json")
+    document = json.loads(out)
+    assert (code, err) == (0, "")
+    assert document["no_auditor_findings"] == [member.account]
+    assert document["by_account"][member.account]["note"] == "no auditor findings"
+    assert document["not_readable"] == []
+
+
+def test_every_member_is_listed_with_its_status_and_unreadable_ones_exit_3(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ListMembers lists only Enabled members unless OnlyAssociated=false: an invited or
+    removed member vanished from the report."""
+    statuses = {"900000000001": "Enabled", "900000000002": "Invited", "900000000003": "Removed"}
+    admin, _ = small_org(sandbox, statuses)
+    code, out, _ = report(monkeypatch, capsys, admin, "--format", "json")
+    document = json.loads(out)
+    assert code == 3  # nothing FAILED, but two members cannot be read
+    assert document["not_readable"] == ["900000000002", "900000000003"]
+    assert {a: document["by_account"][a]["member_status"] for a in statuses} == statuses
+    assert document["by_account"]["900000000002"]["note"] == (
+        "not readable (member status Invited)"
+    )
+    assert document["accounts"] == 4
+    code, table, _ = report(monkeypatch, capsys, admin)
+    assert "not readable (member status Removed)" in table
+    assert "(1 with no auditor findings, 2 not readable)" in table
+
+
+def test_the_report_says_which_regions_it_covers(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin, _ = small_org(sandbox, {"900000000001": "Enabled"})
+    code, table, err = report(monkeypatch, capsys, admin)
+    assert (code, err) == (0, "")
+    assert "\nRegions: us-east-1 and its linked regions eu-west-1 (aggregation: SPECIFIED_" in table
+    assert "ok-eu-west-1" in table
+
+
+def test_without_a_finding_aggregator_the_report_warns_it_shows_one_region(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It showed 5 of 12 clusters with no warning."""
+    admin, _ = small_org(sandbox, {"900000000001": "Enabled"}, aggregation=False)
+    code, out, err = report(monkeypatch, capsys, admin, "--format", "json")
+    document = json.loads(out)
+    assert code == 0
+    assert err == (
+        "eks-netpol-audit: warning: the report covers us-east-1 only: there is no Security Hub "
+        "CSPM finding aggregator (cross-Region aggregation is off), so clusters of other "
+        "regions are not shown\n"
+    )
+    assert document["coverage"]["this_region_only"] is True
+    assert [r["cluster"] for r in document["results"]] == ["ok-us-east-1"]
+
+
+def test_outside_the_aggregation_region_the_report_names_it(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin, _ = small_org(sandbox, {"900000000001": "Enabled"})
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", admin.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", admin.secret_access_key)
+    code = cli.main(["report", "--region", LINKED])
+    err = capsys.readouterr().err
+    assert code == 0
+    assert err == (
+        "eks-netpol-audit: warning: the report covers eu-west-1 only: the aggregation region "
+        "is us-east-1; run the report there (--region us-east-1) to see every linked region\n"
+    )
+
+
+def test_no_region_configured_is_an_error_not_us_east_1(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin, _ = small_org(sandbox, {"900000000001": "Enabled"})
+    monkeypatch.delenv("AWS_REGION")
+    monkeypatch.delenv("AWS_DEFAULT_REGION")  # AWS_CONFIG_FILE is /dev/null: no profile region
+    sandbox.reset_calls()
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", admin.access_key_id)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", admin.secret_access_key)
+    code = cli.main(["report"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    assert captured.err == (
+        "eks-netpol-audit: error: no AWS region configured: give the Security Hub CSPM "
+        "aggregation region with --region (or set AWS_REGION)\n"
+    )
+    assert sandbox.calls().total == 0

@@ -1,10 +1,15 @@
 """The organization report as data: rows, totals and gaps from GetFindings' findings.
 
-Pure and boto3-free. Input is what Security Hub CSPM returned (ASFF dicts) plus the account
-list (the administrator and its ListMembers members); output is a `Report` whose JSON shape
-is the documented contract (docs/report.md):
-`{"accounts", "results": [{"account", "region", "cluster", "status", "reason", "workflow",
-"updated_at"}], "summary", "by_account", ...}`.
+Pure and boto3-free. Input is what Security Hub CSPM returned (ASFF dicts), the accounts
+(the administrator and every ListMembers member with its MemberStatus) and which regions
+GetFindings covered; output is a `Report` whose JSON shape is the documented contract
+(docs/report.md): `{"accounts", "results": [{"account", "region", "cluster", "status",
+"reason", "workflow", "updated_at"}], "summary", "by_account", ...}`.
+
+A member without findings whose relationship is Enabled is listed, not an error: it may
+simply have no EKS cluster. A member whose relationship is anything else (Invited, Removed,
+Resigned, ...; API_ListMembers, MemberStatus) cannot be read by the administrator: that
+is what makes the report incomplete (exit 3).
 """
 
 from __future__ import annotations
@@ -18,6 +23,66 @@ from ..model import ComplianceStatus, Reason
 from ..securityhub.asff import PRODUCT_FIELD_PREFIX, parse_finding_id
 
 NO_FINDINGS = "no auditor findings"
+NOT_READABLE = "not readable"
+ADMINISTRATOR = "Administrator"  # the caller's own relationship: always readable
+ENABLED = "Enabled"  # MemberStatus of a member whose findings the administrator sees
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Which regions' findings the report holds (GetFindings in `region`)."""
+
+    region: str
+    aggregation_region: str | None = None  # None: no finding aggregator
+    linking_mode: str = ""
+    linked: tuple[str, ...] = ()
+    error: str | None = None  # the aggregator could not be read
+
+    @property
+    def this_region_only(self) -> bool:
+        return (
+            self.aggregation_region != self.region
+            or self.linking_mode == "NO_REGIONS"
+            or (self.linking_mode == "SPECIFIED_REGIONS" and not self.linked)
+        )
+
+    def describe(self) -> str:
+        """One line: the regions covered and why (API_GetFindingAggregator)."""
+        if self.error is not None:
+            return (
+                f"{self.region}, and linked regions if cross-Region aggregation is on: the "
+                f"finding aggregator could not be read ({self.error})"
+            )
+        if self.aggregation_region is None:
+            return (
+                f"{self.region} only: there is no Security Hub CSPM finding aggregator "
+                "(cross-Region aggregation is off), so clusters of other regions are not shown"
+            )
+        if self.aggregation_region != self.region:
+            return (
+                f"{self.region} only: the aggregation region is {self.aggregation_region}; "
+                f"run the report there (--region {self.aggregation_region}) to see every "
+                "linked region"
+            )
+        linked = ", ".join(self.linked)
+        mode = self.linking_mode
+        if mode == "ALL_REGIONS":
+            return f"{self.region} and every region linked to it (aggregation: ALL_REGIONS)"
+        if mode == "ALL_REGIONS_EXCEPT_SPECIFIED":
+            return f"{self.region} and every region except {linked or 'none'} (aggregation)"
+        if self.this_region_only:
+            return f"{self.region} only: the finding aggregator links no region ({mode})"
+        return f"{self.region} and its linked regions {linked} (aggregation: {mode})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "region": self.region,
+            "aggregation_region": self.aggregation_region,
+            "linking_mode": self.linking_mode or None,
+            "linked_regions": list(self.linked),
+            "this_region_only": self.this_region_only,
+            "note": self.describe(),
+        }
 
 
 @dataclass(frozen=True)
@@ -81,18 +146,37 @@ class Report:
     accounts: list[str]
     rows: list[Row]
     statuses: frozenset[str] = field(default_factory=frozenset)
+    # MemberStatus per account (ADMINISTRATOR for the caller); an account absent is Enabled.
+    relationships: dict[str, str] = field(default_factory=dict)
+    coverage: Coverage | None = None
 
     @property
     def shown(self) -> list[Row]:
         """The rows `--status` asks for; totals and the exit code always use every row."""
         return [r for r in self.rows if not self.statuses or r.status in self.statuses]
 
+    def relationship(self, account: str) -> str:
+        return self.relationships.get(account, ENABLED)
+
+    def readable(self, account: str) -> bool:
+        return self.relationship(account) in (ENABLED, ADMINISTRATOR)
+
     @property
     def silent(self) -> list[str]:
-        """Accounts without a single auditor finding: Security Hub off, the auditor never
-        ran or cannot publish. Listed, because a silent gap is what matters at scale."""
+        """Readable accounts without a single auditor finding: no EKS cluster, Security Hub
+        off, or the auditor never ran or cannot publish. Listed, not an error."""
         seen = {row.account for row in self.rows}
-        return [account for account in self.accounts if account not in seen]
+        return [a for a in self.accounts if a not in seen and self.readable(a)]
+
+    @property
+    def unreadable(self) -> list[str]:
+        """Members whose findings the administrator cannot see (MemberStatus not Enabled)."""
+        return [a for a in self.accounts if not self.readable(a)]
+
+    def note(self, account: str) -> str:
+        if not self.readable(account):
+            return f"{NOT_READABLE} (member status {self.relationship(account)})"
+        return NO_FINDINGS
 
     def summary(self) -> dict[str, int]:
         return _counts(self.rows)
@@ -102,9 +186,12 @@ class Report:
         for row in self.rows:
             grouped.setdefault(row.account, []).append(row)
         return {
-            account: {**_counts(rows), "clusters": len(rows)}
-            if rows
-            else {**_counts(()), "clusters": 0, "note": NO_FINDINGS}
+            account: {
+                **_counts(rows),
+                "clusters": len(rows),
+                "member_status": self.relationship(account),
+                **({} if rows else {"note": self.note(account)}),
+            }
             for account, rows in sorted(grouped.items())
         }
 
@@ -112,12 +199,13 @@ class Report:
         return dict(sorted(Counter(row.reason for row in self.rows).items()))
 
     def exit_code(self) -> int:
-        """As for scan: 1 any FAILED; 3 something unread (an account without findings, a
-        cluster the auditor could not evaluate) and none FAILED; else 0."""
+        """As for scan: 1 any FAILED; 3 something unread (a member the administrator cannot
+        read, a cluster the auditor could not evaluate) and none FAILED; else 0. A member
+        without findings is not unread: it may have no cluster at all."""
         if any(row.status == ComplianceStatus.FAILED for row in self.rows):
             return 1
         unread = any(row.reason == Reason.EVALUATION_ERROR for row in self.rows)
-        return 3 if unread or self.silent else 0
+        return 3 if unread or self.unreadable else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,13 +215,16 @@ class Report:
             "by_account": self.by_account(),
             "by_reason": self.by_reason(),
             "no_auditor_findings": self.silent,
+            "not_readable": self.unreadable,
+            "coverage": self.coverage.to_json() if self.coverage else None,
         }
 
 
 def build_report(
     findings: Iterable[Mapping[str, Any]],
-    accounts: Iterable[str],
+    accounts: Iterable[str] | Mapping[str, str],
     statuses: Collection[str] = (),
+    coverage: Coverage | None = None,
 ) -> Report:
     """One row per (account, cluster region, cluster): a finding seen twice (pages that
     shifted while reading) counts once, the newer UpdatedAt winning."""
@@ -146,5 +237,12 @@ def build_report(
         if key not in latest or row.updated_at > latest[key].updated_at:
             latest[key] = row
     rows = sorted(latest.values(), key=lambda r: (r.account, r.region, r.cluster))
+    relationships = dict(accounts) if isinstance(accounts, Mapping) else {}
     known = sorted(set(accounts) | {row.account for row in rows})
-    return Report(accounts=known, rows=rows, statuses=frozenset(statuses))
+    return Report(
+        accounts=known,
+        rows=rows,
+        statuses=frozenset(statuses),
+        relationships=relationships,
+        coverage=coverage,
+    )

@@ -11,8 +11,8 @@ from botocore.exceptions import ClientError
 from ..aws import AwsClients, describe_error, error_code
 from ..discovery import caller_identity
 from ..securityhub.plan import NOT_ENABLED
-from .aggregate import Report, build_report
-from .read import auditor_findings, member_accounts
+from .aggregate import ADMINISTRATOR, Report, build_report
+from .read import auditor_findings, coverage, member_accounts
 
 
 class ReportUnavailable(RuntimeError):
@@ -31,6 +31,7 @@ def run_report(
     try:
         members = member_accounts(securityhub)
         findings = auditor_findings(securityhub)
+        covered = coverage(securityhub, region)
     except ClientError as error:
         if error_code(error) == NOT_ENABLED:
             raise ReportUnavailable(
@@ -41,4 +42,4 @@ def run_report(
         raise ReportUnavailable(
             f"cannot read Security Hub CSPM in {region}: {describe_error(error)}"
         ) from error
-    return build_report(findings, [account, *members], statuses)
+    return build_report(findings, {account: ADMINISTRATOR, **members}, statuses, covered)

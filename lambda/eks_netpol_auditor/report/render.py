@@ -8,7 +8,7 @@ from typing import TextIO
 
 from ..model import ComplianceStatus
 from ..scan_output import plural
-from .aggregate import NO_FINDINGS, Report, Row
+from .aggregate import NO_FINDINGS, NOT_READABLE, Report, Row
 
 COLUMNS = ("account", "region", "cluster", "status", "reason", "workflow", "updated_at")
 STATUSES = tuple(status.value for status in ComplianceStatus)
@@ -36,7 +36,10 @@ def _cells(row: Row) -> tuple[str, ...]:
 def render_table(report: Report, out: TextIO) -> None:
     header = ("ACCOUNT", "REGION", "CLUSTER", "STATUS", "REASON", "WORKFLOW", "LAST OBSERVED")
     body = [_cells(row) for row in report.shown]
-    body += [(account, "-", "-", NO_FINDINGS, "", "", "") for account in report.silent]
+    body += [
+        (account, "-", "-", report.note(account), "", "", "")
+        for account in (*report.silent, *report.unreadable)
+    ]
     _write_rows([header, *sorted(body)], out)
     out.write("\n")
     totals: list[Sequence[str]] = [("ACCOUNT", *STATUSES, "CLUSTERS")]
@@ -44,7 +47,7 @@ def render_table(report: Report, out: TextIO) -> None:
         if counts["clusters"]:
             totals.append((account, *(str(counts[s]) for s in STATUSES), str(counts["clusters"])))
         else:
-            totals.append((account, NO_FINDINGS, "", "", "", ""))
+            totals.append((account, report.note(account), "", "", "", ""))
     _write_rows(totals, out)
     reasons = report.by_reason()
     if reasons:
@@ -54,8 +57,11 @@ def render_table(report: Report, out: TextIO) -> None:
     only = f" (showing {', '.join(sorted(report.statuses))})" if report.statuses else ""
     out.write(
         f"\n{plural(len(report.rows), 'cluster')} in {plural(len(report.accounts), 'account')}"
-        f" ({len(report.silent)} with {NO_FINDINGS}): {summary}{only}\n"
+        f" ({len(report.silent)} with {NO_FINDINGS}, {len(report.unreadable)} {NOT_READABLE})"
+        f": {summary}{only}\n"
     )
+    if report.coverage is not None:
+        out.write(f"Regions: {report.coverage.describe()}\n")
 
 
 def render_csv(report: Report, out: TextIO) -> None:
@@ -64,5 +70,5 @@ def render_csv(report: Report, out: TextIO) -> None:
     writer.writerow(COLUMNS)
     for row in report.shown:
         writer.writerow(_cells(row))
-    for account in report.silent:
-        writer.writerow((account, "", "", NO_FINDINGS, "", "", ""))
+    for account in (*report.silent, *report.unreadable):
+        writer.writerow((account, "", "", report.note(account), "", "", ""))

@@ -1273,3 +1273,24 @@ def test_finding_aggregator_reads(sandbox: SandboxClient, aws_client: AwsClientF
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
     sandbox.set_securityhub_organization(ACCOUNT, [MEMBER_A])
     assert client.list_finding_aggregators()["FindingAggregators"] == []
+
+
+def test_list_members_honours_only_associated(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    """API_ListMembers: OnlyAssociated "The default value is TRUE" (Enabled members only);
+    FALSE: "all existing member accounts", each with its MemberStatus (botocore model)."""
+    admin = sandbox.create_account("900000000000", "AKIA900000000000", "s")
+    statuses = {"900000000001": "Enabled", "900000000002": "Invited", "900000000003": "Resigned"}
+    sandbox.set_securityhub_organization(admin.account, list(statuses), member_statuses=statuses)
+    hub = boto3.session.Session(
+        aws_access_key_id=admin.access_key_id, aws_secret_access_key=admin.secret_access_key
+    ).client("securityhub", region_name="us-east-1", endpoint_url=sandbox.endpoint)
+    default = hub.list_members()["Members"]
+    assert [(m["AccountId"], m["MemberStatus"]) for m in default] == [("900000000001", "Enabled")]
+    every = hub.list_members(OnlyAssociated=False)["Members"]
+    assert {m["AccountId"]: m["MemberStatus"] for m in every} == statuses
+    paged = hub.get_paginator("list_members").paginate(
+        OnlyAssociated=False, PaginationConfig={"PageSize": 1}
+    )
+    assert [m["AccountId"] for page in paged for m in page["Members"]] == sorted(statuses)

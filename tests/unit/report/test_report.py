@@ -62,8 +62,17 @@ def test_a_finding_seen_twice_counts_once_newest_wins() -> None:
     assert report.exit_code() == 0
 
 
-def test_exit_code_3_for_a_gap_or_an_unreadable_cluster_when_nothing_failed() -> None:
-    assert build_report([], ["1"]).exit_code() == 3
+def test_exit_code_3_for_an_unreadable_member_or_cluster_when_nothing_failed() -> None:
+    # Issue 17, item 14: a member without findings (no EKS cluster) is listed, not an error;
+    # one the administrator cannot read (MemberStatus not Enabled) is.
+    quiet = build_report([], {"1": "Administrator", "2": "Enabled"})
+    assert quiet.exit_code() == 0
+    assert quiet.to_json()["no_auditor_findings"] == ["1", "2"]
+    assert quiet.to_json()["by_account"]["2"]["note"] == "no auditor findings"
+    invited = build_report([], {"1": "Administrator", "2": "Invited"})
+    assert invited.exit_code() == 3
+    assert invited.to_json()["not_readable"] == ["2"]
+    assert invited.to_json()["by_account"]["2"]["note"] == "not readable (member status Invited)"
     unread = finding("1", "us-east-1", "a", "NOT_AVAILABLE", reason="EVALUATION_ERROR")
     assert build_report([unread], ["1"]).exit_code() == 3
     creating = finding("1", "us-east-1", "a", "NOT_AVAILABLE", reason="CLUSTER_NOT_READY")
