@@ -150,7 +150,7 @@ def child(endpoint: str) -> None:
     for _ in range(1 + WARM_RUNS):
         client.reset_calls()
         began = time.perf_counter()
-        response = handler.lambda_handler(event, _Context())
+        response = handler.event_handler(event, _Context())
         runs.append({"seconds": time.perf_counter() - began, "calls": _calls(client)})
         assert response == {"batchItemFailures": []}, response
     print(json.dumps({"import": imported, "runs": runs, "detect": detect(client, handler)}))
@@ -159,7 +159,7 @@ def child(endpoint: str) -> None:
 def detect(client: SandboxClient, handler: Any) -> dict[str, float]:
     """Configuration changed -> finding changed, the event handed over in an SQS record."""
     client.set_addon(TARGET_REGION, TARGET, AddonSeed())  # disabled, finding FAILED
-    handler.lambda_handler(sqs(update_event(client)), _Context())
+    handler.event_handler(sqs(update_event(client)), _Context())
     import boto3
 
     eks = boto3.client("eks", region_name=TARGET_REGION)
@@ -176,7 +176,7 @@ def detect(client: SandboxClient, handler: Any) -> dict[str, float]:
     event = sqs(update_event(client))
     client.reset_calls()
     delivered = time.perf_counter()
-    handler.lambda_handler(event, _Context())
+    handler.event_handler(event, _Context())
     handled = time.perf_counter()
     calls = _calls(client)
     while True:

@@ -15,11 +15,13 @@ Why this shape (issue 12):
 * An SQS queue sits between the bus and the function: a burst (a Terraform apply on 50
   clusters) is buffered, read in batches (the SQS body is the EventBridge event JSON),
   and a poison message ends in the dead-letter queue after a bounded number of receives.
-* Event batches run in a function of their own (same code, layer, handler, environment
-  and role as the scheduled function; short timeout; no reserved concurrency). With one
-  shared function holding reserved concurrency 1, a batch arriving during a scheduled run
-  was throttled and came back only after the queue's visibility timeout (6 x 15 min =
-  90 minutes; https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html and
+* Event batches run in a function of their own (same code, layer, environment and role
+  as the scheduled function; its own entry point, which refuses anything but EKS events
+  and SQS batches of them, so ``{}`` never starts a full audit here; short timeout; no
+  reserved concurrency). With one shared function holding reserved concurrency 1, a
+  batch arriving during a scheduled run was throttled and came back only after the
+  queue's visibility timeout (6 x 15 min = 90 minutes;
+  https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html and
   https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html). The
   scheduled function keeps its reservation, so scheduled runs still never overlap
   each other.
@@ -61,7 +63,7 @@ from eks_netpol_auditor.events import (
     EKS_EVENT_SOURCE,
     EKS_SOURCE,
 )
-from eks_netpol_auditor.names import OLDEST_EVENT_ALARM_SECONDS, PRODUCT
+from eks_netpol_auditor.names import EVENT_HANDLER, OLDEST_EVENT_ALARM_SECONDS, PRODUCT
 from infra.alarms import ALARM_PERIOD, Alarms
 from infra.queues import dead_letter_queue
 
@@ -179,6 +181,7 @@ class FunctionFactory(Protocol):
         construct_id: str,
         *,
         description: str,
+        handler: str,
         timeout: Duration,
         log_group: logs.ILogGroup,
     ) -> lambda_.Function: ...
@@ -212,6 +215,7 @@ class EventPath(Construct):
             "Function",
             description="Re-audits the EKS clusters named by change events (event-driven "
             "runs of the auditor)",
+            handler=EVENT_HANDLER,
             timeout=EVENT_FUNCTION_TIMEOUT,
             log_group=self.log_group,
         )

@@ -20,8 +20,8 @@ Why it looks like this:
   (``infra.event_path``, under the ``EventDrivenMode`` parameter); other regions
   forward their events with ``infra.forwarder.EventForwarderStack``. Event batches
   run in a second function built by ``new_function`` (same code, layer, environment
-  and role, so the grants stay one set) without the scheduled function's reserved
-  concurrency, so a batch is never throttled behind a scheduled run.
+  and role, so the grants stay one set; its own entry point) without the scheduled
+  function's reserved concurrency, so a batch is never throttled behind a scheduled run.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
-from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT, Env
+from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT, SCHEDULED_HANDLER, Env
 from infra.alarms import ALARM_PERIOD, Alarms, alarm_topic
 from infra.bundling import asset_code
 from infra.event_path import EventPath
@@ -65,8 +65,6 @@ from infra.remediation import RemediationPermission
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_DIR = REPO_ROOT / "lambda"
-
-HANDLER = "eks_netpol_auditor.handler.lambda_handler"
 
 # The newest Lambda Python runtime that CI also tests on: `make test-runtime` runs the
 # engine's tests on this minor version (Makefile LAMBDA_PYTHON; a test keeps the two equal),
@@ -282,6 +280,7 @@ class EksNetpolAuditorStack(Stack):
             "AuditorFunction",
             description="Audits EKS vpc-cni enableNetworkPolicy in every region and "
             "publishes Security Hub findings",
+            handler=SCHEDULED_HANDLER,
             timeout=FUNCTION_TIMEOUT,
             log_group=self.log_group,
         )
@@ -312,12 +311,14 @@ class EksNetpolAuditorStack(Stack):
         construct_id: str,
         *,
         description: str,
+        handler: str,
         timeout: Duration,
         log_group: logs.ILogGroup,
     ) -> lambda_.Function:
-        """An auditor function: the one code asset, layer, handler, environment, role
-        and tracing; the scheduled and the event-driven function differ only in
-        ``timeout``, ``log_group`` and what the caller adds (``infra.event_path``)."""
+        """An auditor function: the one code asset, layer, environment, role and
+        tracing; the scheduled and the event-driven function differ only in ``handler``
+        (each has its own entry point), ``timeout``, ``log_group`` and what the caller
+        adds (``infra.event_path``)."""
         if self._code is None:
             self._code = (
                 self._code_factory(self)
@@ -332,7 +333,7 @@ class EksNetpolAuditorStack(Stack):
             description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler=HANDLER,
+            handler=handler,
             code=self._code,
             layers=[self._layer],
             role=self.role,

@@ -1,12 +1,17 @@
-"""Lambda front end: the EventBridge schedule, a manual narrowing invocation, or EKS change
-events (directly from EventBridge, or in SQS batches) -> the engine.
+"""Lambda front ends, one per function (names.SCHEDULED_HANDLER, names.EVENT_HANDLER):
 
-Thin on purpose: configuration comes from the environment (the CLI's contract), the event
-may only narrow a run (regions, clusters, dry-run), never widen what the stack allows. An
-EKS change event audits exactly the cluster it names (`events.py`); an SQS batch audits
-each named cluster once, and reports per record which ones failed (Powertools batch
-utility, "partial batch response": only failed records return to the queue, and a record
-that keeps failing reaches the DLQ after the queue's maxReceiveCount).
+* `scheduled_handler`: the EventBridge schedule, or a manual invocation that may only
+  narrow a run (regions, clusters, dry-run), never widen what the stack allows.
+* `event_handler`: an EKS change event (directly from EventBridge, or in SQS batches),
+  which audits exactly the cluster it names (`events.py`); an SQS batch audits each named
+  cluster once, and reports per record which ones failed (Powertools batch utility,
+  "partial batch response": only failed records return to the queue, and a record that
+  keeps failing reaches the DLQ after the queue's maxReceiveCount). Anything else is
+  refused before any AWS call, so `{}` sent to the event function never starts a full
+  audit with its 2-minute timeout and no reserved concurrency.
+
+Thin on purpose: configuration comes from the environment (the CLI's contract); the
+logger, tracer, metrics and the event clients below are the one shared setup.
 """
 
 from __future__ import annotations
@@ -107,10 +112,12 @@ def settings_for(event: object, base: Settings) -> Settings:
         )
     if "source" in event or "detail-type" in event:
         if event.get("source") != "aws.events":
-            # Never a full run for an event nobody meant to start one (docs/deploy.md).
+            # Never a full run for an event nobody meant to start one (docs/deploy.md),
+            # an EKS change event included: those belong to `event_handler`.
             raise InvalidEvent(
-                f"unsupported event source {str(event.get('source'))[:80]!r}: only the "
-                "schedule (aws.events) and EKS change events (aws.eks) start a run"
+                f"unsupported event source {str(event.get('source'))[:80]!r}: the scheduled "
+                "function takes only the schedule (aws.events) or a manual run; EKS change "
+                "events go to the event function"
             )
         try:
             parse(event=event, model=EventBridgeModel)
@@ -144,11 +151,8 @@ def settings_for(event: object, base: Settings) -> Settings:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if isinstance(event, dict) and _is_sqs_batch(event):
-        return handle_batch(event, context)
-    if isinstance(event, dict) and is_eks_event(event):
-        return handle_event(event, context)
+def scheduled_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The scheduled function: the schedule's event or a manual run (docs/deploy.md)."""
     try:
         settings = settings_for(event, settings_from_env())
     except (InvalidEvent, ConfigError) as error:
@@ -167,6 +171,48 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if not result.results and result.errors:
         raise NothingAudited(f"no cluster could be audited: {len(result.errors)} errors")
     return summary
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.EVENT_BRIDGE)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def event_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The event function: one EKS event, or an SQS batch of them; anything else raises.
+
+    Refusing raises rather than returning an error result, as Powertools' batch utility
+    does for a payload that is not the batch it expects (`process_partial_response`:
+    "Invalid event format", a ValueError): a raised error is what Lambda counts in the
+    `Errors` metric ("Types of metrics for Lambda functions": "exceptions that your code
+    throws"), so the EventFunctionErrors alarm fires, and an asynchronous invocation is
+    retried twice, then goes to the function's DLQ ("How Lambda handles errors and
+    retries with asynchronous invocation"). A returned result would count as a success
+    and hide the misdirected trigger. The retries make no AWS call either."""
+    if isinstance(event, dict) and _is_sqs_batch(event):
+        return handle_batch(event, context)
+    if isinstance(event, dict) and is_eks_event(event):
+        return handle_event(event, context)
+    message = (
+        "the event function takes only EKS change events (source aws.eks) or SQS batches "
+        f"of them, got {_shape(event)}; a full or manual run goes to the scheduled function"
+    )
+    _rejected(message)
+    raise InvalidEvent(message)
+
+
+def _shape(event: object) -> str:
+    """What the payload looks like, in a few words (never its values: no secrets in logs)."""
+    if not isinstance(event, dict):
+        return f"a JSON {type(event).__name__}"
+    if not event:
+        return "{}"
+    if "source" in event or "detail-type" in event:
+        return (
+            f"an event from {str(event.get('source'))[:80]!r} "
+            f"({str(event.get('detail-type'))[:80]!r})"
+        )
+    keys = sorted(str(key)[:40] for key in event)
+    more = f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+    return f"an object with keys {', '.join(keys[:5])}{more}"
 
 
 def _rejected(error: str) -> None:

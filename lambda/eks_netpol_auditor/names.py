@@ -39,6 +39,12 @@ class Env(StrEnum):
     LOG_LEVEL = "LOG_LEVEL"
 
 
+# Each function's entry point (module.function in the Lambda package): the scheduled (and
+# hand-started) function and the event function have one each, so a payload meant for
+# one can never take the other's path (issue 16 item 3).
+SCHEDULED_HANDLER = "eks_netpol_auditor.handler.scheduled_handler"
+EVENT_HANDLER = "eks_netpol_auditor.handler.event_handler"
+
 # The auditor stack's name: app.py deploys it under this name, the release template is
 # documented with it, and `eks-netpol-audit doctor` looks for it (--stack-name overrides).
 AUDITOR_STACK_NAME = "EksNetpolAuditor"

@@ -290,7 +290,7 @@ def test_malformed_manual_events_are_rejected_before_any_call(
     message: str,
 ) -> None:
     with pytest.raises(ValueError, match=re.escape(message)) as raised:
-        handler.lambda_handler(event, FakeContext())
+        handler.scheduled_handler(event, FakeContext())
     text = str(raised.value)
     assert "\n" not in text
     assert len(text) < 300
@@ -308,7 +308,7 @@ def test_invalid_environment_in_the_lambda_is_rejected_before_any_call(
     monkeypatch.setenv("FINDINGS_REGION", "us-east-1 ")  # whitespace is fine...
     monkeypatch.setenv("REMEDIATION_DRY_RUN", "sometimes")  # ...this is not
     with pytest.raises(ValueError, match="REMEDIATION_DRY_RUN must be true or false"):
-        handler.lambda_handler({}, FakeContext())
+        handler.scheduled_handler({}, FakeContext())
     assert lambda_env.calls().total == 0
     assert findings_anywhere(lambda_env) == []
     assert rejections(capsys)

@@ -145,7 +145,7 @@ def seed_with_findings(sandbox: SandboxClient, region: str, change: Change) -> N
         sandbox.add_cluster(region, "target", addon=change.before, tags=change.tags)
     sandbox.add_cluster(region, "neighbour", addon=AddonSeed())
     sandbox.add_cluster(HOME if region != HOME else "eu-west-1", "elsewhere", addon=AddonSeed())
-    handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    handler.scheduled_handler(SCHEDULED_EVENT, FakeContext())
 
 
 def calls_outside(sandbox: SandboxClient, region: str) -> list[tuple[str, str, str]]:
@@ -158,10 +158,10 @@ def calls_outside(sandbox: SandboxClient, region: str) -> list[tuple[str, str, s
 
 def invoke(event: dict[str, Any], wrapped: bool) -> dict[str, Any]:
     if wrapped:
-        response: dict[str, Any] = handler.lambda_handler(sqs_batch([event]), FakeContext())
+        response: dict[str, Any] = handler.event_handler(sqs_batch([event]), FakeContext())
         assert response == {"batchItemFailures": []}
         return response
-    summary: dict[str, Any] = handler.lambda_handler(event, FakeContext())
+    summary: dict[str, Any] = handler.event_handler(event, FakeContext())
     return summary
 
 
@@ -215,13 +215,13 @@ def test_a_tag_change_journaled_as_cloudtrail_records_it_re_audits_its_cluster(
     URL-encoded, as CloudTrail records a path parameter; the event must re-audit the
     cluster, not go to the DLQ as poison."""
     sandbox.add_cluster("eu-west-1", "target", addon=AddonSeed())
-    handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    handler.scheduled_handler(SCHEDULED_EVENT, FakeContext())
     eks = aws_client("eks", "eu-west-1")
     arn = eks.describe_cluster(name="target")["cluster"]["arn"]
     eks.tag_resource(resourceArn=arn, tags=EXEMPT)
     (event,) = sandbox.events(event_name="TagResource")
     assert event["detail"]["requestParameters"]["resourceArn"].startswith("arn%3Aaws%3Aeks%3A")
-    assert handler.lambda_handler(sqs_batch([event]), FakeContext()) == {"batchItemFailures": []}
+    assert handler.event_handler(sqs_batch([event]), FakeContext()) == {"batchItemFailures": []}
     finding = findings_by_cluster(sandbox, "eu-west-1")["target"]
     assert finding["ProductFields"]["eks-netpol-auditor/Reason"] == "EXEMPTED"
 
@@ -234,7 +234,7 @@ def test_an_auto_mode_switch_journaled_by_the_sandbox_re_audits_its_cluster(
     finished: while the cluster is UPDATING, DescribeCluster may still show the old
     computeConfig (see docs/events.md)."""
     sandbox.add_cluster("eu-west-1", "target", addon=AddonSeed())
-    handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    handler.scheduled_handler(SCHEDULED_EVENT, FakeContext())
     eks = aws_client("eks", "eu-west-1")
     eks.update_cluster_config(
         name="target",
@@ -244,7 +244,7 @@ def test_an_auto_mode_switch_journaled_by_the_sandbox_re_audits_its_cluster(
     )
     sandbox.settle()
     (event,) = sandbox.events(event_name="UpdateClusterConfig")
-    assert handler.lambda_handler(sqs_batch([event]), FakeContext()) == {"batchItemFailures": []}
+    assert handler.event_handler(sqs_batch([event]), FakeContext()) == {"batchItemFailures": []}
     finding = findings_by_cluster(sandbox, "eu-west-1")["target"]
     assert finding["ProductFields"]["eks-netpol-auditor/Reason"] == "AUTO_MODE_NOT_VERIFIABLE"
 
@@ -273,7 +273,7 @@ def test_a_burst_of_200_events_for_50_clusters_gives_50_audits_and_loses_nothing
     names = [(regions[i % 2], f"c{i:02d}") for i in range(50)]
     for region, name in names:
         sandbox.add_cluster(region, name, addon=AddonSeed())
-    handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    handler.scheduled_handler(SCHEDULED_EVENT, FakeContext())
     for region, name in names:
         enable(sandbox, region, name)
     kinds = ("UpdateAddon", "TagResource", "EKS Addon Update Succeeded", "UntagResource")
@@ -281,7 +281,7 @@ def test_a_burst_of_200_events_for_50_clusters_gives_50_audits_and_loses_nothing
     assert len(burst) == 200
     sandbox.reset_calls()
 
-    response = handler.lambda_handler(sqs_batch(burst), FakeContext())
+    response = handler.event_handler(sqs_batch(burst), FakeContext())
 
     assert response == {"batchItemFailures": []}
     calls = sandbox.calls()
@@ -315,7 +315,7 @@ def test_poison_and_failing_records_are_reported_alone_so_sqs_retries_only_them(
         ]
     )
     ids = [r["messageId"] for r in batch["Records"]]
-    response = handler.lambda_handler(batch, FakeContext())
+    response = handler.event_handler(batch, FakeContext())
     failed = [item["itemIdentifier"] for item in response["batchItemFailures"]]
     assert failed == [ids[1], ids[2], ids[3], ids[5]]
 
@@ -325,7 +325,7 @@ def test_a_skipped_event_audits_nothing(sandbox: SandboxClient) -> None:
     sandbox.reset_calls()
     event = change_event("UpdateAddon", "us-east-1", "c1")
     event["detail"]["requestParameters"]["addonName"] = "coredns"
-    summary = handler.lambda_handler(event, FakeContext())
+    summary = handler.event_handler(event, FakeContext())
     assert "coredns" in summary["skipped"]
     assert sandbox.calls().total == 0
 
@@ -338,11 +338,9 @@ def test_an_event_from_a_region_outside_audit_regions_is_skipped_with_the_reason
     record into the DLQ (and its alarm), nor the direct invocation. Poison before."""
     event = change_event("UpdateAddon", "ap-south-2", "c1")
     if wrapped:
-        assert handler.lambda_handler(sqs_batch([event]), FakeContext()) == {
-            "batchItemFailures": []
-        }
+        assert handler.event_handler(sqs_batch([event]), FakeContext()) == {"batchItemFailures": []}
     else:
-        summary = handler.lambda_handler(event, FakeContext())
+        summary = handler.event_handler(event, FakeContext())
         assert "ap-south-2 is not in AUDIT_REGIONS" in summary["skipped"]
     assert sandbox.calls().total == 0
     lines = emitted(capsys)
@@ -360,7 +358,7 @@ def test_a_batch_made_only_of_garbage_returns_its_failures_instead_of_raising(
     raise_on_entire_batch_failure=False each record is reported failed on its own and
     reaches the DLQ after the queue's maxReceiveCount."""
     batch = sqs_batch(["{not json", "[]", {"source": "aws.eks", "detail-type": "x"}])
-    response = handler.lambda_handler(batch, FakeContext())
+    response = handler.event_handler(batch, FakeContext())
     assert [item["itemIdentifier"] for item in response["batchItemFailures"]] == [
         r["messageId"] for r in batch["Records"]
     ]
@@ -379,7 +377,7 @@ def test_an_add_on_event_that_names_no_cluster_is_skipped_not_parked_in_the_dlq(
     sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())
     unplaced = change_event("EKS Addon Update Succeeded", "us-east-1", "c1") | {"resources": []}
     placed = change_event("UpdateAddon", "us-east-1", "c1")
-    response = handler.lambda_handler(sqs_batch([unplaced, placed]), FakeContext())
+    response = handler.event_handler(sqs_batch([unplaced, placed]), FakeContext())
     assert response == {"batchItemFailures": []}
     assert sandbox.calls().count("eks", "DescribeCluster", cluster="c1") == 1
     (skipped,) = [line for line in emitted(capsys) if line.get("message") == "event skipped"]
@@ -395,7 +393,7 @@ def test_an_add_on_event_that_names_no_cluster_is_skipped_not_parked_in_the_dlq(
         ),
         (
             {"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification"},
-            "unsupported event source",
+            "takes only EKS change events",
         ),
     ],
 )
@@ -407,8 +405,45 @@ def test_a_direct_event_outside_the_deployed_scope_is_rejected_before_any_call(
 ) -> None:
     monkeypatch.setenv("AUDIT_REGIONS", "us-east-1,eu-west-1")
     with pytest.raises(handler.InvalidEvent, match=message):
-        handler.lambda_handler(event, FakeContext())
+        handler.event_handler(event, FakeContext())
     assert sandbox.calls().total == 0
+
+
+@pytest.mark.parametrize(
+    ("event", "shape"),
+    [
+        ({}, "got {};"),
+        (SCHEDULED_EVENT, "got an event from 'aws.events' ('Scheduled Event');"),
+        ({"regions": ["us-east-1"], "dry_run": True}, "got an object with keys dry_run, regions;"),
+        ({"Records": []}, "got an object with keys Records;"),
+        ({"Records": [{"eventSource": "aws:sns"}]}, "got an object with keys Records;"),
+        (["us-east-1"], "got a JSON list;"),
+    ],
+)
+def test_the_event_function_refuses_anything_but_eks_events_and_audits_nothing(
+    sandbox: SandboxClient,
+    capsys: pytest.CaptureFixture[str],
+    event: Any,
+    shape: str,
+) -> None:
+    """Issue 16 item 3: `{}` or a scheduled event sent to the event function (2-minute
+    timeout, no reserved concurrency) used to start a full audit there."""
+    sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())  # FAILED if it were audited
+    sandbox.reset_calls()
+    with pytest.raises(handler.InvalidEvent) as raised:
+        handler.event_handler(event, FakeContext())
+    message = str(raised.value)
+    assert message.startswith("the event function takes only EKS change events (source aws.eks)")
+    assert shape in message
+    assert "\n" not in message
+    assert sandbox.calls().total == 0
+    assert sandbox.findings("us-east-1") == []
+    lines = emitted(capsys)
+    (refused,) = [line for line in lines if line.get("level") == "ERROR"]
+    assert (refused["message"], refused["error"]) == ("rejected invocation", message)
+    metrics = metric_values(lines)
+    assert metrics["InvocationsRejected"] == 1
+    assert "ClustersAudited" not in metrics
 
 
 def test_an_event_whose_cluster_cannot_be_read_fails_the_invocation_for_a_retry(
@@ -417,7 +452,7 @@ def test_an_event_whose_cluster_cannot_be_read_fails_the_invocation_for_a_retry(
     sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())
     sandbox.deny_describe_addon("us-east-1", "c1")
     with pytest.raises(handler.NothingAudited, match="us-east-1/c1"):
-        handler.lambda_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
+        handler.event_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
 
 
 @pytest.mark.usefixtures("remediating")
@@ -426,7 +461,7 @@ def test_the_auditors_own_update_coming_back_never_triggers_a_second_one(
 ) -> None:
     monkeypatch.setenv("REMEDIATION_COOLDOWN_MINUTES", "0")  # only the identity rule acts
     sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())
-    first = handler.lambda_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
+    first = handler.event_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
     assert first["remediation"] == {"applied": 1}
     assert sandbox.calls().count("eks", "UpdateAddon") == 1
     token = next(
@@ -444,7 +479,7 @@ def test_the_auditors_own_update_coming_back_never_triggers_a_second_one(
     own_by_token = cloudtrail_update("c1", caller=PERSON, token=token)
     for echo in (journaled[0], own_by_role, own_by_token):
         sandbox.reset_calls()
-        summary = handler.lambda_handler(sqs_batch([echo]), FakeContext())
+        summary = handler.event_handler(sqs_batch([echo]), FakeContext())
         assert summary == {"batchItemFailures": []}
         assert sandbox.calls().count("eks", "UpdateAddon") == 0
         assert sandbox.calls().count("eks", "DescribeCluster", cluster="c1") == 1
@@ -465,7 +500,7 @@ def test_an_add_on_changed_within_the_cooldown_is_only_re_audited(
     sandbox: SandboxClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())  # modified just now
-    summary = handler.lambda_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
+    summary = handler.event_handler(change_event("UpdateAddon", "us-east-1", "c1"), FakeContext())
     assert summary["summary"]["FAILED"] == 1
     assert summary["remediation"] == {"skipped": 1}
     assert sandbox.calls().count("eks", "UpdateAddon") == 0
@@ -490,7 +525,7 @@ def test_event_batches_keep_the_scheduled_runs_cap_and_guards(
     batch = sqs_batch(
         [change_event("UpdateAddon", "us-east-1", n) for n in ("a", "b", "opted-out")]
     )
-    assert handler.lambda_handler(batch, FakeContext()) == {"batchItemFailures": []}
+    assert handler.event_handler(batch, FakeContext()) == {"batchItemFailures": []}
     assert sandbox.calls().count("eks", "UpdateAddon") == 1
     assert sandbox.calls().count("eks", "UpdateAddon", cluster="a") == 1
 
@@ -510,7 +545,7 @@ def test_a_role_session_auditor_recognises_its_own_journaled_call_by_role_alone(
     monkeypatch.setenv("REMEDIATION_COOLDOWN_MINUTES", "0")
     sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed(), account=account)
     person = change_event("UpdateAddon", "us-east-1", "c1", account=account)
-    assert handler.lambda_handler(person, FakeContext())["remediation"] == {"applied": 1}
+    assert handler.event_handler(person, FakeContext())["remediation"] == {"applied": 1}
     sandbox.settle("us-east-1", "c1", outcome="Failed", account=account)
     sandbox.set_addon("us-east-1", "c1", AddonSeed(), account=account)
     (echo,) = sandbox.events(account=account, event_name="UpdateAddon")
@@ -519,7 +554,7 @@ def test_a_role_session_auditor_recognises_its_own_journaled_call_by_role_alone(
     echo["detail"]["requestParameters"]["clientRequestToken"] = "typed-by-hand"
     emitted(capsys)
     sandbox.reset_calls()
-    summary = handler.lambda_handler(echo, FakeContext())
+    summary = handler.event_handler(echo, FakeContext())
     assert summary["remediation"] == {"skipped": 1}
     assert sandbox.calls().count("eks", "UpdateAddon") == 0
     held = [line for line in emitted(capsys) if line.get("event") == "remediation"]
@@ -536,7 +571,7 @@ def test_an_event_naming_another_accounts_cluster_is_never_audited(
     sandbox.reset_calls()
     event = change_event(kind, HOME, "c1", account="999999999999")
     with pytest.raises(handler.NothingAudited, match="event from account 999999999999"):
-        handler.lambda_handler(event, FakeContext())
+        handler.event_handler(event, FakeContext())
     assert sandbox.calls().count("eks") == 0
     assert sandbox.findings(HOME) == []
 
@@ -552,7 +587,7 @@ def test_a_persons_change_batched_with_the_auditors_echo_is_not_held_as_an_echo(
     sandbox.add_cluster("us-east-1", "c1", addon=AddonSeed())  # enforcement off
     echo = cloudtrail_update("c1", caller=SANDBOX_CALLER, token="enp1-echo")
     person = cloudtrail_update("c1", caller=PERSON, token="console-2")
-    summary = handler.lambda_handler(sqs_batch([echo, person]), FakeContext())
+    summary = handler.event_handler(sqs_batch([echo, person]), FakeContext())
     assert summary == {"batchItemFailures": []}
     assert sandbox.calls().count("eks", "UpdateAddon") == 1
     actions = [line for line in emitted(capsys) if line.get("event") == "remediation"]

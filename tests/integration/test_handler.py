@@ -1,4 +1,4 @@
-"""lambda_handler against the sandbox: scheduled, manual and malformed events."""
+"""scheduled_handler against the sandbox: scheduled, manual and malformed events."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def test_scheduled_event_audits_everything_and_emits_metrics(
     sandbox: SandboxClient, capsys: pytest.CaptureFixture[str]
 ) -> None:
     seed(sandbox)
-    summary = handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+    summary = handler.scheduled_handler(SCHEDULED_EVENT, FakeContext())
     assert summary["clusters"] == 3
     assert summary["summary"] == {"PASSED": 1, "FAILED": 2, "WARNING": 0, "NOT_AVAILABLE": 0}
     assert summary["errors"] == []
@@ -55,7 +55,7 @@ def test_manual_event_narrows_regions_and_clusters(
 ) -> None:
     seed(sandbox)
     sandbox.reset_calls()
-    summary = handler.lambda_handler(
+    summary = handler.scheduled_handler(
         {"regions": ["us-east-1"], "clusters": ["bad"], "dry_run": True}, FakeContext()
     )
     assert summary["clusters"] == 1
@@ -74,6 +74,9 @@ def test_manual_event_narrows_regions_and_clusters(
         ({"regions": ["mars-1"]}, "event.regions: unknown region 'mars-1'"),
         ({"dry_run": "perhaps"}, "dry_run"),
         ({"source": "aws.events", "detail-type": "Scheduled Event"}, "malformed EventBridge"),
+        # The event function's payloads: the scheduled function never audits them.
+        (change_event("UpdateAddon", "us-east-1", "c1"), "EKS change events go to the event"),
+        (sqs_batch([change_event("UpdateAddon", "us-east-1", "c1")]), "Records: Extra inputs"),
     ],
 )
 def test_malformed_events_are_rejected_with_a_clear_error_before_any_call(
@@ -85,7 +88,7 @@ def test_malformed_events_are_rejected_with_a_clear_error_before_any_call(
     seed(sandbox)
     sandbox.reset_calls()
     with pytest.raises(ValueError, match=message) as raised:
-        handler.lambda_handler(event, FakeContext())
+        handler.scheduled_handler(event, FakeContext())
     assert "\n" not in str(raised.value)
     assert sandbox.calls().total == 0
     lines = emitted(capsys)
@@ -100,7 +103,7 @@ def test_near_the_timeout_no_new_work_starts_and_the_rest_is_reported(
 ) -> None:
     seed(sandbox)
     with pytest.raises(handler.NothingAudited):
-        handler.lambda_handler(SCHEDULED_EVENT, FakeContext(remaining_ms=1_000))
+        handler.scheduled_handler(SCHEDULED_EVENT, FakeContext(remaining_ms=1_000))
     lines = emitted(capsys)
     assert metric_values(lines)["Errors"] == 3  # every cluster reported as not evaluated
     assert sandbox.calls().count("eks", "DescribeCluster") == 0
@@ -112,7 +115,7 @@ def test_raises_when_nothing_could_be_audited_so_the_dlq_and_alarm_fire(
     seed(sandbox)
     sandbox.add_fault("access_denied", service="eks")
     with pytest.raises(handler.NothingAudited, match="no cluster could be audited"):
-        handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+        handler.scheduled_handler(SCHEDULED_EVENT, FakeContext())
     assert metric_values(emitted(capsys))["RegionsFailed"] >= 2
 
 
@@ -121,7 +124,7 @@ def test_engine_log_lines_are_structured_json_with_the_correlation_id(
 ) -> None:
     seed(sandbox)
     monkeypatch.setenv("AUTO_REMEDIATE", "true")
-    summary = handler.lambda_handler({"regions": ["us-east-1"], "dry_run": True}, FakeContext())
+    summary = handler.scheduled_handler({"regions": ["us-east-1"], "dry_run": True}, FakeContext())
     assert summary["remediation"] == {"dry_run": 1}
     assert sandbox.calls().count("eks", "UpdateAddon") == 0
     lines = emitted(capsys)
@@ -139,9 +142,9 @@ def test_a_manual_run_cannot_reach_beyond_the_deployed_regions(
     monkeypatch.setenv("AUDIT_REGIONS", "us-east-1")
     sandbox.reset_calls()
     with pytest.raises(ValueError, match="eu-west-1 not in AUDIT_REGIONS"):
-        handler.lambda_handler({"regions": ["us-east-1", "eu-west-1"]}, FakeContext())
+        handler.scheduled_handler({"regions": ["us-east-1", "eu-west-1"]}, FakeContext())
     assert sandbox.calls().total == 0
-    narrowed = handler.lambda_handler({"regions": ["us-east-1"]}, FakeContext())
+    narrowed = handler.scheduled_handler({"regions": ["us-east-1"]}, FakeContext())
     assert narrowed["clusters"] == 2
 
 
@@ -158,7 +161,7 @@ def test_a_scheduled_run_against_an_endpoint_that_is_not_aws_fails_with_one_clea
 ) -> None:
     monkeypatch.setenv("AWS_ENDPOINT_URL", html_endpoint)
     with pytest.raises(handler.NothingAudited) as raised:
-        handler.lambda_handler(SCHEDULED_EVENT, FakeContext())
+        handler.scheduled_handler(SCHEDULED_EVENT, FakeContext())
     message = str(raised.value)
     assert message.startswith("cannot identify the account: the endpoint ")
     assert f"{html_endpoint} (AWS_ENDPOINT_URL) did not answer like AWS" in message
@@ -195,8 +198,9 @@ def test_one_service_behind_an_endpoint_that_is_not_aws_is_one_clear_line(
         if invocation == "event"
         else SCHEDULED_EVENT
     )
+    entry = handler.event_handler if invocation == "event" else handler.scheduled_handler
     with pytest.raises(handler.NothingAudited) as raised:
-        handler.lambda_handler(event, FakeContext())
+        entry(event, FakeContext())
     message = str(raised.value)
     # The parser's error does not say where the call went: every candidate is named.
     assert message.startswith(f"{expected}an endpoint set by AWS_ENDPOINT_URL=")

@@ -14,8 +14,9 @@ import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
+from eks_netpol_auditor.names import SCHEDULED_HANDLER
 from infra.bundling import LocalPythonBundler, asset_code, yaml_distribution
-from infra.stack import HANDLER, LAMBDA_DIR, RUNTIME
+from infra.stack import LAMBDA_DIR, RUNTIME
 
 
 def fake_pyyaml(root: Path, version: str) -> Distribution:
@@ -47,7 +48,7 @@ def s3_key(yaml_dist: Distribution) -> str:
         stack,
         "Function",
         runtime=RUNTIME,
-        handler=HANDLER,
+        handler=SCHEDULED_HANDLER,
         code=asset_code(LAMBDA_DIR, RUNTIME.bundling_image, bundler),
     )
     template = Template.from_stack(stack).to_json()

@@ -256,8 +256,11 @@ def test_event_function_is_the_auditor_without_its_reservation(template_json: Js
     scheduled = resources[scheduled_function_id(template_json)]["Properties"]
     # One role: the grants (and the IAM-equals-calls test) stay one set.
     assert event["Role"] == scheduled["Role"]
-    for same in ("Code", "Handler", "Runtime", "Architectures", "Layers", "Environment"):
+    for same in ("Code", "Runtime", "Architectures", "Layers", "Environment"):
         assert event[same] == scheduled[same], same
+    # Each its own entry point: `{}` sent to the event function must not start a full run.
+    assert event["Handler"] == "eks_netpol_auditor.handler.event_handler"
+    assert scheduled["Handler"] == "eks_netpol_auditor.handler.scheduled_handler"
     assert event["TracingConfig"] == scheduled["TracingConfig"] == {"Mode": "Active"}
     # Short, so that a failed batch returns in minutes; no reservation, so a scheduled run
     # holding its one execution never throttles a batch.

@@ -9,6 +9,7 @@ byte.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import io
 import json
@@ -121,6 +122,29 @@ def test_function_code_comes_from_regional_bucket_parameters(
         f"eks-netpol-auditor/{release.project_version()}/{zip_name}"
     )
     assert "Default" not in parameters[CODE_BUCKET_PREFIX_PARAMETER]
+
+
+def test_each_functions_handler_is_defined_in_the_released_zip(
+    files: dict[str, bytes], template: Json
+) -> None:
+    """Both entry points (scheduled, event) ship: a handler string that names a module or
+    function missing from the zip would fail every invocation with Runtime.ImportModuleError."""
+    _, code = _named(files, ".zip")
+    handlers = sorted(
+        r["Properties"]["Handler"]
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::Lambda::Function"
+    )
+    assert handlers == [
+        "eks_netpol_auditor.handler.event_handler",
+        "eks_netpol_auditor.handler.scheduled_handler",
+    ]
+    with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        for name in handlers:
+            module, function = name.rsplit(".", 1)
+            tree = ast.parse(archive.read(module.replace(".", "/") + ".py"))
+            defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+            assert function in defined, name
 
 
 # Room for the templates to grow before `aws cloudformation deploy --template-file`

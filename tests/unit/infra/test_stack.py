@@ -326,7 +326,7 @@ def test_function_runtime_and_sizing(template_json: Json) -> None:
     # The function runs exactly the Python its tests run on in CI (issue 19, item 6).
     assert function["Runtime"] == f"python{tested_python()}" == "python3.13"
     assert function["Architectures"] == ["arm64"]
-    assert function["Handler"] == "eks_netpol_auditor.handler.lambda_handler"
+    assert function["Handler"] == "eks_netpol_auditor.handler.scheduled_handler"
     assert function["MemorySize"] == 512
     assert 600 <= function["Timeout"] <= 900
     assert function["TracingConfig"] == {"Mode": "Active"}
