@@ -39,6 +39,7 @@ from .discovery import (
 )
 from .evaluate import evaluate
 from .model import (
+    TOKEN_PREFIX,
     AuditError,
     AuditResult,
     ClusterFacts,
@@ -49,7 +50,7 @@ from .model import (
     StageSeconds,
 )
 from .remediation import remediate
-from .remediation.plan import TOKEN_PREFIX, skip
+from .remediation.plan import skip
 from .securityhub import publish
 
 if TYPE_CHECKING:

@@ -1,5 +1,9 @@
 """The product's promise: one cluster's facts in, one verdict out (pure, no AWS calls).
 
+The only reader of configurationValues for a decision: a NETWORK_POLICY_DISABLED verdict
+carries its fix (model.Fix, the merged document and the UpdateAddon request) or why none
+can be computed (model.NoFix); remediation and every printed command use that fix.
+
 Rules follow the EKS user guide, "Limit pod traffic with Kubernetes network policies"
 (https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html) and the CIS
 Amazon EKS Benchmark control 5.4.4. The first rule that applies wins; the order below is
@@ -7,8 +11,6 @@ deliberate: what we cannot see comes first, then what the owner told us, then fa
 """
 
 from __future__ import annotations
-
-import shlex
 
 from .addon_config import (
     ConfigurationError,
@@ -23,8 +25,12 @@ from .model import (
     AddonFacts,
     ClusterFacts,
     ComplianceStatus,
+    Fix,
+    NoFix,
     Reason,
+    UpdateRequest,
     Verdict,
+    client_request_token,
 )
 from .versions import (
     addon_supports_network_policy,
@@ -121,9 +127,10 @@ def _with_addon(facts: ClusterFacts, addon: AddonFacts) -> Verdict:
             ComplianceStatus.FAILED,
             Reason.NETWORK_POLICY_DISABLED,
             f"{error}; network policy cannot be confirmed. Fix the add-on configuration.",
+            fix=NoFix(str(error)),
         )
     if not network_policy_enabled(document):
-        return _disabled(facts, addon.configuration_values, why_not_enabled(document))
+        return _disabled(facts, addon, why_not_enabled(document))
     if addon.status not in HEALTHY_ADDON_STATUSES:
         issues = f" ({', '.join(addon.health_issues)})" if addon.health_issues else ""
         return Verdict(
@@ -146,11 +153,11 @@ def _with_addon(facts: ClusterFacts, addon: AddonFacts) -> Verdict:
     )
 
 
-def _disabled(facts: ClusterFacts, text: str | None, why: str) -> Verdict:
-    """FAILED, with the enable command when the exact reading allows one, else why not."""
+def _disabled(facts: ClusterFacts, addon: AddonFacts, why: str) -> Verdict:
+    """FAILED, with the fix when the exact reading allows one, else why not."""
     problem = f"{why} in the vpc-cni configuration, so pods can reach every other pod."
     try:
-        command = enable_command(facts, enable_change(text).payload)
+        change = enable_change(addon.configuration_values)
     except ConfigurationError as error:
         return Verdict(
             ComplianceStatus.FAILED,
@@ -158,23 +165,18 @@ def _disabled(facts: ClusterFacts, text: str | None, why: str) -> Verdict:
             f"{problem} No command is offered because the configuration cannot be re-sent "
             f'exactly ({error}); set enableNetworkPolicy to "true" by hand, keeping the '
             "existing settings.",
+            fix=NoFix(str(error)),
         )
+    token = client_request_token(facts.arn, addon.version, change.payload, addon.modified_at)
+    fix = Fix(
+        region=facts.region,
+        addon_version=addon.version,
+        merged=change.merged,
+        request=UpdateRequest(facts.name, change.payload, token),
+    )
     return Verdict(
         ComplianceStatus.FAILED,
         Reason.NETWORK_POLICY_DISABLED,
-        f"{problem} Enable it, keeping the existing settings: {command}",
-        command=command,
-    )
-
-
-def enable_command(facts: ClusterFacts, payload: str) -> str:
-    """The exact, copy-pasteable command that enables enforcement without losing settings.
-
-    `payload` comes from the exact reading (addon_config.enable_change), the same JSON a
-    remediation run would send.
-    """
-    return (
-        f"aws eks update-addon --region {facts.region} --cluster-name "
-        f"{shlex.quote(facts.name)} --addon-name {VPC_CNI_ADDON} --resolve-conflicts "
-        f"PRESERVE --configuration-values {shlex.quote(payload)}"
+        f"{problem} Enable it, keeping the existing settings: {fix.command}",
+        fix=fix,
     )

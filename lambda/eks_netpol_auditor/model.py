@@ -5,6 +5,8 @@ Everything here is immutable and boto3-free so the rules can be tested without A
 
 from __future__ import annotations
 
+import hashlib
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -126,6 +128,38 @@ class Guard(StrEnum):
     COOLDOWN = "cooldown"
 
 
+# Prefix and version of the token scheme, so a future scheme can never collide with this one.
+TOKEN_PREFIX = "enp1-"  # noqa: S105 - an idempotency token prefix, not a secret
+TOKEN_DIGEST_CHARS = 40
+
+
+def client_request_token(
+    cluster_arn: str, addon_version: str, payload: str, modified_at: datetime | None
+) -> str:
+    """A deterministic UpdateAddon clientRequestToken (45 characters, [a-z0-9-]).
+
+    Same cluster, add-on version, merged document and add-on `modifiedAt` -> same token,
+    so a call retried by botocore, a re-invoked Lambda or an overlapping run (each read
+    the same DescribeAddon) gets the update already started instead of a second one
+    (UpdateAddon, clientRequestToken). Any change to the inputs gives a new token.
+
+    `modifiedAt` (DescribeAddon; "the last modification to the object") is in the seed
+    because EKS answers a reused token with the earlier update for a period no document
+    gives: without it, a cluster reverted to exactly its pre-remediation configuration
+    would get back the old (finished) update and could never be remediated again. Any
+    change to the add-on, the revert included, moves `modifiedAt`.
+
+    Length: EKS rejects a token outside 33-126 characters ("The client request token
+    parameter must be between 33 and 126 characters", InvalidParameterException, as
+    reported in ansible-collections/community.aws#817 and #844), although neither the
+    botocore model nor the API reference (Type: String) states a limit. 45 is inside.
+    """
+    document_hash = hashlib.sha256(payload.encode()).hexdigest()
+    changed = "" if modified_at is None else modified_at.isoformat()
+    seed = "\n".join((cluster_arn, addon_version, document_hash, changed))
+    return TOKEN_PREFIX + hashlib.sha256(seed.encode()).hexdigest()[:TOKEN_DIGEST_CHARS]
+
+
 @dataclass(frozen=True)
 class UpdateRequest:
     """The exact UpdateAddon parameters; `to_kwargs` is what boto3 receives, byte for byte."""
@@ -142,6 +176,38 @@ class UpdateRequest:
             "resolveConflicts": RESOLVE_CONFLICTS,
             "clientRequestToken": self.client_request_token,
         }
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The exact change that fixes a NETWORK_POLICY_DISABLED verdict, computed once by
+    `evaluate` from the exact reading (addon_config.enable_change): the merged document (for
+    the schema check), the UpdateAddon request remediation sends, and the command the CLI
+    and the finding show, rendered from that same request."""
+
+    region: str
+    addon_version: str
+    merged: Mapping[str, Any] = field(compare=False)
+    request: UpdateRequest
+
+    @property
+    def command(self) -> str:
+        """The copy-pasteable `aws eks update-addon` command that sends `request`."""
+        request = self.request
+        return (
+            f"aws eks update-addon --region {self.region} --cluster-name "
+            f"{shlex.quote(request.cluster_name)} --addon-name {VPC_CNI_ADDON} "
+            f"--resolve-conflicts {RESOLVE_CONFLICTS} "
+            f"--configuration-values {shlex.quote(request.configuration_values)}"
+        )
+
+
+@dataclass(frozen=True)
+class NoFix:
+    """Why no change can be computed for a NETWORK_POLICY_DISABLED verdict: the
+    configuration cannot be read, or not exactly enough to re-send it."""
+
+    why: str
 
 
 @dataclass(frozen=True)
@@ -174,14 +240,19 @@ class Outcome:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One cluster's verdict. `command` is the exact `aws eks update-addon` command that
-    enables enforcement, set only for NETWORK_POLICY_DISABLED when the configuration could
-    be read exactly (addon_config.enable_change); everything that shows a fix uses it."""
+    """One cluster's verdict and, for NETWORK_POLICY_DISABLED, its `fix`: the exact change
+    (`Fix`) or why none can be computed (`NoFix`). Everything that shows or sends a fix (the
+    CLI, the finding, remediation) uses this one; none re-reads the configuration."""
 
     status: ComplianceStatus
     reason: Reason
     message: str
-    command: str | None = None
+    fix: Fix | NoFix | None = None
+
+    @property
+    def command(self) -> str | None:
+        """The enabling command, when a fix could be computed."""
+        return self.fix.command if isinstance(self.fix, Fix) else None
 
 
 @dataclass

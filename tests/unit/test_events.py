@@ -19,7 +19,7 @@ from eks_netpol_auditor.events import (
     parse_event,
     principal_of,
 )
-from eks_netpol_auditor.remediation.plan import TOKEN_PREFIX
+from eks_netpol_auditor.model import TOKEN_PREFIX
 from tests.eks_events import (
     ACCOUNT,
     ADDON_KINDS,

@@ -3,9 +3,11 @@
 A bad `vpc-cni` update breaks pod networking cluster-wide, so every rule here fails
 closed: when anything is unknown, unreadable or unexpected the cluster is skipped and the
 guard that stopped it is named. Nothing here performs I/O; `apply.py` is the shell that
-reads schemas, sends the requests and records the outcome. The configuration itself is
-read by `addon_config` (its exact reading); this module keeps the guards, the schema
-check and the selection.
+reads schemas, sends the requests and records the outcome. The rules are not run twice:
+`evaluate` decided the verdict and computed its fix (the merged document and the
+UpdateAddon request, or why none can be computed); this module maps the verdict's reason
+to its guard and adds only its own guards (account, state, tags, schema, selection). It
+never reads the configuration.
 
 The change itself follows the EKS API reference:
 
@@ -24,15 +26,14 @@ The change itself follows the EKS API reference:
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
-from ..addon_config import ENABLE_KEY, ConfigurationError, enable_change
+from ..addon_config import ENABLE_KEY
 from ..model import (
     AUTO_REMEDIATE_TAG,
     EXEMPT_TAG,
@@ -41,17 +42,14 @@ from ..model import (
     ClusterFacts,
     ClusterResult,
     ComplianceStatus,
+    Fix,
     Guard,
+    NoFix,
     Outcome,
     Reason,
     UpdateRequest,
     Verdict,
 )
-from ..versions import addon_supports_network_policy, kubernetes_supports_network_policy
-
-# Prefix and version of the token scheme, so a future scheme can never collide with this one.
-TOKEN_PREFIX = "enp1-"  # noqa: S105 - an idempotency token prefix, not a secret
-TOKEN_DIGEST_CHARS = 40
 
 
 class DeferReason(StrEnum):
@@ -78,7 +76,86 @@ def skip(guard: Guard, reason: str) -> Outcome:
     return Outcome(Action.SKIPPED, reason, guard=guard)
 
 
-# ---------------------------------------------------------------------------- tags
+# ---------------------------------------------------------------------------- guards
+
+# The guard that reports each verdict reason; None for the one reason a change fixes, whose
+# verdict carries the change (Fix) or why none can be computed (guard `configuration`).
+VERDICT_GUARDS: Mapping[Reason, Guard | None] = MappingProxyType(
+    {
+        Reason.EVALUATION_ERROR: Guard.NOT_EVALUATED,
+        Reason.CLUSTER_NOT_READY: Guard.NOT_EVALUATED,
+        Reason.EXEMPTED: Guard.EXEMPT_TAG,
+        Reason.AUTO_MODE_NOT_VERIFIABLE: Guard.AUTO_MODE,
+        Reason.ADDON_NOT_INSTALLED: Guard.ADDON_MISSING,
+        Reason.KUBERNETES_VERSION_UNSUPPORTED: Guard.KUBERNETES_VERSION,
+        Reason.ADDON_VERSION_UNSUPPORTED: Guard.ADDON_VERSION,
+        Reason.NETWORK_POLICY_DISABLED: None,
+        # Enforcement is on; no change fixes this (the own `addon_status` guard, tried
+        # first, already holds an add-on that is not ACTIVE).
+        Reason.ADDON_UNHEALTHY: Guard.VERDICT,
+        Reason.NETWORK_POLICY_ENABLED: Guard.VERDICT,
+    }
+)
+
+# Every guard decided without an AWS call, in the order tried: what must never be touched
+# first, facts later, so the guard named is the most useful one to the owner (an exempt
+# cluster says "exempt", not "version"). The verdict's guards keep evaluate's order
+# (tests/unit/remediation/test_plan.py checks it against evaluate); remediation's own
+# guards (account, cluster and add-on state, the auto-remediate tag) sit between them.
+GUARD_ORDER: tuple[Guard, ...] = (
+    Guard.ACCOUNT,
+    Guard.NOT_EVALUATED,
+    Guard.CLUSTER_STATUS,
+    Guard.EXEMPT_TAG,
+    Guard.OPT_OUT_TAG,
+    Guard.TAG_VALUE,
+    Guard.REQUIRE_TAG,
+    Guard.AUTO_MODE,
+    Guard.ADDON_MISSING,
+    Guard.KUBERNETES_VERSION,
+    Guard.ADDON_VERSION,
+    Guard.ADDON_STATUS,
+    Guard.CONFIGURATION,
+    Guard.VERDICT,
+)
+
+
+def verdict_guard(verdict: Verdict) -> Guard | Fix:
+    """The guard the verdict alone names, or the fix it carries to send."""
+    if verdict.status is ComplianceStatus.NOT_AVAILABLE:
+        return Guard.NOT_EVALUATED
+    guard = VERDICT_GUARDS[verdict.reason]
+    if guard is not None:
+        return guard
+    if verdict.status is not ComplianceStatus.FAILED:
+        return Guard.VERDICT
+    return verdict.fix if isinstance(verdict.fix, Fix) else Guard.CONFIGURATION
+
+
+def _verdict_text(guard: Guard, facts: ClusterFacts, verdict: Verdict) -> str:
+    """Why the verdict's guard holds the cluster back, for the owner."""
+    addon = facts.addon
+    texts = {
+        Guard.NOT_EVALUATED: "the cluster could not be fully read this run",
+        Guard.EXEMPT_TAG: f"tagged {EXEMPT_TAG}={facts.tags.get(EXEMPT_TAG)!r}: the owner "
+        "asked not to be touched",
+        Guard.AUTO_MODE: "EKS Auto Mode has no vpc-cni add-on; network policy is configured "
+        "in-cluster",
+        Guard.ADDON_MISSING: f"no managed {VPC_CNI_ADDON} add-on; never created",
+        Guard.KUBERNETES_VERSION: f"Kubernetes {facts.kubernetes_version} "
+        f"({facts.platform_version}) is below 1.25 or its minimum platform version",
+        Guard.ADDON_VERSION: f"{VPC_CNI_ADDON} {addon.version if addon else None} is older "
+        "than v1.14.0-eksbuild.3; remediation never changes the add-on version",
+    }
+    if guard is Guard.CONFIGURATION:
+        fix = verdict.fix
+        why = fix.why if isinstance(fix, NoFix) else "the verdict carries no change"
+        return f"{why}; not rewriting a configuration in doubt"
+    return texts.get(
+        guard,
+        f"verdict {verdict.status.value}/{verdict.reason.value} is not "
+        "FAILED/NETWORK_POLICY_DISABLED",
+    )
 
 
 def _tag_value(tags: Mapping[str, str], key: str) -> str | None:
@@ -87,23 +164,47 @@ def _tag_value(tags: Mapping[str, str], key: str) -> str | None:
     return None if value is None else value.strip().lower()
 
 
-def _tag_guard(facts: ClusterFacts, require_tag: bool) -> Outcome | None:
-    """Exempt wins; "false" (any case) opts out; anything but true/false fails closed."""
-    if EXEMPT_TAG in facts.tags:
-        return skip(
-            Guard.EXEMPT_TAG,
-            f"tagged {EXEMPT_TAG}={facts.tags[EXEMPT_TAG]!r}: the owner asked not to be touched",
-        )
-    value = _tag_value(facts.tags, AUTO_REMEDIATE_TAG)
-    if value == "false":
+def _account(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+    """The ARN EKS returned must name this account, region and cluster (never another's)."""
+    parts = facts.arn.split(":", 5)
+    if facts.account == account and len(parts) == 6:
+        _, _, service, region, arn_account, resource = parts
+        if (service, region, arn_account, resource) == (
+            "eks",
+            facts.region,
+            account,
+            f"cluster/{facts.name}",
+        ):
+            return None
+    return skip(Guard.ACCOUNT, f"cluster {facts.arn} is not in the audited account {account}")
+
+
+def _cluster_status(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+    if facts.status != "ACTIVE":
+        return skip(Guard.CLUSTER_STATUS, f"cluster is {facts.status}, not ACTIVE")
+    return None
+
+
+def _opt_out(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+    """ "false" (any case) opts out."""
+    if _tag_value(facts.tags, AUTO_REMEDIATE_TAG) == "false":
         return skip(Guard.OPT_OUT_TAG, f"tagged {AUTO_REMEDIATE_TAG}=false (opted out)")
-    if value is not None and value != "true":
+    return None
+
+
+def _tag_value_guard(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+    """Anything but true/false fails closed."""
+    if _tag_value(facts.tags, AUTO_REMEDIATE_TAG) not in {None, "true", "false"}:
         return skip(
             Guard.TAG_VALUE,
             f"tag {AUTO_REMEDIATE_TAG}={facts.tags[AUTO_REMEDIATE_TAG]!r} is neither true nor "
             "false; not guessing what the owner meant",
         )
-    if require_tag and value != "true":
+    return None
+
+
+def _require_tag(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+    if require_tag and _tag_value(facts.tags, AUTO_REMEDIATE_TAG) != "true":
         return skip(
             Guard.REQUIRE_TAG,
             f"REMEDIATION_REQUIRE_TAG is on and the cluster is not tagged "
@@ -112,121 +213,59 @@ def _tag_guard(facts: ClusterFacts, require_tag: bool) -> Outcome | None:
     return None
 
 
-# ---------------------------------------------------------------------------- token
+def _addon_status(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+    """An update goes only to an ACTIVE add-on; one already UPDATING is left to finish."""
+    status = facts.addon.status if facts.addon is not None else None
+    if status == "UPDATING":
+        return Outcome(
+            Action.IN_PROGRESS,
+            "an add-on update is already running; left alone, retry next run",
+        )
+    if status != "ACTIVE":
+        return skip(Guard.ADDON_STATUS, f"add-on is {status}, not ACTIVE")
+    return None
 
 
-def client_request_token(
-    cluster_arn: str, addon_version: str, payload: str, modified_at: datetime | None
-) -> str:
-    """A deterministic UpdateAddon clientRequestToken (45 characters, [a-z0-9-]).
-
-    Same cluster, add-on version, merged document and add-on `modifiedAt` -> same token,
-    so a call retried by botocore, a re-invoked Lambda or an overlapping run (each read
-    the same DescribeAddon) gets the update already started instead of a second one
-    (UpdateAddon, clientRequestToken). Any change to the inputs gives a new token.
-
-    `modifiedAt` (DescribeAddon; "the last modification to the object") is in the seed
-    because EKS answers a reused token with the earlier update for a period no document
-    gives: without it, a cluster reverted to exactly its pre-remediation configuration
-    would get back the old (finished) update and could never be remediated again. Any
-    change to the add-on, the revert included, moves `modifiedAt`.
-
-    Length: EKS rejects a token outside 33-126 characters ("The client request token
-    parameter must be between 33 and 126 characters", InvalidParameterException, as
-    reported in ansible-collections/community.aws#817 and #844), although neither the
-    botocore model nor the API reference (Type: String) states a limit. 45 is inside.
-    """
-    document_hash = hashlib.sha256(payload.encode()).hexdigest()
-    changed = "" if modified_at is None else modified_at.isoformat()
-    seed = "\n".join((cluster_arn, addon_version, document_hash, changed))
-    return TOKEN_PREFIX + hashlib.sha256(seed.encode()).hexdigest()[:TOKEN_DIGEST_CHARS]
-
-
-# ---------------------------------------------------------------------------- guards
-
-
-def _arn_matches(facts: ClusterFacts, account: str) -> bool:
-    """The ARN EKS returned must name this account, region and cluster (never another's)."""
-    parts = facts.arn.split(":", 5)
-    if len(parts) != 6:
-        return False
-    _, _, service, region, arn_account, resource = parts
-    return (
-        service == "eks"
-        and region == facts.region
-        and arn_account == account
-        and resource == f"cluster/{facts.name}"
-    )
+# Remediation's own guards: facts the verdict does not decide on but an update needs.
+OWN_GUARDS: Mapping[Guard, Callable[[ClusterFacts, str, bool], Outcome | None]] = MappingProxyType(
+    {
+        Guard.ACCOUNT: _account,
+        Guard.CLUSTER_STATUS: _cluster_status,
+        Guard.OPT_OUT_TAG: _opt_out,
+        Guard.TAG_VALUE: _tag_value_guard,
+        Guard.REQUIRE_TAG: _require_tag,
+        Guard.ADDON_STATUS: _addon_status,
+    }
+)
 
 
 def assess(
     facts: ClusterFacts, verdict: Verdict, account: str, *, require_tag: bool
 ) -> Outcome | Candidate | None:
-    """Decide one cluster without any AWS call.
+    """Decide one cluster without any AWS call, from its verdict and fix.
 
-    None: nothing to remediate (PASSED). Outcome: skipped (or in_progress) with the guard.
-    Candidate: every guard that needs no AWS call holds; the schema check comes next.
-    The order puts what must never be touched first and facts later, so the guard named
-    is the most useful one to the owner (an exempt cluster says "exempt", not "version").
+    None: nothing to remediate (PASSED). Outcome: skipped (or in_progress) with the first
+    guard in GUARD_ORDER that holds it back. Candidate: the verdict's fix, with every guard
+    that needs no AWS call holding; the schema check comes next.
     """
     if verdict.status is ComplianceStatus.PASSED:
         return None
-    if facts.account != account or not _arn_matches(facts, account):
-        return skip(Guard.ACCOUNT, f"cluster {facts.arn} is not in the audited account {account}")
-    if facts.error is not None or verdict.status is ComplianceStatus.NOT_AVAILABLE:
-        return skip(Guard.NOT_EVALUATED, "the cluster could not be fully read this run")
-    if facts.status != "ACTIVE":
-        return skip(Guard.CLUSTER_STATUS, f"cluster is {facts.status}, not ACTIVE")
-    tagged = _tag_guard(facts, require_tag)
-    if tagged is not None:
-        return tagged
-    if facts.auto_mode:
-        return skip(
-            Guard.AUTO_MODE,
-            "EKS Auto Mode has no vpc-cni add-on; network policy is configured in-cluster",
-        )
-    addon = facts.addon
-    if addon is None:
-        return skip(Guard.ADDON_MISSING, f"no managed {VPC_CNI_ADDON} add-on; never created")
-    if not kubernetes_supports_network_policy(facts.kubernetes_version, facts.platform_version):
-        return skip(
-            Guard.KUBERNETES_VERSION,
-            f"Kubernetes {facts.kubernetes_version} ({facts.platform_version}) is below 1.25 "
-            "or its minimum platform version",
-        )
-    if not addon_supports_network_policy(addon.version):
-        return skip(
-            Guard.ADDON_VERSION,
-            f"{VPC_CNI_ADDON} {addon.version} is older than v1.14.0-eksbuild.3; "
-            "remediation never changes the add-on version",
-        )
-    if addon.status == "UPDATING":
-        return Outcome(
-            Action.IN_PROGRESS,
-            "an add-on update is already running; left alone, retry next run",
-        )
-    if addon.status != "ACTIVE":
-        return skip(Guard.ADDON_STATUS, f"add-on is {addon.status}, not ACTIVE")
-    if (
-        verdict.status is not ComplianceStatus.FAILED
-        or verdict.reason is not Reason.NETWORK_POLICY_DISABLED
-    ):
-        return skip(
-            Guard.VERDICT,
-            f"verdict {verdict.status.value}/{verdict.reason.value} is not "
-            "FAILED/NETWORK_POLICY_DISABLED",
-        )
-    try:
-        change = enable_change(addon.configuration_values)  # the exact reading
-    except ConfigurationError as error:
-        return skip(Guard.CONFIGURATION, f"{error}; not rewriting a configuration in doubt")
-    token = client_request_token(facts.arn, addon.version, change.payload, addon.modified_at)
+    named = verdict_guard(verdict)
+    for guard in GUARD_ORDER:
+        if guard is named:
+            return skip(guard, _verdict_text(guard, facts, verdict))
+        own = OWN_GUARDS.get(guard)
+        held = None if own is None else own(facts, account, require_tag)
+        if held is not None:
+            return held
+    if not isinstance(named, Fix):  # a guard GUARD_ORDER lacks still holds: fail closed
+        return skip(named, _verdict_text(named, facts, verdict))
     return Candidate(
         region=facts.region,
         cluster=facts.name,
-        addon_version=addon.version,
-        merged=change.merged,
-        request=UpdateRequest(facts.name, change.payload, token),
+        addon_version=named.addon_version,
+        merged=named.merged,
+        request=named.request,
     )
 
 

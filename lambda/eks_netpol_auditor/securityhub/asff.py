@@ -240,8 +240,8 @@ def _valid_vpc_value(key: str, value: object) -> bool:
 
 
 def remediation_command(result: ClusterResult) -> str | None:
-    """The exact enabling command carried by the verdict (evaluate.py, from the exact
-    reading of the configuration), or None when none can be offered safely."""
+    """The exact enabling command of the verdict's fix (evaluate.py, rendered from the same
+    UpdateAddon request remediation sends), or None when none can be offered safely."""
     return result.verdict.command
 
 

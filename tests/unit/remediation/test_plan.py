@@ -29,17 +29,22 @@ from eks_netpol_auditor.model import (
     ClusterFacts,
     ClusterResult,
     ComplianceStatus,
+    Fix,
     Guard,
+    NoFix,
     Outcome,
     Reason,
     Verdict,
+    client_request_token,
 )
 from eks_netpol_auditor.remediation import apply as shell
 from eks_netpol_auditor.remediation.plan import (
+    GUARD_ORDER,
+    OWN_GUARDS,
+    VERDICT_GUARDS,
     Candidate,
     assess,
     check_schema,
-    client_request_token,
     select,
 )
 
@@ -270,13 +275,99 @@ def test_passed_cluster_has_nothing_to_remediate() -> None:
     assert decide(facts) is None
 
 
-def test_a_failed_verdict_for_another_reason_is_never_remediated() -> None:
-    facts = cluster()
-    verdict = Verdict(ComplianceStatus.FAILED, Reason.ADDON_NOT_INSTALLED, "x")
-    outcome = assess(facts, verdict, ACCOUNT, require_tag=False)
+@pytest.mark.parametrize(
+    ("verdict", "guard"),
+    [
+        (Verdict(ComplianceStatus.FAILED, Reason.ADDON_NOT_INSTALLED, "x"), Guard.ADDON_MISSING),
+        (Verdict(ComplianceStatus.WARNING, Reason.ADDON_UNHEALTHY, "x"), Guard.VERDICT),
+        (
+            Verdict(ComplianceStatus.FAILED, Reason.NETWORK_POLICY_DISABLED, "x"),
+            Guard.CONFIGURATION,
+        ),
+        (
+            Verdict(ComplianceStatus.FAILED, Reason.NETWORK_POLICY_DISABLED, "x", NoFix("odd")),
+            Guard.CONFIGURATION,
+        ),
+    ],
+)
+def test_a_failed_verdict_for_another_reason_is_never_remediated(
+    verdict: Verdict, guard: Guard
+) -> None:
+    """Remediation trusts the verdict and its fix and never re-decides from the facts: on
+    facts that would be remediable, a verdict without a fix names the verdict's guard."""
+    outcome = assess(cluster(), verdict, ACCOUNT, require_tag=False)
     assert not isinstance(outcome, Candidate)
     assert outcome is not None
-    assert outcome.guard is Guard.VERDICT
+    assert outcome.guard is guard
+
+
+def test_remediation_never_reads_the_configuration_it_sends_the_verdicts_fix() -> None:
+    """Issue 16, point 1: the request is the one evaluate computed, not a second reading."""
+    verdict = evaluate(cluster())
+    assert isinstance(verdict.fix, Fix)
+    unreadable = cluster(addon=addon(configuration_values="env: [unclosed"))
+    candidate = assess(unreadable, verdict, ACCOUNT, require_tag=False)
+    assert isinstance(candidate, Candidate)
+    assert candidate.request == verdict.fix.request
+    assert candidate.merged == verdict.fix.merged
+
+
+# Each verdict rule's condition, and how to lift it so the next rule can fire.
+LIFT: dict[Reason, dict[str, Any]] = {
+    Reason.EVALUATION_ERROR: {"error": None},
+    Reason.CLUSTER_NOT_READY: {"status": "ACTIVE"},
+    Reason.EXEMPTED: {"tags": {}},
+    Reason.AUTO_MODE_NOT_VERIFIABLE: {"auto_mode": False},
+    Reason.ADDON_NOT_INSTALLED: {
+        "addon": addon(
+            version="v1.13.4-eksbuild.1", configuration_values="env: [unclosed", status="DEGRADED"
+        )
+    },
+    Reason.KUBERNETES_VERSION_UNSUPPORTED: {"kubernetes_version": "1.31"},
+}
+ADDON_LIFT: dict[Reason, dict[str, Any]] = {
+    Reason.ADDON_VERSION_UNSUPPORTED: {"version": VERSION},
+    Reason.NETWORK_POLICY_DISABLED: {"configuration_values": '{"enableNetworkPolicy":"true"}'},
+    Reason.ADDON_UNHEALTHY: {"status": "ACTIVE"},
+}
+
+
+def test_the_guard_order_agrees_with_the_verdict_table() -> None:
+    """Issue 16, point 1 (done-when): start from a cluster that meets every rule of the
+    verdict table at once and lift the rule that fired, one at a time, to observe the order
+    in which `evaluate` applies its rules; the guards those verdicts map to must come in the
+    same order in GUARD_ORDER, and assess must name each one."""
+    facts = cluster(
+        error="x",
+        status="CREATING",
+        tags={"eks-netpol-auditor:exempt": "calico"},
+        auto_mode=True,
+        addon=None,
+        kubernetes_version="1.24",
+    )
+    seen: list[Reason] = []
+    positions: list[int] = []
+    verdict = evaluate(facts)
+    while verdict.status is not ComplianceStatus.PASSED:
+        seen.append(verdict.reason)
+        guard = VERDICT_GUARDS[verdict.reason] or Guard.CONFIGURATION
+        positions.append(GUARD_ORDER.index(guard))
+        # The verdict alone names the guard: facts that pass every own guard do not change it.
+        held = replace(
+            facts, status="ACTIVE", addon=facts.addon and replace(facts.addon, status="ACTIVE")
+        )
+        outcome = assess(held, verdict, ACCOUNT, require_tag=False)
+        assert isinstance(outcome, Outcome) and outcome.guard is guard, verdict.reason
+        if verdict.reason in LIFT:
+            facts = replace(facts, **LIFT[verdict.reason])
+        else:
+            assert facts.addon is not None
+            facts = replace(facts, addon=replace(facts.addon, **ADDON_LIFT[verdict.reason]))
+        verdict = evaluate(facts)
+    assert seen == [*LIFT, *ADDON_LIFT], "every rule of the table fired, in this order"
+    assert positions == sorted(positions), list(zip(seen, positions, strict=True))
+    assert set(VERDICT_GUARDS) == set(Reason)
+    assert {g for g in VERDICT_GUARDS.values() if g} | set(OWN_GUARDS) <= set(GUARD_ORDER)
 
 
 @pytest.mark.parametrize(
