@@ -28,7 +28,10 @@ def free_port() -> int:
 
 
 def make_sandbox(port: int, *variables: str) -> subprocess.Popen[str]:
-    """`make sandbox` in its own process group (the venv exists: its stamp is not rebuilt)."""
+    """`make sandbox` in its own process group (the venv exists: its stamp is not rebuilt),
+    as typed at a shell: under `make test` the child would otherwise inherit MAKELEVEL and
+    MAKEFLAGS and speak as a sub-make (`make[1]: ***`), which no user sees."""
+    shell = {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
     return subprocess.Popen(
         [
             "make",
@@ -44,6 +47,7 @@ def make_sandbox(port: int, *variables: str) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        env=shell,
     )
 
 
