@@ -18,9 +18,9 @@ from eks_netpol_auditor.model import AddonFacts, ClusterFacts, ClusterResult
 from eks_netpol_auditor.remediation import Action, Outcome
 from eks_netpol_auditor.remediation.plan import plan
 from eks_netpol_auditor.securityhub.asff import build_finding
+from tests.builders import ACCOUNT
 
 SAMPLE_FINDING = Path(__file__).resolve().parents[1] / "docs" / "snippets" / "sample-finding.json"
-ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 NAME = "payments-prod"
 

@@ -16,7 +16,8 @@ import uuid
 from typing import Any
 from urllib.parse import quote
 
-ACCOUNT = "123456789012"  # the sandbox's account (sandbox.server.DEFAULT_ACCOUNT)
+from tests.builders import ACCOUNT
+
 SANDBOX_CALLER = f"arn:aws:iam::{ACCOUNT}:user/sandbox"  # sandbox STS GetCallerIdentity
 PERSON = f"arn:aws:iam::{ACCOUNT}:user/alice"
 

@@ -35,12 +35,11 @@ from eks_netpol_auditor.model import AUTO_REMEDIATE_TAG
 from eks_netpol_auditor.securityhub.asff import finding_id
 from sandbox.client import AddonSeed, SandboxClient
 from sandbox.environment import sandbox_environ
+from tests.builders import ACCOUNT, ENABLED
 from tests.integration.lambda_support import CurrentStdout, FakeContext
 
-ACCOUNT = "123456789012"
 HOME = "us-east-1"
 OTHER = "eu-west-1"
-ENABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"true"}')
 PRODUCT_FIELD = "eks-netpol-auditor/"
 
 

@@ -17,8 +17,7 @@ from eks_netpol_auditor.names import Env
 from sandbox.client import AddonSeed, SandboxClient
 from sandbox.environment import sandbox_environ
 from sandbox.seeds import seed_demo
-
-ENABLED = '{"enableNetworkPolicy":"true"}'
+from tests.builders import ENABLED_CONFIG
 
 EXPECTED_DEMO = {
     ("us-east-1", "payments-prod"): ("PASSED", "NETWORK_POLICY_ENABLED"),
@@ -91,7 +90,7 @@ def test_at_most_two_eks_calls_per_cluster_plus_list_pages(
 ) -> None:
     for index in range(150):
         sandbox.add_cluster(
-            "us-east-2", f"c{index:03}", addon=AddonSeed(configuration_values=ENABLED)
+            "us-east-2", f"c{index:03}", addon=AddonSeed(configuration_values=ENABLED_CONFIG)
         )
     sandbox.reset_calls()
     code, document, _ = run("--regions", "us-east-2", "--format", "json")
@@ -117,8 +116,8 @@ def test_only_requested_regions_are_called(sandbox: SandboxClient, run: Run) -> 
 def test_denied_region_is_reported_and_the_others_still_audited(
     sandbox: SandboxClient, run: Run
 ) -> None:
-    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
-    sandbox.add_cluster("eu-west-1", "hidden", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
+    sandbox.add_cluster("eu-west-1", "hidden", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     sandbox.deny_region("eu-west-1", service="eks")
     code, document, _ = run("--format", "json")
     assert code == 3  # something not evaluated, nothing FAILED
@@ -128,7 +127,7 @@ def test_denied_region_is_reported_and_the_others_still_audited(
 
 
 def test_region_not_enabled_is_reported_not_fatal(sandbox: SandboxClient, run: Run) -> None:
-    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     sandbox.add_fault("unrecognized_client", region="me-south-1")
     code, document, _ = run("--regions", "us-east-1,me-south-1", "--format", "json")
     assert code == 3
@@ -139,7 +138,9 @@ def test_region_not_enabled_is_reported_not_fatal(sandbox: SandboxClient, run: R
 
 def test_throttled_run_still_accounts_for_every_cluster(sandbox: SandboxClient, run: Run) -> None:
     for index in range(20):
-        sandbox.add_cluster("us-west-2", f"c{index}", addon=AddonSeed(configuration_values=ENABLED))
+        sandbox.add_cluster(
+            "us-west-2", f"c{index}", addon=AddonSeed(configuration_values=ENABLED_CONFIG)
+        )
     sandbox.add_fault("throttle", service="eks", probability=0.3, seed=7)
     code, document, _ = run("--regions", "us-west-2", "--format", "json")
     assert code == 0
@@ -151,8 +152,10 @@ def test_throttled_run_still_accounts_for_every_cluster(sandbox: SandboxClient, 
 def test_cluster_deleted_between_list_and_describe_is_not_reported(
     sandbox: SandboxClient, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    sandbox.add_cluster("us-east-1", "stays", addon=AddonSeed(configuration_values=ENABLED))
-    sandbox.add_cluster("us-east-1", "vanishes", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "stays", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
+    sandbox.add_cluster(
+        "us-east-1", "vanishes", addon=AddonSeed(configuration_values=ENABLED_CONFIG)
+    )
 
     def list_then_delete(clients: Any, region: str) -> list[str]:
         names = real_list_clusters(clients, region)
@@ -167,8 +170,8 @@ def test_cluster_deleted_between_list_and_describe_is_not_reported(
 
 
 def test_denied_describe_addon_marks_only_that_cluster(sandbox: SandboxClient, run: Run) -> None:
-    sandbox.add_cluster("us-east-1", "fine", addon=AddonSeed(configuration_values=ENABLED))
-    sandbox.add_cluster("us-east-1", "secret", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "fine", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
+    sandbox.add_cluster("us-east-1", "secret", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     sandbox.deny_describe_addon("us-east-1", "secret")
     code, document, _ = run("--regions", "us-east-1", "--format", "json")
     assert code == 3
@@ -225,7 +228,7 @@ def test_one_large_region_gets_a_bounded_share_of_concurrent_calls(
 ) -> None:
     for index in range(60):
         sandbox.add_cluster(
-            "eu-west-1", f"c{index:02}", addon=AddonSeed(configuration_values=ENABLED)
+            "eu-west-1", f"c{index:02}", addon=AddonSeed(configuration_values=ENABLED_CONFIG)
         )
     sandbox.set_latency(base_ms=20)
     sandbox.reset_calls()
@@ -269,7 +272,7 @@ def test_empty_regions_and_contradictions_exit_2(
     args: list[str],
     message: str,
 ) -> None:
-    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     sandbox.reset_calls()
@@ -331,7 +334,7 @@ def test_no_publish_and_no_remediate_switch_off_what_the_environment_switched_on
 def test_a_cluster_being_created_does_not_make_the_run_incomplete(
     sandbox: SandboxClient, run: Run
 ) -> None:
-    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     sandbox.add_cluster("us-east-1", "new", status="CREATING")
     code, document, _ = run("--regions", "us-east-1", "--format", "json")
     assert verdicts(document)[("us-east-1", "new")] == ("NOT_AVAILABLE", "CLUSTER_NOT_READY")
@@ -396,7 +399,7 @@ def test_status_filter_narrows_the_rows_but_not_the_summary_or_exit_code(
 
 
 def test_one_cluster_in_one_region_is_singular(sandbox: SandboxClient, run: Run) -> None:
-    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     _, table, _ = run("--regions", "us-east-1")
     assert "\n1 cluster in 1 region: 1 PASSED," in table
 
@@ -416,7 +419,7 @@ def test_scan_help_lists_exit_codes_and_environment(
 
 def test_an_error_is_printed_once(sandbox: SandboxClient) -> None:
     """Through the console entry point: a region's error is in the output, not also logged."""
-    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     sandbox.deny_region("eu-west-1", service="eks")
     done = subprocess.run(
         [
@@ -522,7 +525,7 @@ def test_a_full_disk_is_one_line_and_keeps_the_failed_exit_code(sandbox: Sandbox
 
 
 def test_a_full_disk_without_failures_is_incomplete(sandbox: SandboxClient) -> None:
-    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "ok", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     with open("/dev/full", "w") as full:
         done = console(sandbox, "scan", "--regions", "us-east-1", stdout=full)
     assert done.stderr == (

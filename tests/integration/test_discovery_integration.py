@@ -20,9 +20,9 @@ from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AuditResult, ComplianceStatus, Reason
 from sandbox.client import AddonSeed, SandboxClient
+from tests.builders import ENABLED
 
 REGION = "eu-west-1"
-ENABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"true"}')
 
 
 def audit() -> AuditResult:

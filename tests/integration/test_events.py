@@ -14,6 +14,7 @@ from eks_netpol_auditor import handler
 from eks_netpol_auditor.remediation import apply as remediation_apply
 from sandbox.client import AddonSeed, SandboxClient
 from sandbox.environment import account_overrides
+from tests.builders import ENABLED_CONFIG
 from tests.conftest import AwsClientFactory
 from tests.eks_events import (
     ADDON_KINDS,
@@ -34,7 +35,6 @@ from tests.integration.lambda_support import (
 __all__ = ["lambda_environment"]  # autouse: Lambda environment and captured logs
 
 HOME = "us-east-1"
-ENABLED = '{"enableNetworkPolicy":"true"}'
 EXEMPT = {"eks-netpol-auditor:exempt": "cilium"}
 
 
@@ -54,7 +54,7 @@ def _addon(sandbox: SandboxClient, region: str, name: str, seed: AddonSeed | Non
 
 
 def enable(s: SandboxClient, r: str, n: str) -> None:
-    _addon(s, r, n, AddonSeed(configuration_values=ENABLED))
+    _addon(s, r, n, AddonSeed(configuration_values=ENABLED_CONFIG))
 
 
 def remove_addon(s: SandboxClient, r: str, n: str) -> None:
@@ -62,19 +62,19 @@ def remove_addon(s: SandboxClient, r: str, n: str) -> None:
 
 
 def degrade(s: SandboxClient, r: str, n: str) -> None:
-    _addon(s, r, n, AddonSeed(configuration_values=ENABLED, status="DEGRADED"))
+    _addon(s, r, n, AddonSeed(configuration_values=ENABLED_CONFIG, status="DEGRADED"))
 
 
 def fail_update(s: SandboxClient, r: str, n: str) -> None:
-    _addon(s, r, n, AddonSeed(configuration_values=ENABLED, status="UPDATE_FAILED"))
+    _addon(s, r, n, AddonSeed(configuration_values=ENABLED_CONFIG, status="UPDATE_FAILED"))
 
 
 def fail_create(s: SandboxClient, r: str, n: str) -> None:
-    _addon(s, r, n, AddonSeed(configuration_values=ENABLED, status="CREATE_FAILED"))
+    _addon(s, r, n, AddonSeed(configuration_values=ENABLED_CONFIG, status="CREATE_FAILED"))
 
 
 def create_cluster(s: SandboxClient, r: str, n: str) -> None:
-    s.add_cluster(r, n, addon=AddonSeed(configuration_values=ENABLED))
+    s.add_cluster(r, n, addon=AddonSeed(configuration_values=ENABLED_CONFIG))
 
 
 def delete_cluster(s: SandboxClient, r: str, n: str) -> None:
@@ -94,7 +94,7 @@ def auto_mode_on(s: SandboxClient, r: str, n: str) -> None:
 
 
 DISABLED = AddonSeed()
-ON = AddonSeed(configuration_values=ENABLED)
+ON = AddonSeed(configuration_values=ENABLED_CONFIG)
 PASSED = ("PASSED", "NETWORK_POLICY_ENABLED")
 UNHEALTHY = ("WARNING", "ADDON_UNHEALTHY")
 CHANGES: dict[str, Change] = {
@@ -114,7 +114,7 @@ CHANGES: dict[str, Change] = {
     "EKS Addon Deletion Succeeded": Change(ON, remove_addon, ("FAILED", "ADDON_NOT_INSTALLED")),
     "EKS Addon Health Degraded": Change(ON, degrade, UNHEALTHY),
     "EKS Addon Health Restored": Change(
-        AddonSeed(configuration_values=ENABLED, status="DEGRADED"), enable, PASSED
+        AddonSeed(configuration_values=ENABLED_CONFIG, status="DEGRADED"), enable, PASSED
     ),
 }
 assert set(CHANGES) == set(CLOUDTRAIL_KINDS + ADDON_KINDS)

@@ -38,8 +38,8 @@ from eks_netpol_auditor.model import AUTO_REMEDIATE_TAG, EXEMPT_TAG, AuditResult
 from eks_netpol_auditor.remediation import apply as remediate_module
 from eks_netpol_auditor.securityhub.asff import finding_id, parse_finding_id
 from sandbox.client import AddonSeed, ClusterSeed, SandboxClient
+from tests.builders import ACCOUNT
 
-ACCOUNT = "123456789012"
 HOME = "us-east-1"
 DENIED = "eu-west-1"  # an SCP denies EKS here
 NO_HUB = "ap-southeast-2"  # Security Hub is not enabled here

@@ -8,6 +8,7 @@ import pytest
 
 from eks_netpol_auditor import handler
 from sandbox.client import AddonSeed, SandboxClient
+from tests.builders import ENABLED_CONFIG
 from tests.eks_events import change_event, sqs_batch
 from tests.integration.lambda_support import (
     SCHEDULED_EVENT,
@@ -22,11 +23,9 @@ from tests.integration.test_bad_input import html_endpoint
 # server answering HTML, shared with the CLI's bad-input tests.
 __all__ = ["html_endpoint", "lambda_environment"]
 
-ENABLED = '{"enableNetworkPolicy":"true"}'
-
 
 def seed(sandbox: SandboxClient) -> None:
-    sandbox.add_cluster("us-east-1", "good", addon=AddonSeed(configuration_values=ENABLED))
+    sandbox.add_cluster("us-east-1", "good", addon=AddonSeed(configuration_values=ENABLED_CONFIG))
     sandbox.add_cluster("us-east-1", "bad", addon=AddonSeed())
     sandbox.add_cluster("eu-west-1", "far", addon=None)
 

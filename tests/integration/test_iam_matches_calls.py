@@ -30,12 +30,12 @@ from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.remediation import apply as remediation_shell
 from infra.stack import EksNetpolAuditorStack
 from sandbox.client import AddonSeed, SandboxClient
+from tests.builders import ENABLED
 
 # The services the engine talks to; CDK's own grants (logs, xray, sqs) are pinned by
 # tests/unit/infra/test_stack.py.
 ENGINE_SERVICES = frozenset({"eks", "ec2", "sts", "securityhub"})
 DISABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"false"}')
-ENABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"true"}')
 
 
 def granted_actions() -> set[str]:

@@ -29,12 +29,11 @@ from eks_netpol_auditor.securityhub.asff import (
     product_arn,
 )
 from sandbox.client import AddonSeed, ClusterSeed, SandboxClient
+from tests.builders import ACCOUNT, ENABLED
 from tests.conftest import AwsClientFactory
 
-ACCOUNT = "123456789012"
 OTHER_ACCOUNT = "210987654321"
 HOME = "us-east-1"
-ENABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"true"}')
 DISABLED = AddonSeed(configuration_values='{"env":{"WARM_IP_TARGET":"5"}}')
 
 

@@ -23,12 +23,12 @@ from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AuditResult
 from sandbox.client import AddonSeed, SandboxAccount, SandboxClient
+from tests.builders import ENABLED
 
 AGGREGATION = "us-east-1"
 LINKED = "eu-west-1"
 REGIONS = (AGGREGATION, LINKED)
 ADMIN = "900000000000"
-ENABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"true"}')
 
 # Per member, by index: which clusters it has (name -> seed); a mix of every status.
 KINDS: dict[str, dict[str, Any]] = {

@@ -20,8 +20,8 @@ from eks_netpol_auditor.events import (
     principal_of,
 )
 from eks_netpol_auditor.model import TOKEN_PREFIX
+from tests.builders import ACCOUNT
 from tests.eks_events import (
-    ACCOUNT,
     ADDON_KINDS,
     CLOUDTRAIL_KINDS,
     addon_arn,

@@ -6,8 +6,8 @@ from typing import Any
 
 from sandbox.securityhub import SecurityHubEmulator, default_product_arn
 from sandbox.wire import SandboxRequest, SandboxResponse
+from tests.builders import ACCOUNT
 
-ACCOUNT = "123456789012"
 REGION = "eu-west-1"
 PRODUCT_ARN = default_product_arn(REGION, ACCOUNT)
 NETPOL_TYPE = "Software and Configuration Checks/Industry and Regulatory Standards/CIS EKS"

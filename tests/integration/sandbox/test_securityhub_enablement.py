@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 
 from sandbox.securityhub import SecurityHubEmulator
+from tests.builders import ACCOUNT
 from tests.integration.sandbox.securityhub_support import (
-    ACCOUNT,
     PRODUCT_ARN,
     REGION,
     call,

@@ -12,9 +12,9 @@ import pytest
 
 from sandbox.client import SandboxClient, SandboxError
 from sandbox.securityhub import SecurityHubEmulator
+from tests.builders import ACCOUNT
 from tests.conftest import AwsClientFactory
 from tests.integration.sandbox.securityhub_support import (
-    ACCOUNT,
     NETPOL_TYPE,
     PRODUCT_ARN,
     REGION,

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from sandbox.securityhub import SecurityHubEmulator
+from tests.builders import ACCOUNT
 from tests.integration.sandbox.securityhub_support import (
-    ACCOUNT,
     PRODUCT_ARN,
     REGION,
     call,

@@ -10,9 +10,9 @@ import pytest
 
 from sandbox.client import SandboxClient
 from sandbox.securityhub import SecurityHubEmulator, default_product_arn
+from tests.builders import ACCOUNT
 from tests.conftest import AwsClientFactory
 from tests.integration.sandbox.securityhub_support import (
-    ACCOUNT,
     PRODUCT_ARN,
     REGION,
     call,

@@ -15,9 +15,9 @@ from botocore.exceptions import ClientError
 
 from sandbox.client import SandboxAccount, SandboxClient, SandboxError
 from sandbox.securityhub import SecurityHubEmulator, default_product_arn
+from tests.builders import ACCOUNT
 from tests.conftest import AwsClientFactory
 from tests.integration.sandbox.securityhub_support import (
-    ACCOUNT,
     ADMIN,
     HOME,
     LINKED,

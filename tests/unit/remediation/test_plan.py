@@ -47,8 +47,8 @@ from eks_netpol_auditor.remediation.plan import (
     check_schema,
     select,
 )
+from tests.builders import ACCOUNT
 
-ACCOUNT = "123456789012"
 DISABLED_JSON = '{"env":{"WARM_IP_TARGET":"5"},"enableNetworkPolicy":"false"}'
 VERSION = "v1.19.2-eksbuild.1"
 

@@ -47,8 +47,8 @@ from eks_netpol_auditor.securityhub.asff import (
     remediation_note,
     resource_tags,
 )
+from tests.builders import ACCOUNT
 
-ACCOUNT = "123456789012"
 NOW = datetime(2026, 11, 5, 10, 0, 0, 123000, tzinfo=UTC)
 SERVICE = botocore.session.get_session().get_service_model("securityhub")
 _IMPORT_INPUT = SERVICE.operation_model("BatchImportFindings").input_shape

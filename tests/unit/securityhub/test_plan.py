@@ -43,8 +43,8 @@ from eks_netpol_auditor.securityhub.plan import (
     unread_region_errors,
     workflow_settled,
 )
+from tests.builders import ACCOUNT
 
-ACCOUNT = "123456789012"
 OTHER = "210987654321"
 HOME = "us-east-1"
 
