@@ -31,6 +31,7 @@ from botocore.exceptions import NoCredentialsError
 from .aws import AWS_ERRORS, AwsClients, describe_error
 from .config import ConfigError, Settings, known_regions
 from .discovery import (
+    Deleted,
     RegionError,
     caller_identity,
     describe_cluster,
@@ -270,7 +271,7 @@ def _discover(
             else:
                 done += 1
                 found = _described(future, region, cluster, result)
-                if found is not None:
+                if isinstance(found, ClusterFacts):
                     facts.append(found)
                 start_next(region)
             if progress is not None:
@@ -296,9 +297,10 @@ def _listed(future: Future[Any], region: str, settings: Settings, result: AuditR
 
 def _described(
     future: Future[Any], region: str, cluster: str, result: AuditResult
-) -> ClusterFacts | None:
+) -> ClusterFacts | Deleted | None:
+    """The future's facts or `Deleted`; None (and an error recorded) when it failed."""
     try:
-        found: ClusterFacts | None = future.result()
+        found: ClusterFacts | Deleted = future.result()
     except Exception as error:  # a bug must not lose the other clusters' results
         logger.exception("unexpected failure describing %s in %s", cluster, region)
         result.errors.append(AuditError(region, cluster, describe_error(error)))
@@ -356,7 +358,7 @@ def _audit_targets(
     regions = sorted({t.region for t in allowed})
     result = AuditResult(account=account, partition=partition, regions=regions)
     result.errors.extend(AuditError(t.region, t.cluster, why) for t, why in refused)
-    gone: set[tuple[str, str]] = set()
+    gone: list[tuple[str, str]] = []
     facts: list[ClusterFacts] = []
     workers = max(1, min(settings.per_region_concurrency, len(allowed)))
     with (
@@ -375,13 +377,14 @@ def _audit_targets(
                 partition,
                 target.region,
                 target.cluster,
-                gone=gone,
             )
             pending[task] = target
         for task, target in pending.items():
             found = _described(task, target.region, target.cluster, result)
-            if found is not None:
+            if isinstance(found, ClusterFacts):
                 facts.append(found)
+            elif isinstance(found, Deleted) and found.confirmed:
+                gone.append((found.region, found.name))
     result.confirmed_deleted = sorted(gone)
     _evaluate(result, facts)
     narrowed = dataclasses.replace(

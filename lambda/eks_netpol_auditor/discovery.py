@@ -7,6 +7,7 @@ Errors are returned as data so one failing cluster or region never stops the oth
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -24,6 +25,19 @@ NOT_READY = frozenset({"CREATING", "PENDING"})
 
 class RegionError(Exception):
     """A whole region could not be listed (SCP denial, region not enabled, outage)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Deleted:
+    """DescribeCluster's answer for a cluster that is gone or going: it has no facts.
+
+    `confirmed` is True when DescribeCluster said ResourceNotFoundException (the cluster no
+    longer exists, so its finding may be archived); False while its status is DELETING (the
+    finding is left alone until a later run sees it gone)."""
+
+    region: str
+    name: str
+    confirmed: bool
 
 
 def account_identity(clients: AwsClients, region: str) -> tuple[str, str]:
@@ -65,11 +79,8 @@ def describe_cluster(
     partition: str,
     region: str,
     name: str,
-    *,
-    gone: set[tuple[str, str]] | None = None,
-) -> ClusterFacts | None:
-    """Facts for one cluster; None when it no longer exists or is being deleted. When
-    DescribeCluster says ResourceNotFoundException, (region, name) is added to `gone`."""
+) -> ClusterFacts | Deleted:
+    """Facts for one cluster, or `Deleted` when it no longer exists or is being deleted."""
     eks = clients.eks(region)
     arn = f"arn:{partition}:eks:{region}:{account}:cluster/{name}"
     base: dict[str, Any] = {
@@ -82,16 +93,15 @@ def describe_cluster(
         cluster: Any = eks.describe_cluster(name=name)["cluster"]
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
-            if gone is not None:
-                gone.add((region, name))
-            return None  # deleted between ListClusters and DescribeCluster
+            # deleted between ListClusters (or the event) and DescribeCluster
+            return Deleted(region, name, confirmed=True)
         return ClusterFacts(**base, arn=arn, status="UNKNOWN", error=describe_error(error))
     except BotoCoreError as error:
         return ClusterFacts(**base, arn=arn, status="UNKNOWN", error=describe_error(error))
 
     status = cluster.get("status", "UNKNOWN")
     if status == "DELETING":
-        return None
+        return Deleted(region, name, confirmed=False)
     facts: dict[str, Any] = {
         **base,
         "arn": cluster.get("arn", arn),
