@@ -43,7 +43,8 @@ def _remediation_cell(remediation: Outcome | None) -> str:
     return f"{action} ({detail})" if detail else action
 
 
-def _write_rows(rows: Sequence[tuple[str, ...]], out: TextIO) -> None:
+def write_rows(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+    """Left-aligned columns two spaces apart, trailing blanks trimmed (scan and report)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         cells = zip(row, widths, strict=True)
@@ -63,7 +64,7 @@ def render_table(
         + ((_remediation_cell(r.remediation),) if remediating else ())
         for r in shown
     ]
-    _write_rows(rows, out)
+    write_rows(rows, out)
     summary = ", ".join(f"{count} {status}" for status, count in result.summary().items())
     clusters = plural(len(result.results), "cluster")
     regions = plural(len(result.regions), "region")

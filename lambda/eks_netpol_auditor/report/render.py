@@ -7,18 +7,11 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from ..model import ComplianceStatus
-from ..scan_output import plural
+from ..scan_output import plural, write_rows
 from .aggregate import NO_FINDINGS, NOT_READABLE, Report, Row
 
 COLUMNS = ("account", "region", "cluster", "status", "reason", "workflow", "updated_at")
 STATUSES = tuple(status.value for status in ComplianceStatus)
-
-
-def _write_rows(rows: Sequence[Sequence[str]], out: TextIO) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        cells = zip(row, widths, strict=True)
-        out.write("  ".join(cell.ljust(width) for cell, width in cells).rstrip() + "\n")
 
 
 def _cells(row: Row) -> tuple[str, ...]:
@@ -40,7 +33,7 @@ def render_table(report: Report, out: TextIO) -> None:
         (account, "-", "-", report.note(account), "", "", "")
         for account in (*report.silent, *report.unreadable)
     ]
-    _write_rows([header, *sorted(body)], out)
+    write_rows([header, *sorted(body)], out)
     out.write("\n")
     totals: list[Sequence[str]] = [("ACCOUNT", *STATUSES, "CLUSTERS")]
     for account, counts in report.by_account().items():
@@ -48,11 +41,11 @@ def render_table(report: Report, out: TextIO) -> None:
             totals.append((account, *(str(counts[s]) for s in STATUSES), str(counts["clusters"])))
         else:
             totals.append((account, report.note(account), "", "", "", ""))
-    _write_rows(totals, out)
+    write_rows(totals, out)
     reasons = report.by_reason()
     if reasons:
         out.write("\n")
-        _write_rows([("REASON", "CLUSTERS"), *((r, str(n)) for r, n in reasons.items())], out)
+        write_rows([("REASON", "CLUSTERS"), *((r, str(n)) for r, n in reasons.items())], out)
     summary = ", ".join(f"{count} {status}" for status, count in report.summary().items())
     only = f" (showing {', '.join(sorted(report.statuses))})" if report.statuses else ""
     out.write(
