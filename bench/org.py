@@ -34,7 +34,7 @@ from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.report.command import run_report
-from eks_netpol_auditor.securityhub.publisher import GET_FINDINGS_PAGE, READ_TPS
+from eks_netpol_auditor.securityhub.reader import GET_FINDINGS_PAGE, READ_TPS
 from sandbox import SandboxClient, start_sandbox_process
 from sandbox.client import AddonSeed, ClusterSeed, SandboxAccount
 

@@ -19,7 +19,7 @@ AWS references:
   enabled"; API_GetFindingAggregator: `FindingAggregationRegion`, `RegionLinkingMode`
   (ALL_REGIONS, ALL_REGIONS_EXCEPT_SPECIFIED, SPECIFIED_REGIONS, NO_REGIONS) and `Regions`.
 * "Security Hub CSPM quotas": GetFindings 3 requests per second (burst 6) per account and
-  Region; pages are paced by the same TokenBucket the publisher uses.
+  Region; pages are read by securityhub.reader, as the publisher's are.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ from botocore.exceptions import ClientError
 
 from ..aws import describe_error
 from ..names import PRODUCT
+from ..securityhub import reader
 from ..securityhub.asff import GENERATOR_ID
-from ..securityhub.publisher import GET_FINDINGS_PAGE, READ_TPS
 from ..securityhub.ratelimit import TokenBucket
+from ..securityhub.reader import READ_TPS
 from .aggregate import Coverage
 
 if TYPE_CHECKING:
@@ -87,15 +88,4 @@ def auditor_findings(
     """Every ACTIVE auditor finding visible to the caller in the client's region, paged
     at GetFindings' sustained rate."""
     bucket = bucket or TokenBucket(READ_TPS, READ_TPS)
-    findings: list[dict[str, Any]] = []
-    token: str | None = None
-    while True:
-        bucket.acquire()
-        kwargs: dict[str, Any] = {"Filters": FILTERS, "MaxResults": GET_FINDINGS_PAGE}
-        if token:
-            kwargs["NextToken"] = token
-        page: Any = client.get_findings(**kwargs)
-        findings.extend(page.get("Findings", []))
-        token = page.get("NextToken")
-        if not token:
-            return findings
+    return list(reader.findings(client, FILTERS, bucket.acquire))

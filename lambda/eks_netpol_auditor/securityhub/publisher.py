@@ -37,7 +37,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws import describe_error, error_code
 from ..model import AuditError, AuditResult, ClusterResult
-from . import plan
+from . import plan, reader
 from .asff import GENERATOR_ID, archived, build_finding, product_arn, remediation_note
 from .asff import NOTE_AUTHOR as NOTE_UPDATED_BY
 from .plan import (
@@ -49,6 +49,7 @@ from .plan import (
     chunked,
 )
 from .ratelimit import TokenBucket
+from .reader import READ_TPS
 
 if TYPE_CHECKING:
     from mypy_boto3_securityhub import SecurityHubClient
@@ -58,11 +59,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-GET_FINDINGS_PAGE = 100  # API_GetFindings MaxResults maximum
-# Quotas page: BatchImportFindings/BatchUpdateFindings 10 TPS (burst 30) and GetFindings
-# 3 TPS (burst 6) per account and region. We stay at the sustained rate with no burst.
+# Quotas page: BatchImportFindings/BatchUpdateFindings 10 TPS (burst 30) per account and
+# region (GetFindings' rate is reader.READ_TPS). We stay at the sustained rate, no burst.
 WRITE_TPS = 10.0
-READ_TPS = 3.0
 MAX_REGION_WORKERS = 16  # one per commonly enabled region; bench showed 8 queued regions
 
 T = TypeVar("T")
@@ -390,21 +389,8 @@ def _read_pages(
     account: str,
 ) -> dict[str, dict[str, Any]]:
     """Every page of one GetFindings query (MaxResults is at most 100), ours only."""
-    found: dict[str, dict[str, Any]] = {}
-    token: str | None = None
-    while True:
-        pace()
-        kwargs: dict[str, Any] = {"Filters": filters, "MaxResults": GET_FINDINGS_PAGE}
-        if token:
-            kwargs["NextToken"] = token
-        page = client.get_findings(**kwargs)
-        for finding in page.get("Findings", []):
-            item: dict[str, Any] = dict(finding)
-            if plan.is_ours(item, arn, account):
-                found[item["Id"]] = item
-        token = page.get("NextToken")
-        if not token:
-            return found
+    found = reader.findings(client, filters, pace)
+    return {item["Id"]: item for item in found if plan.is_ours(item, arn, account)}
 
 
 def import_findings(
