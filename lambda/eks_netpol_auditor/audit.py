@@ -18,7 +18,6 @@ import dataclasses
 import logging
 import threading
 import time
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -66,21 +65,7 @@ NOT_EVALUATED = "not evaluated: the run's time budget was exhausted"
 Progress = Callable[[int, int, int, int], None]
 
 
-# Who we are, per client set: a client set reused by warm Lambda invocations (event runs)
-# asks STS once; the role of an execution environment never changes.
-_identities: weakref.WeakKeyDictionary[AwsClients, tuple[str, str, str]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
 T = TypeVar("T")
-
-
-def _identity(clients: AwsClients, region: str) -> tuple[str, str, str]:
-    known = _identities.get(clients)
-    if known is None:
-        known = _identities[clients] = caller_identity(clients, region)
-    return known
 
 
 class AuditAborted(RuntimeError):
@@ -144,7 +129,9 @@ def run_audit(
     # An event run asks STS in its cluster's region, so it calls nothing outside it.
     sts_region = targets[0].region if targets else settings.home_region
     try:
-        account, partition, caller = _interruptible(interrupted, _identity, clients, sts_region)
+        account, partition, caller = _interruptible(
+            interrupted, caller_identity, clients, sts_region
+        )
     except NoCredentialsError:
         raise ConfigError("no AWS credentials found (standard credential chain)") from None
     except AWS_ERRORS as error:

@@ -7,6 +7,7 @@ Errors are returned as data so one failing cluster or region never stops the oth
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,18 +41,23 @@ class Deleted:
     confirmed: bool
 
 
-def account_identity(clients: AwsClients, region: str) -> tuple[str, str]:
-    """(account id, partition) of the caller, from STS GetCallerIdentity."""
-    account, partition, _ = caller_identity(clients, region)
-    return account, partition
+# Who we are, per client set: the one identity cache. A client set reused by warm Lambda
+# invocations (event runs) asks STS once; the role of an execution environment never changes.
+_identities: weakref.WeakKeyDictionary[AwsClients, tuple[str, str, str]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def caller_identity(clients: AwsClients, region: str) -> tuple[str, str, str]:
-    """(account id, partition, caller ARN) from one STS GetCallerIdentity call; event runs
-    compare the ARN with the caller of each EKS API event (their own calls come back)."""
-    identity = clients.sts(region).get_caller_identity()
-    partition = identity["Arn"].split(":")[1]
-    return identity["Account"], partition, identity["Arn"]
+    """(account id, partition, caller ARN) from one STS GetCallerIdentity call per client
+    set; event runs compare the ARN with the caller of each EKS API event (their own calls
+    come back)."""
+    known = _identities.get(clients)
+    if known is None:
+        identity = clients.sts(region).get_caller_identity()
+        partition = identity["Arn"].split(":")[1]
+        known = _identities[clients] = (identity["Account"], partition, identity["Arn"])
+    return known
 
 
 def enabled_regions(clients: AwsClients, region: str, eks_regions: frozenset[str]) -> list[str]:
