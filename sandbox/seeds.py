@@ -13,7 +13,10 @@ from collections.abc import Callable
 
 from sandbox.client import AddonSeed, ClusterSeed, SandboxClient
 
-EXEMPT_TAG = "eks-netpol-auditor:exempt"  # mirrors eks_netpol_auditor.model.EXEMPT_TAG
+# The tags a user puts on a cluster. The sandbox shares no code with the auditor it checks
+# (tests/unit/test_imports.py), so these mirror eks_netpol_auditor.model's; a test pins them.
+EXEMPT_TAG = "eks-netpol-auditor:exempt"
+AUTO_REMEDIATE_TAG = "eks-netpol-auditor:auto-remediate"
 DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 _ENABLED_JSON = json.dumps({"enableNetworkPolicy": "true"})
@@ -95,7 +98,7 @@ def seed_demo(client: SandboxClient) -> list[tuple[str, str]]:
     add(
         apse2,
         "sydney-prod",
-        tags={"eks-netpol-auditor:auto-remediate": "true"},
+        tags={AUTO_REMEDIATE_TAG: "true"},
         addon=AddonSeed(
             version="v1.19.2-eksbuild.1",
             configuration_values=json.dumps({"env": {"WARM_IP_TARGET": "5"}}),

@@ -13,9 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .names import PRODUCT
+
 CONTROL_ID = "CIS-EKS-5.4.4"
-EXEMPT_TAG = "eks-netpol-auditor:exempt"
-AUTO_REMEDIATE_TAG = "eks-netpol-auditor:auto-remediate"
+EXEMPT_TAG = f"{PRODUCT}:exempt"
+AUTO_REMEDIATE_TAG = f"{PRODUCT}:auto-remediate"
 VPC_CNI_ADDON = "vpc-cni"
 
 

@@ -200,7 +200,7 @@ def _remediation() -> list[Setting]:
             parameter="MaxRemediationsPerRun",
         ),
         Setting(
-            "Only remediate clusters tagged eks-netpol-auditor:auto-remediate=true.",
+            f"Only remediate clusters tagged {PRODUCT}:auto-remediate=true.",
             "0.1.0",
             default="false",
             choices=_BOOL,

@@ -96,3 +96,16 @@ def test_no_upward_imports(graph: grimp.ImportGraph, package: str) -> None:
         for i in graph.find_matching_direct_imports(import_expression=expression)
     ]
     assert upward == []
+
+
+def test_sandbox_seeds_the_tags_the_auditor_reads() -> None:
+    """The sandbox may not import the auditor, so its copy of the user-facing tag names is
+    pinned here: a renamed tag would otherwise leave the demo's exempt and auto-remediate
+    clusters silently untagged."""
+    from eks_netpol_auditor import model
+    from sandbox import seeds
+
+    assert (seeds.EXEMPT_TAG, seeds.AUTO_REMEDIATE_TAG) == (
+        model.EXEMPT_TAG,
+        model.AUTO_REMEDIATE_TAG,
+    )
