@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import describe_error, error_code
-from .model import VPC_CNI_ADDON, AddonFacts, ClusterFacts
+from .model import NOT_READY_CLUSTER_STATUSES, VPC_CNI_ADDON, AddonFacts, ClusterFacts
 
 if TYPE_CHECKING:
     from .aws import AwsClients
 
 # ListClusters and ListAddons maxResults is 1-100 (EKS API reference); fewer pages, fewer calls.
 LIST_PAGE_SIZE = 100
-NOT_READY = frozenset({"CREATING", "PENDING"})
 
 
 class RegionError(Exception):
@@ -118,7 +117,7 @@ def describe_cluster(
         "tags": dict(cluster.get("tags", {})),
         "details": _finding_details(cluster),
     }
-    if status in NOT_READY or facts["auto_mode"]:
+    if status in NOT_READY_CLUSTER_STATUSES or facts["auto_mode"]:
         return ClusterFacts(**facts)  # the add-on would not change the verdict: save a call
     addon, unknown = _vpc_cni_addon(eks, name)
     return ClusterFacts(**facts, addon=addon, error=unknown)

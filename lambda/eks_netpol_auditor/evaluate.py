@@ -21,6 +21,7 @@ from .addon_config import (
 )
 from .model import (
     EXEMPT_TAG,
+    NOT_READY_CLUSTER_STATUSES,
     VPC_CNI_ADDON,
     AddonFacts,
     ClusterFacts,
@@ -39,8 +40,6 @@ from .versions import (
     platform_version_required,
 )
 
-# EKS API reference, Cluster.status: CREATING and PENDING clusters cannot be described yet.
-NOT_READY_CLUSTER_STATUSES = frozenset({"CREATING", "PENDING"})
 # Addon.status (EKS API reference, Addon): healthy states in which the configuration applies.
 HEALTHY_ADDON_STATUSES = frozenset({"ACTIVE", "UPDATING"})
 

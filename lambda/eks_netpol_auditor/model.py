@@ -19,6 +19,9 @@ CONTROL_ID = "CIS-EKS-5.4.4"
 EXEMPT_TAG = f"{PRODUCT}:exempt"
 AUTO_REMEDIATE_TAG = f"{PRODUCT}:auto-remediate"
 VPC_CNI_ADDON = "vpc-cni"
+# EKS API reference, Cluster.status: CREATING and PENDING clusters cannot be described yet
+# (discovery skips their add-on call; evaluate reports them NOT_AVAILABLE).
+NOT_READY_CLUSTER_STATUSES = frozenset({"CREATING", "PENDING"})
 
 
 class ComplianceStatus(StrEnum):
