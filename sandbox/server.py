@@ -2,7 +2,7 @@
 
 Why: the product must be tested with unmodified boto3 (``AWS_ENDPOINT_URL`` + dummy
 credentials). This module only speaks HTTP: ``WsgiApp`` hands ``/_sandbox/...`` to the
-control API (``control.py``, never counted or delayed) and every other request to
+control API (``sandbox.control``, never counted or delayed) and every other request to
 ``SandboxApp.handle_aws`` (``app.py``), which decodes it the way AWS does.
 """
 

@@ -346,7 +346,7 @@ class AuditResult:
         """0 all PASSED/WARNING; 1 any FAILED; 3 something could not be read and none FAILED.
 
         A cluster still being created (CLUSTER_NOT_READY) was read fine: it is reported
-        NOT_AVAILABLE but is no reason for exit 3 (issue 10, item 16).
+        NOT_AVAILABLE but is no reason for exit 3 (tests/integration/test_cli_integration.py).
         """
         summary = self.summary()
         if summary[ComplianceStatus.FAILED]:

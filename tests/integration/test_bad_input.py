@@ -6,7 +6,7 @@
   published, remediation skips it (fail closed) and the rest of the run is unaffected.
 * Invalid environment values: the CLI exits 2 with one line on stderr before any AWS call,
   and nothing is written anywhere (no finding, no add-on update).
-* Malformed manual Lambda events not covered by tests/test_handler.py: non-object payloads
+* Malformed manual Lambda events not covered by test_handler.py: non-object payloads
   and region entries that would widen the run.
 * Oversized and unicode tags: the finding still imports within Security Hub's limits.
 * The caller's AWS setup (unknown profile, malformed config, broken role or SSO profile,
@@ -180,7 +180,7 @@ def test_a_long_remediation_command_is_never_published_truncated(
 
 
 # ---------------------------------------------------------------------------------------
-# Invalid environment values (the CLI; tests/test_cli_integration.py covers AUDIT_REGIONS,
+# Invalid environment values (the CLI; test_cli_integration.py covers AUDIT_REGIONS,
 # PUBLISH_FINDINGS=maybe, MAX_REMEDIATIONS_PER_RUN=lots and bad flags)
 
 
@@ -237,7 +237,7 @@ def test_invalid_environment_exits_2_with_one_line_and_writes_nothing(
 
 
 # ---------------------------------------------------------------------------------------
-# Malformed manual Lambda events (tests/test_handler.py covers extra fields, wrong types,
+# Malformed manual Lambda events (test_handler.py covers extra fields, wrong types,
 # unknown regions and malformed EventBridge events)
 
 

@@ -10,8 +10,8 @@ finding in place instead of creating a duplicate.
 
 Field rules and limits come from the ASFF syntax page
 (https://docs.aws.amazon.com/securityhub/latest/userguide/securityhub-findings-format-syntax.html)
-and the botocore model of BatchImportFindings; `tests/test_findings.py` checks every built
-finding against both.
+and the botocore model of BatchImportFindings; `tests/unit/securityhub/test_asff.py` checks
+every built finding against both.
 """
 
 from __future__ import annotations
