@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from queue import SimpleQueue
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from botocore.exceptions import NoCredentialsError
 
@@ -38,6 +38,7 @@ from .discovery import (
     list_clusters,
 )
 from .evaluate import evaluate
+from .event_targets import Target, in_cooldown, is_own_call, principal_of
 from .model import (
     TOKEN_PREFIX,
     AuditError,
@@ -52,11 +53,6 @@ from .model import (
 from .remediation import remediate
 from .remediation.plan import skip
 from .securityhub import publish
-
-if TYPE_CHECKING:
-    # Imported lazily at run time: events.py needs pydantic (the Lambda's Powertools), which
-    # the CLI does not install; only event runs reach it.
-    from .events import Target
 
 logger = logging.getLogger(__name__)
 
@@ -432,8 +428,6 @@ def _held(
     target: Target, cluster: ClusterResult, caller: str, now: datetime, cooldown: int
 ) -> Outcome | None:
     """Why an event must not remediate this cluster, or None when it may."""
-    from .events import in_cooldown, is_own_call, principal_of
-
     own = principal_of(caller)
     if all(is_own_call(event, own, TOKEN_PREFIX) for event in target.events):
         return skip(

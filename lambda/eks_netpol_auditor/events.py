@@ -1,4 +1,5 @@
-"""EKS change events -> the one cluster each names. Pure: no boto3, no I/O.
+"""EKS change events -> the one cluster each names: the pydantic (Powertools parser)
+half; what is done with a parsed event lives in `event_targets`. No boto3, no I/O.
 
 Two kinds of event are accepted, both as EventBridge delivers them:
 
@@ -45,15 +46,14 @@ audit.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, Field, ValidationError
 
+from .event_targets import ClusterEvent, Skip, principal_of
 from .model import VPC_CNI_ADDON
 
 CLOUDTRAIL_DETAIL_TYPE = "AWS API Call via CloudTrail"
@@ -100,41 +100,6 @@ EKS_ARN = re.compile(
 
 class EventRejected(ValueError):
     """The payload is not an event this auditor accepts; the message is one line."""
-
-
-@dataclass(frozen=True)
-class Skip:
-    """A valid EKS event that cannot change any verdict (another add-on, a node group tag)."""
-
-    reason: str
-
-
-@dataclass(frozen=True)
-class ClusterEvent:
-    """One accepted event, reduced to the cluster it names and who caused it."""
-
-    event_id: str
-    name: str  # CloudTrail eventName or the EKS event's detail-type
-    account: str
-    region: str
-    cluster: str
-    deleted: bool = False  # DeleteCluster: archive the finding once the cluster is gone
-    principal: str | None = None  # from userIdentity; CloudTrail events only
-    client_token: str | None = None  # requestParameters.clientRequestToken
-
-
-@dataclass(frozen=True)
-class Target:
-    """One cluster to audit, with every event of the batch that named it."""
-
-    account: str
-    region: str
-    cluster: str
-    events: tuple[ClusterEvent, ...]
-
-    @property
-    def key(self) -> tuple[str, str]:
-        return (self.region, self.cluster)
 
 
 class _Envelope(EventBridgeModel):
@@ -231,7 +196,6 @@ def _from_cloudtrail(envelope: _Envelope) -> ClusterEvent | Skip:
         account=envelope.account,
         region=envelope.region,
         cluster=cluster,
-        deleted=detail.eventName == "DeleteCluster",
         principal=_event_principal(detail.userIdentity),
         client_token=token if isinstance(token, str) else None,
     )
@@ -326,25 +290,6 @@ def _from_addon_event(envelope: _Envelope) -> ClusterEvent | Skip:
 # ---------------------------------------------------------------------- who made the call
 
 
-def principal_of(arn: str) -> str:
-    """A comparable identity for an IAM or STS ARN.
-
-    A role session `arn:aws:sts::<acct>:assumed-role/<role>/<session>` (GetCallerIdentity
-    in Lambda) and its issuer `arn:aws:iam::<acct>:role/<path>/<role>` (CloudTrail
-    `userIdentity.sessionContext.sessionIssuer.arn`) both become `role:<acct>:<role>`: the
-    assumed-role ARN carries no role path (IAM identifiers, "IAM ARNs"), so the role name
-    is compared, not the path. Anything else (an IAM user) compares as the ARN itself.
-    """
-    parts = arn.split(":", 5)
-    if len(parts) == 6:
-        service, account, resource = parts[2], parts[4], parts[5]
-        if service == "sts" and resource.startswith("assumed-role/"):
-            return f"role:{account}:{resource.split('/')[1]}"
-        if service == "iam" and resource.startswith("role/"):
-            return f"role:{account}:{resource.rsplit('/', 1)[-1]}"
-    return arn
-
-
 def _event_principal(identity: _UserIdentity | None) -> str | None:
     if identity is None:
         return None
@@ -353,44 +298,6 @@ def _event_principal(identity: _UserIdentity | None) -> str | None:
     if issuer is not None and issuer.arn:
         return principal_of(issuer.arn)
     return principal_of(identity.arn) if identity.arn else None
-
-
-def is_own_call(event: ClusterEvent, own_principal: str | None, token_prefix: str) -> bool:
-    """The auditor's own call: made by its own role (primary), or carrying its token.
-
-    The role is the documented signal: CloudTrail's userIdentity element names the role a
-    session was issued from in `sessionContext.sessionIssuer.arn` ("CloudTrail
-    userIdentity element", cloudtrail-event-reference-user-identity.html). The `enp1-`
-    idempotency token is only a second, undocumented signal: no AWS document or sample
-    shows CloudTrail recording UpdateAddon's `clientRequestToken` in requestParameters, so
-    nothing may depend on it, and the role check alone must (and does) recognise the echo.
-    Either signal is enough: mistaking someone else's call for ours only means that event
-    re-audits without remediating (the schedule remediates later), the safe direction.
-    """
-    if own_principal is not None and event.principal == own_principal:
-        return True
-    return event.client_token is not None and event.client_token.startswith(token_prefix)
-
-
-# ---------------------------------------------------------------------- batches
-
-
-def group(events: Iterable[ClusterEvent]) -> list[Target]:
-    """One target per (account, region, cluster), in first-seen order."""
-    grouped: dict[tuple[str, str, str], list[ClusterEvent]] = {}
-    for event in events:
-        grouped.setdefault((event.account, event.region, event.cluster), []).append(event)
-    return [
-        Target(account, region, cluster, tuple(found))
-        for (account, region, cluster), found in grouped.items()
-    ]
-
-
-def in_cooldown(modified_at: datetime | None, now: datetime, minutes: int) -> bool:
-    """True when the add-on changed less than `minutes` ago (by anyone: docs/events.md)."""
-    if modified_at is None or minutes <= 0:
-        return False
-    return now - modified_at < timedelta(minutes=minutes)
 
 
 def first_problem(error: ValidationError) -> str:

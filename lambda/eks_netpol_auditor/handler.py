@@ -41,16 +41,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from .audit import AuditAborted, run_audit
 from .aws import AwsClients
 from .config import ConfigError, Settings, known_regions, parse_region, settings_from_env
-from .events import (
-    ClusterEvent,
-    EventRejected,
-    Skip,
-    Target,
-    first_problem,
-    group,
-    is_eks_event,
-    parse_event,
-)
+from .event_targets import ClusterEvent, Skip, Target, group
+from .events import EventRejected, first_problem, is_eks_event, parse_event
 from .model import AuditResult
 from .names import METRICS_NAMESPACE, PRODUCT, Env
 

@@ -128,7 +128,7 @@ class Guard(StrEnum):
     SCHEMA_LACKS_KEY = "schema_lacks_key"
     SCHEMA_REJECTS_CONFIG = "schema_rejects_config"
     # Event runs only (docs/events.md): never act on our own change's echo,
-    # never change an add-on that anyone changed within the cooldown (events.in_cooldown).
+    # never change an add-on that anyone changed within the cooldown (event_targets.in_cooldown).
     OWN_UPDATE = "own_update"
     COOLDOWN = "cooldown"
 

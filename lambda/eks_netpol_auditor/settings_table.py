@@ -208,7 +208,7 @@ def _remediation() -> list[Setting]:
             parameter="RemediationRequireTag",
         ),
         Setting(
-            # What events.in_cooldown measures: DescribeAddon's modifiedAt, which cannot
+            # What event_targets.in_cooldown measures: DescribeAddon's modifiedAt, which cannot
             # say who changed the add-on, so a change by anyone starts the cooldown.
             "Event-driven runs only: a cluster whose vpc-cni add-on was changed, by anyone "
             "(the auditor, a person, a pipeline), less than this many minutes ago (its "

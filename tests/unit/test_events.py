@@ -9,16 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eks_netpol_auditor.events import (
+from eks_netpol_auditor.event_targets import (
     ClusterEvent,
-    EventRejected,
     Skip,
     group,
     in_cooldown,
     is_own_call,
-    parse_event,
     principal_of,
 )
+from eks_netpol_auditor.events import EventRejected, parse_event
 from eks_netpol_auditor.model import TOKEN_PREFIX
 from tests.builders import ACCOUNT
 from tests.eks_events import (
@@ -47,7 +46,6 @@ def test_every_accepted_kind_names_its_region_and_cluster(kind: str) -> None:
     event = parsed(change_event(kind, "eu-west-1", "payments-prod"))
     assert (event.account, event.region, event.cluster) == (ACCOUNT, "eu-west-1", "payments-prod")
     assert event.name == kind
-    assert event.deleted is (kind == "DeleteCluster")
 
 
 def test_cluster_name_may_come_as_name_or_cluster_name() -> None:
