@@ -295,7 +295,7 @@ def test_security_page_lists_exactly_the_granted_actions(template_json: Json) ->
 # ----------------------------------------------------------------------------- function
 
 
-def tested_python() -> str:
+def makefile_lambda_python() -> str:
     """The Python minor version `make test-runtime` (CI) runs the engine's tests on."""
     found = re.search(r"^LAMBDA_PYTHON := (\d+\.\d+)$", MAKEFILE.read_text(), re.MULTILINE)
     assert found is not None
@@ -324,7 +324,7 @@ def log_group_id(template_json: Json) -> str:
 def test_function_runtime_and_sizing(template_json: Json) -> None:
     function = function_of(template_json)
     # The function runs exactly the Python its tests run on in CI (issue 19, item 6).
-    assert function["Runtime"] == f"python{tested_python()}" == "python3.13"
+    assert function["Runtime"] == f"python{makefile_lambda_python()}" == "python3.13"
     assert function["Architectures"] == ["arm64"]
     assert function["Handler"] == "eks_netpol_auditor.handler.scheduled_handler"
     assert function["MemorySize"] == 512
