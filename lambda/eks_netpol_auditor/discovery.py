@@ -14,7 +14,13 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws import describe_error, error_code
-from .model import NOT_READY_CLUSTER_STATUSES, VPC_CNI_ADDON, AddonFacts, ClusterFacts
+from .model import (
+    NOT_READY_CLUSTER_STATUSES,
+    VPC_CNI_ADDON,
+    AddonFacts,
+    ApiAccess,
+    ClusterFacts,
+)
 
 if TYPE_CHECKING:
     from .aws import AwsClients
@@ -116,6 +122,7 @@ def describe_cluster(
         "auto_mode": bool(cluster.get("computeConfig", {}).get("enabled", False)),
         "tags": dict(cluster.get("tags", {})),
         "details": _finding_details(cluster),
+        "api": _api_access(cluster),
     }
     if status in NOT_READY_CLUSTER_STATUSES or facts["auto_mode"]:
         return ClusterFacts(**facts)  # the add-on would not change the verdict: save a call
@@ -193,3 +200,16 @@ def _finding_details(cluster: dict[str, Any]) -> dict[str, Any]:
             "EndpointPublicAccess": vpc.get("endpointPublicAccess"),
         },
     }
+
+
+def _api_access(cluster: dict[str, Any]) -> ApiAccess:
+    """How to reach the cluster's Kubernetes API (EKS API reference, Cluster: `endpoint`,
+    `certificateAuthority.data`, `resourcesVpcConfig`, `accessConfig`)."""
+    vpc = cluster.get("resourcesVpcConfig", {})
+    return ApiAccess(
+        endpoint=cluster.get("endpoint") or None,
+        certificate_authority=cluster.get("certificateAuthority", {}).get("data") or None,
+        public_access=bool(vpc.get("endpointPublicAccess", False)),
+        public_access_cidrs=tuple(vpc.get("publicAccessCidrs", ())),
+        authentication_mode=cluster.get("accessConfig", {}).get("authenticationMode"),
+    )

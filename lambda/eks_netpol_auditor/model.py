@@ -13,7 +13,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from .incluster.model import ClusterObjects, InClusterVerdict, ReadFailure
 from .names import PRODUCT
+from .status import ComplianceStatus as ComplianceStatus  # noqa: PLC0414 - re-exported
 
 CONTROL_ID = "CIS-EKS-5.4.4"
 EXEMPT_TAG = f"{PRODUCT}:exempt"
@@ -22,15 +24,6 @@ VPC_CNI_ADDON = "vpc-cni"
 # EKS API reference, Cluster.status: CREATING and PENDING clusters cannot be described yet
 # (discovery skips their add-on call; evaluate reports them NOT_AVAILABLE).
 NOT_READY_CLUSTER_STATUSES = frozenset({"CREATING", "PENDING"})
-
-
-class ComplianceStatus(StrEnum):
-    """Security Hub's Compliance.Status vocabulary (ASFF)."""
-
-    PASSED = "PASSED"
-    FAILED = "FAILED"
-    WARNING = "WARNING"
-    NOT_AVAILABLE = "NOT_AVAILABLE"
 
 
 class Reason(StrEnum):
@@ -63,6 +56,20 @@ class AddonFacts:
 
 
 @dataclass(frozen=True)
+class ApiAccess:
+    """How the cluster's Kubernetes API can be reached, from DescribeCluster (EKS API
+    reference, Cluster): `endpoint`, `certificateAuthority.data` (base64 PEM of the CA the
+    API server's certificate chains to), `resourcesVpcConfig.endpointPublicAccess` and
+    `publicAccessCidrs`, and `accessConfig.authenticationMode`."""
+
+    endpoint: str | None
+    certificate_authority: str | None
+    public_access: bool
+    public_access_cidrs: tuple[str, ...] = ()
+    authentication_mode: str | None = None
+
+
+@dataclass(frozen=True)
 class ClusterFacts:
     """Everything the rules need about one cluster, gathered by discovery.
 
@@ -85,6 +92,11 @@ class ClusterFacts:
     error: str | None = None
     # Raw DescribeCluster fields the finding's Details.AwsEksCluster needs.
     details: Mapping[str, Any] = field(default_factory=dict)
+    # How to reach the Kubernetes API (None when DescribeCluster was not read).
+    api: ApiAccess | None = None
+    # The in-cluster read: None when not attempted (check off, private endpoint, not
+    # ready), else what the cluster's Kubernetes API gave, or why it gave nothing.
+    kube: ClusterObjects | ReadFailure | None = None
 
 
 # ---------------------------------------------------------------------------- remediation
@@ -271,6 +283,8 @@ class ClusterResult:
     facts: ClusterFacts
     verdict: Verdict
     remediation: Outcome | None = None
+    # The second control's verdict; None when the in-cluster check is off.
+    in_cluster: InClusterVerdict | None = None
     finding_region: str | None = None
     publish_error: str | None = None
 
