@@ -6,10 +6,12 @@ Why a sandbox instead of mocks: the product and its tests use unmodified boto3 p
 ``make demo`` and the benchmark (as a subprocess, ``start_sandbox_process``).
 
 Layout (moto's layering): ``routing`` resolves operations and input from the botocore
-models; ``app`` decodes a request and dispatches it; each service keeps its state in
-methods that raise ``errors.AwsError`` and its wire format in a handler (``eks/``,
-``ec2``, ``sts``, ``securityhub``); ``server`` is only the HTTP server; ``control/`` the
-control API; ``client`` its typed client.
+models; ``app`` decodes a request and dispatches it; each service is a package
+``services/<service>/`` with its state and rules in ``backend.py`` (raising
+``errors.AwsError``) and its wire format in ``responses.py``, and ``services/registry.py``
+names them all (eks, ec2, sts, securityhub, cloudformation, cloudwatch, cloudtrail);
+``server`` is only the HTTP server; ``control/`` the control API, which talks only to
+backends; ``client`` its typed client.
 
 Accounts (``accounts.py``). The sandbox holds several AWS accounts, each with its own
 credentials, enabled regions, clusters and Security Hub state:
@@ -30,7 +32,7 @@ credentials, enabled regions, clusters and Security Hub state:
 * ``environment.account_overrides(account)`` (or ``sandbox_environ(..., account=)``)
   gives the environment that runs the CLI, the engine or a bench "as" that account.
 
-CloudTrail (``cloudtrail.py``): every mutating EKS call is journaled as the event
+CloudTrail (``services/eks/journal.py``): every mutating EKS call is journaled as the event
 EventBridge delivers for it; ``SandboxClient.events(account=, region=, event_name=)``.
 
 This package module stays import-light (stdlib only) so that importing the client or the

@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     if isinstance(server, str):
         print(f"sandbox: error: {server}", file=sys.stderr)
         return EXIT_USAGE
-    server.app.eks_store.set_default_auto_settle(args.settle_seconds)
+    server.app.eks.set_default_auto_settle(args.settle_seconds)
     server.start()
     if args.seed:
         # Seed through the control API, like any other driver would.

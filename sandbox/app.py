@@ -10,8 +10,10 @@ Per AWS request (``handle_aws``):
 3. count the call, apply latency, reject regions the account has not enabled, apply faults;
 4. dispatch to the service emulator; an ``AwsError`` it raises is spelled for the service's
    protocol (``protocols.encode_error``);
-5. journal the mutating EKS calls as the CloudTrail events EventBridge would deliver
-   (``cloudtrail.py``).
+5. hand the answered call to a service that journals its calls (EKS: the CloudTrail
+   events EventBridge would deliver, ``services/eks/journal.py``).
+
+The services and their state come from ``services/registry.py``.
 """
 
 from __future__ import annotations
@@ -26,22 +28,15 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import parse_qs
 
-from sandbox.accounts import DEFAULT_ACCOUNT, Accounts, Identity
-from sandbox.cloudformation import CloudFormationEmulator
-from sandbox.cloudtrail import CloudTrailJournal, build_event, is_mutating
-from sandbox.cloudwatch import CloudWatchEmulator
+from sandbox.accounts import DEFAULT_ACCOUNT, Identity
 from sandbox.control import ControlApi
-from sandbox.ec2 import Ec2Emulator
-from sandbox.eks import EksEmulator, EksStore
 from sandbox.errors import AwsError
 from sandbox.faults import Call, CallRecorder, FaultInjector, fault_error
 from sandbox.protocols import encode_error, error_response
 from sandbox.routing import BOTOCORE_NAMES, InputError, ServiceRouter, router_for
-from sandbox.securityhub import SecurityHubEmulator
+from sandbox.services.registry import SERVICES, Backends
 from sandbox.sigv4 import MISMATCH_MESSAGE, signature_matches
-from sandbox.sts import StsEmulator
-from sandbox.trails import TrailsEmulator
-from sandbox.wire import SandboxRequest, SandboxResponse, ServiceEmulator, aws_error
+from sandbox.wire import Journaled, SandboxRequest, SandboxResponse, ServiceEmulator, aws_error
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
 
@@ -65,29 +60,16 @@ class _Decoded:
     query_codes: Mapping[str, str] | None = None
 
 
-class SandboxApp:
-    """AWS services plus the control API over one state."""
+class SandboxApp(Backends):
+    """AWS services plus the control API over one state (the backends it inherits)."""
 
     def __init__(self) -> None:
-        self.accounts = Accounts()
-        self.eks_store = EksStore()
-        self.securityhub = SecurityHubEmulator()
+        super().__init__()
         self.faults = FaultInjector()
         self.recorder = CallRecorder()
-        self.cloudtrail = CloudTrailJournal()
         self.enforce_enabled_regions = True
-        # What a deployed auditor stack leaves behind, read by `doctor`.
-        self.cloudformation = CloudFormationEmulator()
-        self.cloudwatch = CloudWatchEmulator()
-        self.trails = TrailsEmulator()
-        self.emulators: dict[str, ServiceEmulator] = {
-            "eks": EksEmulator(self.eks_store),
-            "ec2": Ec2Emulator(self.accounts),
-            "sts": StsEmulator(),
-            "securityhub": self.securityhub,
-            "cloudformation": self.cloudformation,
-            "monitoring": self.cloudwatch,  # CloudWatch's SigV4 name (routing.BOTOCORE_NAMES)
-            "cloudtrail": self.trails,
+        self.handlers: dict[str, ServiceEmulator] = {
+            name: make(self) for name, make in SERVICES.items()
         }
         self.control = ControlApi(self)
 
@@ -98,12 +80,9 @@ class SandboxApp:
 
     def reset(self) -> None:
         """Back to a fresh sandbox: one account, no clusters, default regions, no faults."""
-        self.accounts.reset()
-        for emulator in self.emulators.values():
-            emulator.reset()
+        self.reset_backends()
         self.faults.reset()
         self.recorder.reset()
-        self.cloudtrail.reset()
         self.enforce_enabled_regions = True
 
     # ------------------------------------------------------------------ AWS requests
@@ -152,17 +131,16 @@ class SandboxApp:
     def _journal(
         self, decoded: _Decoded, response: SandboxResponse, request_id: str, user_agent: str
     ) -> None:
-        """Record a mutating EKS call as its CloudTrail event (``cloudtrail.py``), unless it
-        failed authentication (region not enabled for the account)."""
+        """Hand the call to its service's journal (EKS: CloudTrail), unless it failed
+        authentication (region not enabled for the account)."""
         request, call = decoded.request, decoded.call
-        if call.service != "eks" or not is_mutating(call.operation) or request.caller is None:
+        handler: object = self.handlers.get(call.service)
+        if not isinstance(handler, Journaled):
             return
         regions = self.accounts.get(request.account).regions
         if self.enforce_enabled_regions and not regions.is_enabled(call.region):
             return
-        outcome = (response.status, response.body)
-        event = build_event(call.service, request, request.caller, outcome, request_id, user_agent)
-        self.cloudtrail.record(event)
+        handler.journal(request, response, request_id, user_agent)
 
     def _decode(
         self,
@@ -245,7 +223,7 @@ class SandboxApp:
             if rule.kind == "access_denied" and rule.message is None:
                 message = _denial_message(call, request.caller, rule.when)
             return error_response(protocol, status, code, rule.message or message, **spelled)
-        emulator = self.emulators.get(call.service)
+        emulator = self.handlers.get(call.service)
         if emulator is None:
             return error_response(
                 protocol,
@@ -268,7 +246,7 @@ class SandboxApp:
     def _holds(self, condition: str, call: Call) -> bool:
         """Whether a fault rule's ``when`` condition holds for this call (``faults.py``)."""
         if condition == "addon_missing":
-            return bool(call.cluster and call.addon) and not self.eks_store.has_addon(
+            return bool(call.cluster and call.addon) and not self.eks.has_addon(
                 call.account or DEFAULT_ACCOUNT, call.region, call.cluster or "", call.addon or ""
             )
         return False

@@ -492,7 +492,7 @@ class SandboxClient:
         """The "AWS API Call via CloudTrail" events EventBridge would deliver for every
         mutating EKS call so far (CreateCluster, DeleteCluster, CreateAddon, UpdateAddon,
         DeleteAddon, TagResource, UntagResource), failed calls included, in call order;
-        filtered by ``account``, ``region`` and ``event_name`` (see ``cloudtrail.py``)."""
+        filtered by ``account``, ``region`` and ``event_name`` (see ``services/eks/journal.py``)."""
         query = {"account": account, "region": region, "event_name": event_name}
         result: list[dict[str, Any]] = self._request("GET", "/events", query=query)["events"]
         return result

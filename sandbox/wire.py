@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sandbox.accounts import Identity
 
@@ -64,3 +64,13 @@ class ServiceEmulator(Protocol):
     def handle(self, request: SandboxRequest) -> SandboxResponse: ...
 
     def reset(self) -> None: ...
+
+
+@runtime_checkable
+class Journaled(Protocol):
+    """A service whose calls CloudTrail records (EKS): the front end hands it every call it
+    answered, with the response and the request id it sent."""
+
+    def journal(
+        self, request: SandboxRequest, response: SandboxResponse, request_id: str, user_agent: str
+    ) -> None: ...

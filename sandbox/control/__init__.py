@@ -66,8 +66,8 @@ class ControlApi:
 
     PREFIX = "/_sandbox"
 
-    def __init__(self, app: Backends) -> None:
-        self.app = app
+    def __init__(self, backends: Backends) -> None:
+        self.backends = backends
         table: list[tuple[str, str, Handler]] = [
             *general.ROUTES,
             *eks.ROUTES,
@@ -96,7 +96,7 @@ class ControlApi:
             if route_method != method:
                 continue
             try:
-                return handler(self.app, match.groups(), body, query)
+                return handler(self.backends, match.groups(), body, query)
             except ControlError as exc:
                 return exc.status, {"error": str(exc)}
             except KeyError as exc:

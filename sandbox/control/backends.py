@@ -2,7 +2,8 @@
 
 Why a Protocol: `sandbox.app` builds the control API over its own state, so the control
 handlers naming `SandboxApp` made the two import each other. Each handler reads or seeds
-exactly these backends (as moto's control endpoints talk only to backends).
+exactly these backends (``sandbox/services/<service>/backend.py``, as moto's control
+endpoints talk only to backends), plus the front end's faults and call counts.
 """
 
 from __future__ import annotations
@@ -11,29 +12,27 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from sandbox.accounts import Accounts
-    from sandbox.cloudformation import CloudFormationEmulator
-    from sandbox.cloudtrail import CloudTrailJournal
-    from sandbox.cloudwatch import CloudWatchEmulator
-    from sandbox.eks import EksStore
     from sandbox.faults import CallRecorder, FaultInjector
-    from sandbox.securityhub import SecurityHubEmulator
-    from sandbox.trails import TrailsEmulator
+    from sandbox.services.cloudformation.backend import CloudFormationBackend
+    from sandbox.services.cloudtrail.backend import CloudTrailBackend
+    from sandbox.services.cloudwatch.backend import CloudWatchBackend
+    from sandbox.services.eks.backend import EksBackend
+    from sandbox.services.securityhub.backend import SecurityHubBackend
 
 
 class Backends(Protocol):
     """The sandbox state the control API reads and seeds."""
 
     accounts: Accounts
-    eks_store: EksStore
-    securityhub: SecurityHubEmulator
+    eks: EksBackend
+    securityhub: SecurityHubBackend
     faults: FaultInjector
     recorder: CallRecorder
-    cloudtrail: CloudTrailJournal
     enforce_enabled_regions: bool
     # What a deployed auditor stack leaves, read by `doctor` (control/deployment.py).
-    cloudformation: CloudFormationEmulator
-    cloudwatch: CloudWatchEmulator
-    trails: TrailsEmulator
+    cloudformation: CloudFormationBackend
+    cloudwatch: CloudWatchBackend
+    cloudtrail: CloudTrailBackend
 
     @property
     def account(self) -> str:

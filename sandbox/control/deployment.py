@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sandbox.control.eks import account_of
 from sandbox.control.inputs import ControlError, boolean, str_map, string
-from sandbox.trails import DEFAULT_SELECTORS, TrailState
+from sandbox.services.cloudtrail.backend import DEFAULT_SELECTORS, TrailState
 
 if TYPE_CHECKING:
     from sandbox.control.backends import Backends
@@ -22,14 +22,14 @@ Body = dict[str, Any]
 Query = dict[str, str]
 
 
-def get_stacks(app: Backends, a: Args, b: Body, q: Query) -> Result:
-    stacks = app.cloudformation.stacks(account_of(app, b, q), a[0])
+def get_stacks(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    stacks = backends.cloudformation.stacks(account_of(backends, b, q), a[0])
     return 200, {"stacks": [s.to_dict() for s in stacks]}
 
 
-def put_stack(app: Backends, a: Args, b: Body, q: Query) -> Result:
-    stack = app.cloudformation.put_stack(
-        account_of(app, b, q),
+def put_stack(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    stack = backends.cloudformation.put_stack(
+        account_of(backends, b, q),
         a[0],
         a[1],
         status=string(b, "status", "CREATE_COMPLETE"),
@@ -40,12 +40,12 @@ def put_stack(app: Backends, a: Args, b: Body, q: Query) -> Result:
     return 200, stack.to_dict()
 
 
-def delete_stack(app: Backends, a: Args, b: Body, q: Query) -> Result:
-    app.cloudformation.delete_stack(account_of(app, b, q), a[0], a[1])
+def delete_stack(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    backends.cloudformation.delete_stack(account_of(backends, b, q), a[0], a[1])
     return 200, {"deleted": True}
 
 
-def add_datapoints(app: Backends, _a: Args, b: Body, q: Query) -> Result:
+def add_datapoints(backends: Backends, _a: Args, b: Body, q: Query) -> Result:
     """{region, namespace, metric, dimensions: {Name: Value}, points: [[epoch, value]]}"""
     points = b.get("points")
     if not isinstance(points, list) or not all(
@@ -53,8 +53,8 @@ def add_datapoints(app: Backends, _a: Args, b: Body, q: Query) -> Result:
         for p in points
     ):
         raise ControlError(400, "points must be a list of [epoch seconds, value] pairs")
-    count = app.cloudwatch.put(
-        account_of(app, b, q),
+    count = backends.cloudwatch.put(
+        account_of(backends, b, q),
         string(b, "region", ""),
         (string(b, "namespace", ""), string(b, "metric", "")),
         str_map(b, "dimensions"),
@@ -72,11 +72,11 @@ def _selectors(body: Body, key: str) -> tuple[dict[str, Any], ...] | None:
     return tuple(value)
 
 
-def put_trail(app: Backends, a: Args, b: Body, q: Query) -> Result:
+def put_trail(backends: Backends, a: Args, b: Body, q: Query) -> Result:
     advanced = _selectors(b, "advanced_event_selectors") or ()
     basic = _selectors(b, "event_selectors")
     trail = TrailState(
-        account=account_of(app, b, q),
+        account=account_of(backends, b, q),
         name=a[0],
         home_region=string(b, "home_region", "us-east-1"),
         multi_region=boolean(b, "multi_region", True),
@@ -85,11 +85,11 @@ def put_trail(app: Backends, a: Args, b: Body, q: Query) -> Result:
         event_selectors=basic if basic is not None else (() if advanced else DEFAULT_SELECTORS),
         advanced_event_selectors=advanced,
     )
-    return 200, app.trails.put(trail).to_dict()
+    return 200, backends.cloudtrail.put(trail).to_dict()
 
 
-def delete_trail(app: Backends, a: Args, b: Body, q: Query) -> Result:
-    app.trails.delete(account_of(app, b, q), a[0])
+def delete_trail(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    backends.cloudtrail.delete(account_of(backends, b, q), a[0])
     return 200, {"deleted": True}
 
 

@@ -1,4 +1,5 @@
-"""Control endpoints for EKS state: clusters, the vpc-cni add-on, updates, settling.
+"""Control endpoints for EKS state: clusters, the vpc-cni add-on, updates, settling and
+the CloudTrail events of mutating EKS calls.
 
 Every endpoint takes an optional ``account`` (body field for POST, query parameter
 otherwise); without it, the default account 123456789012.
@@ -15,18 +16,21 @@ from sandbox.control.inputs import (
     str_map,
     string,
 )
-from sandbox.eks import AddonSpec
+from sandbox.services.eks.models import AddonSpec
 
 if TYPE_CHECKING:
     from sandbox.control.backends import Backends
 
 Result = tuple[int, Any]
+Args = tuple[str, ...]
+Body = dict[str, Any]
+Query = dict[str, str]
 
 
-def account_of(app: Backends, body: dict[str, Any], query: dict[str, str]) -> str:
+def account_of(backends: Backends, body: dict[str, Any], query: dict[str, str]) -> str:
     """The account a control request names (KeyError -> 404 when unknown)."""
     account = opt_str(body, "account") or query.get("account")
-    return app.accounts.get(account).id
+    return backends.accounts.get(account).id
 
 
 def addon_spec(body: dict[str, Any]) -> AddonSpec:
@@ -43,23 +47,21 @@ def addon_spec(body: dict[str, Any]) -> AddonSpec:
     )
 
 
-def list_clusters(
-    app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
-) -> Result:
-    return 200, {"clusters": app.eks_store.list_state(q.get("region"), account_of(app, b, q))}
+def list_clusters(backends: Backends, _a: Args, b: Body, q: Query) -> Result:
+    return 200, {"clusters": backends.eks.list_state(q.get("region"), account_of(backends, b, q))}
 
 
-def add_cluster(app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
+def add_cluster(backends: Backends, _a: Args, b: Body, q: Query) -> Result:
     for key in ("region", "name"):
         if not b.get(key):
             raise ControlError(400, f"{key} is required")
     addon = b.get("addon")
     if addon is not None and not isinstance(addon, dict):
         raise ControlError(400, "addon must be an object or null")
-    state = app.eks_store.put_cluster(
+    state = backends.eks.put_cluster(
         string(b, "region", ""),
         string(b, "name", ""),
-        account=account_of(app, b, q),
+        account=account_of(backends, b, q),
         status=string(b, "status", "ACTIVE"),
         version=string(b, "version", "1.31"),
         platform_version=opt_str(b, "platform_version"),
@@ -72,26 +74,24 @@ def add_cluster(app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[s
     return 201, state
 
 
-def add_clusters(app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
+def add_clusters(backends: Backends, a: Args, b: Body, q: Query) -> Result:
     specs = b.get("clusters")
     if not isinstance(specs, list) or not all(isinstance(c, dict) for c in specs):
         raise ControlError(400, "clusters must be a list of cluster objects")
     for spec in specs:
-        add_cluster(app, a, spec, q)
+        add_cluster(backends, a, spec, q)
     return 201, {"created": len(specs)}
 
 
-def get_cluster(app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
-    state = app.eks_store.cluster_state(a[0], a[1], account_of(app, b, q))
+def get_cluster(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    state = backends.eks.cluster_state(a[0], a[1], account_of(backends, b, q))
     if state is None:
         raise KeyError(f"no cluster {a[1]!r} in {a[0]}")
     return 200, state
 
 
-def patch_cluster(
-    app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
-) -> Result:
-    account = account_of(app, {}, q)
+def patch_cluster(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    account = account_of(backends, {}, q)
     changes: dict[str, Any] = {}
     for key in b:
         if key == "tags":
@@ -100,37 +100,46 @@ def patch_cluster(
             changes[key] = boolean(b, key, False)
         else:
             changes[key] = string(b, key, "")  # unknown keys are refused by update_cluster
-    return 200, app.eks_store.update_cluster(a[0], a[1], changes, account)
+    return 200, backends.eks.update_cluster(a[0], a[1], changes, account)
 
 
-def delete_cluster(
-    app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]
-) -> Result:
-    if not app.eks_store.delete_cluster(a[0], a[1], account_of(app, b, q)):
+def delete_cluster(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    if not backends.eks.delete_cluster(a[0], a[1], account_of(backends, b, q)):
         raise KeyError(f"no cluster {a[1]!r} in {a[0]}")
     return 200, {"deleted": True}
 
 
-def put_addon(app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
-    account = account_of(app, {}, q)
-    return 200, app.eks_store.set_addon(a[0], a[1], addon_spec(b), account)
+def put_addon(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    account = account_of(backends, {}, q)
+    return 200, backends.eks.set_addon(a[0], a[1], addon_spec(b), account)
 
 
-def delete_addon(app: Backends, a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
-    return 200, app.eks_store.set_addon(a[0], a[1], None, account_of(app, b, q))
+def delete_addon(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    return 200, backends.eks.set_addon(a[0], a[1], None, account_of(backends, b, q))
 
 
-def updates(app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
-    account = account_of(app, b, q) if "account" in q else None
-    return 200, {"updates": app.eks_store.update_list(q.get("region"), q.get("cluster"), account)}
+def updates(backends: Backends, _a: Args, b: Body, q: Query) -> Result:
+    account = account_of(backends, b, q) if "account" in q else None
+    return 200, {"updates": backends.eks.update_list(q.get("region"), q.get("cluster"), account)}
 
 
-def settle(app: Backends, _a: tuple[str, ...], b: dict[str, Any], q: dict[str, str]) -> Result:
-    account = account_of(app, b, q) if b.get("account") else None
-    settled = app.eks_store.settle(
+def settle(backends: Backends, _a: Args, b: Body, q: Query) -> Result:
+    account = account_of(backends, b, q) if b.get("account") else None
+    settled = backends.eks.settle(
         opt_str(b, "region"), opt_str(b, "cluster"), string(b, "outcome", "Successful"), account
     )
     return 200, {"settled": settled}
+
+
+def get_events(backends: Backends, _a: Args, _b: Body, q: Query) -> Result:
+    """CloudTrail events of mutating EKS calls as EventBridge delivers them, in call order."""
+    events = backends.eks.journal.events(q.get("account"), q.get("region"), q.get("event_name"))
+    return 200, {"events": events}
+
+
+def clear_events(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    backends.eks.journal.reset()
+    return 200, {"events": []}
 
 
 SEG = r"([^/]+)"
@@ -145,4 +154,6 @@ ROUTES = [
     ("DELETE", f"/clusters/{SEG}/{SEG}/addon", delete_addon),
     ("GET", "/updates", updates),
     ("POST", "/settle", settle),
+    ("GET", "/events", get_events),
+    ("DELETE", "/events", clear_events),
 ]

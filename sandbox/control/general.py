@@ -43,40 +43,40 @@ _FAULT_FIELDS = frozenset(
 )
 
 
-def health(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    return 200, {"ok": True, "account": app.account, "securityhub": True}
+def health(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {"ok": True, "account": backends.account, "securityhub": True}
 
 
-def reset(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    app.reset()
+def reset(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    backends.reset()
     return 200, {"ok": True}
 
 
-def get_settings(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+def get_settings(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
     return 200, {
-        "auto_settle_seconds": app.eks_store.auto_settle_seconds,
-        "enforce_enabled_regions": app.enforce_enabled_regions,
+        "auto_settle_seconds": backends.eks.auto_settle_seconds,
+        "enforce_enabled_regions": backends.enforce_enabled_regions,
     }
 
 
-def put_settings(app: Backends, a: Args, b: Body, q: Query) -> Result:
+def put_settings(backends: Backends, a: Args, b: Body, q: Query) -> Result:
     if "auto_settle_seconds" in b:
         value = number(b, "auto_settle_seconds", None)
         if value is not None and value < 0:
             raise ControlError(400, "auto_settle_seconds must be >= 0 or null")
-        app.eks_store.auto_settle_seconds = value
+        backends.eks.auto_settle_seconds = value
     if "enforce_enabled_regions" in b:
-        app.enforce_enabled_regions = boolean(b, "enforce_enabled_regions", True)
-    return get_settings(app, a, b, q)
+        backends.enforce_enabled_regions = boolean(b, "enforce_enabled_regions", True)
+    return get_settings(backends, a, b, q)
 
 
 # ---------------------------------------------------------------------- accounts/regions
-def list_accounts(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    return 200, {"accounts": [account.to_dict() for account in app.accounts.all()]}
+def list_accounts(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {"accounts": [account.to_dict() for account in backends.accounts.all()]}
 
 
-def create_account(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
-    account = app.accounts.create(
+def create_account(backends: Backends, _a: Args, b: Body, _q: Query) -> Result:
+    account = backends.accounts.create(
         string(b, "account", ""),
         string(b, "access_key_id", ""),
         string(b, "secret_access_key", ""),
@@ -86,28 +86,28 @@ def create_account(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
     return 201, account.to_dict()
 
 
-def get_account(app: Backends, a: Args, _b: Body, _q: Query) -> Result:
-    return 200, app.accounts.get(a[0]).to_dict()
+def get_account(backends: Backends, a: Args, _b: Body, _q: Query) -> Result:
+    return 200, backends.accounts.get(a[0]).to_dict()
 
 
-def get_regions(app: Backends, _a: Args, b: Body, q: Query) -> Result:
-    return 200, {"enabled": app.accounts.get(account_of(app, b, q)).regions.enabled()}
+def get_regions(backends: Backends, _a: Args, b: Body, q: Query) -> Result:
+    return 200, {"enabled": backends.accounts.get(account_of(backends, b, q)).regions.enabled()}
 
 
-def put_regions(app: Backends, a: Args, b: Body, q: Query) -> Result:
+def put_regions(backends: Backends, a: Args, b: Body, q: Query) -> Result:
     enabled = str_list(b, "enabled")
     if enabled is None:
         raise ControlError(400, "enabled must be a list of region names")
-    app.accounts.get(account_of(app, b, q)).regions.set_enabled(enabled)
-    return get_regions(app, a, b, q)
+    backends.accounts.get(account_of(backends, b, q)).regions.set_enabled(enabled)
+    return get_regions(backends, a, b, q)
 
 
 # ---------------------------------------------------------------------- faults/latency
-def get_faults(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    return 200, {"faults": app.faults.rules()}
+def get_faults(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {"faults": backends.faults.rules()}
 
 
-def add_fault(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
+def add_fault(backends: Backends, _a: Args, b: Body, _q: Query) -> Result:
     unknown = set(b) - _FAULT_FIELDS
     if unknown:
         raise ControlError(400, f"unknown fault fields {sorted(unknown)}")
@@ -124,56 +124,45 @@ def add_fault(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
         seed=integer(b, "seed", 0) or 0,
         message=opt_str(b, "message"),
     )
-    return 201, app.faults.add(rule).to_dict()
+    return 201, backends.faults.add(rule).to_dict()
 
 
-def clear_faults(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    app.faults.clear()
+def clear_faults(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    backends.faults.clear()
     return 200, {"faults": []}
 
 
-def delete_fault(app: Backends, a: Args, _b: Body, _q: Query) -> Result:
-    if not a[0].isdigit() or not app.faults.remove(int(a[0])):
+def delete_fault(backends: Backends, a: Args, _b: Body, _q: Query) -> Result:
+    if not a[0].isdigit() or not backends.faults.remove(int(a[0])):
         raise KeyError(f"no fault rule {a[0]}")
     return 200, {"deleted": True}
 
 
-def get_latency(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    return 200, app.faults.latency.to_dict()
+def get_latency(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, backends.faults.latency.to_dict()
 
 
-def put_latency(app: Backends, a: Args, b: Body, q: Query) -> Result:
-    app.faults.latency = LatencyModel(
+def put_latency(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    backends.faults.latency = LatencyModel(
         base_ms=number(b, "base_ms", 0.0) or 0.0,
         region_ms=num_map(b, "region_ms"),
         service_ms=num_map(b, "service_ms"),
     )
-    return get_latency(app, a, b, q)
+    return get_latency(backends, a, b, q)
 
 
-def clear_latency(app: Backends, a: Args, b: Body, q: Query) -> Result:
-    app.faults.latency = LatencyModel()
-    return get_latency(app, a, b, q)
+def clear_latency(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    backends.faults.latency = LatencyModel()
+    return get_latency(backends, a, b, q)
 
 
-def get_calls(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    return 200, app.recorder.snapshot()
+def get_calls(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, backends.recorder.snapshot()
 
 
-def reset_calls(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    app.recorder.reset()
-    return 200, app.recorder.snapshot()
-
-
-def get_events(app: Backends, _a: Args, _b: Body, q: Query) -> Result:
-    """CloudTrail events of mutating EKS calls as EventBridge delivers them, in call order."""
-    events = app.cloudtrail.events(q.get("account"), q.get("region"), q.get("event_name"))
-    return 200, {"events": events}
-
-
-def clear_events(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    app.cloudtrail.reset()
-    return 200, {"events": []}
+def reset_calls(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    backends.recorder.reset()
+    return 200, backends.recorder.snapshot()
 
 
 SEG = r"([^/]+)"
@@ -196,6 +185,4 @@ ROUTES = [
     ("DELETE", "/latency", clear_latency),
     ("GET", "/calls", get_calls),
     ("DELETE", "/calls", reset_calls),
-    ("GET", "/events", get_events),
-    ("DELETE", "/events", clear_events),
 ]

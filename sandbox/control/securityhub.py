@@ -21,43 +21,43 @@ Body = dict[str, Any]
 Query = dict[str, str]
 
 
-def put_enabled(app: Backends, a: Args, b: Body, q: Query) -> Result:
+def put_enabled(backends: Backends, a: Args, b: Body, q: Query) -> Result:
     enabled = b.get("enabled")
     if not isinstance(enabled, bool):
         raise ControlError(400, "enabled must be true or false")
     account = opt_str(b, "account") or q.get("account")
-    app.securityhub.set_enabled(a[0], enabled, account=account)
+    backends.securityhub.set_enabled(a[0], enabled, account=account)
     return 200, {"region": a[0], "enabled": enabled}
 
 
-def findings(app: Backends, a: Args, _b: Body, q: Query) -> Result:
-    return 200, {"findings": app.securityhub.findings(a[0], account=q.get("account"))}
+def findings(backends: Backends, a: Args, _b: Body, q: Query) -> Result:
+    return 200, {"findings": backends.securityhub.findings(a[0], account=q.get("account"))}
 
 
-def ingestion(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    return 200, {"ingestion": app.securityhub.ingestion_events()}
+def ingestion(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, {"ingestion": backends.securityhub.ingestion_events()}
 
 
-def reset_ingestion(app: Backends, a: Args, b: Body, q: Query) -> Result:
-    app.securityhub.reset_ingestion_events()
-    return ingestion(app, a, b, q)
+def reset_ingestion(backends: Backends, a: Args, b: Body, q: Query) -> Result:
+    backends.securityhub.reset_ingestion_events()
+    return ingestion(backends, a, b, q)
 
 
-def expire(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
+def expire(backends: Backends, _a: Args, b: Body, _q: Query) -> Result:
     as_of = opt_str(b, "as_of")
     if as_of is None:
         raise ControlError(400, "as_of (an ISO 8601 timestamp) is required")
-    return 200, {"expired": app.securityhub.expire_findings(as_of)}
+    return 200, {"expired": backends.securityhub.expire_findings(as_of)}
 
 
-def get_organization(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    return 200, app.securityhub.organization()
+def get_organization(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, backends.securityhub.organization()
 
 
-def put_organization(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
+def put_organization(backends: Backends, _a: Args, b: Body, _q: Query) -> Result:
     members = str_list(b, "members") or []
     linked = str_list(b, "linked_regions") or []
-    return 200, app.securityhub.set_organization(
+    return 200, backends.securityhub.set_organization(
         opt_str(b, "administrator"),
         members,
         opt_str(b, "aggregation_region"),
@@ -66,8 +66,8 @@ def put_organization(app: Backends, _a: Args, b: Body, _q: Query) -> Result:
     )
 
 
-def delete_organization(app: Backends, _a: Args, _b: Body, _q: Query) -> Result:
-    return 200, app.securityhub.set_organization(None)
+def delete_organization(backends: Backends, _a: Args, _b: Body, _q: Query) -> Result:
+    return 200, backends.securityhub.set_organization(None)
 
 
 SEG = r"([^/]+)"

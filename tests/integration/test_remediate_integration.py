@@ -18,8 +18,8 @@ from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.model import AuditResult
 from eks_netpol_auditor.remediation import apply as shell
-from sandbox import vpccni
 from sandbox.client import AddonSeed, SandboxClient
+from sandbox.services.eks import vpccni
 
 REGIONS = ("eu-west-1", "us-east-1")
 CURRENT = "v1.19.0-eksbuild.1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox.securityhub import SecurityHubEmulator
+from sandbox.services.securityhub import SecurityHubBackend, SecurityHubResponses
 from tests.integration.sandbox.securityhub_support import (
     ADMIN,
     MEMBER_A,
@@ -18,12 +18,12 @@ from tests.integration.sandbox.securityhub_support import (
 
 
 @pytest.fixture
-def hub() -> SecurityHubEmulator:
-    return SecurityHubEmulator(rate_limits=False)
+def hub() -> SecurityHubResponses:
+    return SecurityHubResponses(SecurityHubBackend(rate_limits=False))
 
 
 @pytest.fixture
-def populated(hub: SecurityHubEmulator) -> SecurityHubEmulator:
+def populated(hub: SecurityHubResponses) -> SecurityHubResponses:
     import_findings(
         hub,
         finding("prod-a", Compliance={"Status": "FAILED"}),
@@ -39,8 +39,8 @@ def populated(hub: SecurityHubEmulator) -> SecurityHubEmulator:
 
 
 @pytest.fixture
-def org(hub: SecurityHubEmulator) -> SecurityHubEmulator:
-    hub.set_organization(ADMIN, [MEMBER_A, MEMBER_B])
+def org(hub: SecurityHubResponses) -> SecurityHubResponses:
+    hub.backend.set_organization(ADMIN, [MEMBER_A, MEMBER_B])
     import_as(hub, ADMIN, owned(ADMIN, "admin-1"))
     import_as(hub, MEMBER_A, owned(MEMBER_A, "a-1"), owned(MEMBER_A, "a-2", RecordState="ARCHIVED"))
     import_as(hub, MEMBER_B, owned(MEMBER_B, "b-1", Compliance={"Status": "PASSED"}))

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.securityhub import SecurityHubEmulator, default_product_arn
+from sandbox.services.securityhub import (
+    SecurityHubResponses,
+    default_product_arn,
+)
 from sandbox.wire import SandboxRequest, SandboxResponse
 from tests.builders import ACCOUNT
 
@@ -27,7 +30,7 @@ class FakeClock:
 
 
 def call(
-    hub: SecurityHubEmulator,
+    hub: SecurityHubResponses,
     operation: str,
     body: dict[str, Any] | None = None,
     *,
@@ -80,13 +83,13 @@ def finding(
     return result
 
 
-def import_findings(hub: SecurityHubEmulator, *findings: dict[str, Any]) -> dict[str, Any]:
+def import_findings(hub: SecurityHubResponses, *findings: dict[str, Any]) -> dict[str, Any]:
     response = call(hub, "BatchImportFindings", {"Findings": list(findings)})
     assert response.status == 200, response.body
     return response.body
 
 
-def get_findings(hub: SecurityHubEmulator, **body: Any) -> SandboxResponse:
+def get_findings(hub: SecurityHubResponses, **body: Any) -> SandboxResponse:
     return call(hub, "GetFindings", body)
 
 
@@ -124,7 +127,7 @@ def owned(account: str, finding_id: str, region: str = HOME, **overrides: Any) -
     return result
 
 
-def import_as(hub: SecurityHubEmulator, account: str, *findings: dict[str, Any]) -> None:
+def import_as(hub: SecurityHubResponses, account: str, *findings: dict[str, Any]) -> None:
     region = findings[0]["ProductArn"].split(":")[3]
     response = call(
         hub, "BatchImportFindings", {"Findings": list(findings)}, region=region, account=account
@@ -132,5 +135,5 @@ def import_as(hub: SecurityHubEmulator, account: str, *findings: dict[str, Any])
     assert response.body["FailedCount"] == 0, response.body
 
 
-def ids_as(hub: SecurityHubEmulator, account: str, region: str = HOME, **body: Any) -> list[str]:
+def ids_as(hub: SecurityHubResponses, account: str, region: str = HOME, **body: Any) -> list[str]:
     return sorted(ids(call(hub, "GetFindings", body, region=region, account=account)))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from sandbox.securityhub import SecurityHubEmulator
+from sandbox.services.securityhub import SecurityHubResponses
 from tests.builders import ACCOUNT
 from tests.integration.sandbox.securityhub_support import (
     PRODUCT_ARN,
@@ -23,8 +23,8 @@ from tests.integration.sandbox.securityhub_support import (
 # -------------------------------------------------------------------------- enablement, misc
 
 
-def test_disabled_region_rejects_every_operation(hub: SecurityHubEmulator) -> None:
-    hub.set_enabled(REGION, False)
+def test_disabled_region_rejects_every_operation(hub: SecurityHubResponses) -> None:
+    hub.backend.set_enabled(REGION, False)
     for operation, body in (
         ("BatchImportFindings", {"Findings": [finding()]}),
         ("BatchUpdateFindings", {"FindingIdentifiers": [{"Id": "a", "ProductArn": PRODUCT_ARN}]}),
@@ -38,26 +38,26 @@ def test_disabled_region_rejects_every_operation(hub: SecurityHubEmulator) -> No
             "Account 123456789012 is not subscribed to AWS Security Hub"
         )
     assert call(hub, "DescribeHub", region="us-east-1").status == 200
-    hub.set_enabled(REGION, True)
+    hub.backend.set_enabled(REGION, True)
     described = call(hub, "DescribeHub")
     assert described.body["HubArn"] == f"arn:aws:securityhub:{REGION}:{ACCOUNT}:hub/default"
 
 
-def test_unknown_operation(hub: SecurityHubEmulator) -> None:
+def test_unknown_operation(hub: SecurityHubResponses) -> None:
     response = call(hub, "EnableSecurityHub")
     assert response.status == 400
     assert "not implemented" in response.body["message"]
 
 
-def test_reset_and_copies(hub: SecurityHubEmulator) -> None:
+def test_reset_and_copies(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding())
-    hub.findings(REGION)[0]["Title"] = "mutated"
-    assert hub.findings(REGION)[0]["Title"] != "mutated"
-    hub.set_enabled(REGION, False)
+    hub.backend.findings(REGION)[0]["Title"] = "mutated"
+    assert hub.backend.findings(REGION)[0]["Title"] != "mutated"
+    hub.backend.set_enabled(REGION, False)
     hub.reset()
-    assert hub.findings(REGION) == []
+    assert hub.backend.findings(REGION) == []
     assert call(hub, "DescribeHub").status == 200
 
 
-def test_responses_are_json_serialisable(populated: SecurityHubEmulator) -> None:
+def test_responses_are_json_serialisable(populated: SecurityHubResponses) -> None:
     json.loads(get_findings(populated).encode())

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from sandbox.client import SandboxClient, SandboxError
-from sandbox.securityhub import SecurityHubEmulator
+from sandbox.services.securityhub import SecurityHubResponses
 from tests.builders import ACCOUNT
 from tests.conftest import AwsClientFactory
 from tests.integration.sandbox.securityhub_support import (
@@ -39,13 +39,13 @@ def without(name: str, **overrides: Any) -> dict[str, Any]:
     return result
 
 
-def update_fields(hub: SecurityHubEmulator, **fields: Any) -> None:
+def update_fields(hub: SecurityHubResponses, **fields: Any) -> None:
     identifiers = [{"Id": "cluster-a", "ProductArn": PRODUCT_ARN}]
     response = call(hub, "BatchUpdateFindings", {"FindingIdentifiers": identifiers, **fields})
     assert response.body["ProcessedFindings"], response.body
 
 
-def test_new_finding_takes_provider_fields_over_top_level(hub: SecurityHubEmulator) -> None:
+def test_new_finding_takes_provider_fields_over_top_level(hub: SecurityHubResponses) -> None:
     import_findings(
         hub,
         finding(
@@ -54,23 +54,23 @@ def test_new_finding_takes_provider_fields_over_top_level(hub: SecurityHubEmulat
             FindingProviderFields=provider_fields("HIGH", [OTHER_TYPE], Confidence=90),
         ),
     )
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Severity"] == {"Label": "HIGH", "Normalized": 70}
     assert stored["Types"] == [OTHER_TYPE]
     assert stored["Confidence"] == 90
     assert stored["FindingProviderFields"]["Severity"] == {"Label": "HIGH"}
 
 
-def test_top_level_only_populates_provider_fields(hub: SecurityHubEmulator) -> None:
+def test_top_level_only_populates_provider_fields(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding(Severity={"Normalized": 95, "Original": "9.5"}))
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Severity"] == {"Label": "CRITICAL", "Normalized": 95, "Original": "9.5"}
     # FindingProviderSeverity has only Label and Original (botocore model).
     assert stored["FindingProviderFields"]["Severity"] == {"Label": "CRITICAL", "Original": "9.5"}
     assert stored["FindingProviderFields"]["Types"] == [NETPOL_TYPE]
 
 
-def test_provider_fields_update_follows_to_top_level(hub: SecurityHubEmulator) -> None:
+def test_provider_fields_update_follows_to_top_level(hub: SecurityHubResponses) -> None:
     import_findings(hub, without("Severity", FindingProviderFields=provider_fields("HIGH")))
     sent = without(
         "Severity",
@@ -79,12 +79,12 @@ def test_provider_fields_update_follows_to_top_level(hub: SecurityHubEmulator) -
     )
     sent.pop("Types")
     import_findings(hub, sent)
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Severity"] == {"Label": "LOW", "Normalized": 1}
     assert stored["Types"] == [OTHER_TYPE]
 
 
-def test_customer_severity_survives_provider_updates(hub: SecurityHubEmulator) -> None:
+def test_customer_severity_survives_provider_updates(hub: SecurityHubResponses) -> None:
     import_findings(hub, without("Severity", FindingProviderFields=provider_fields("HIGH")))
     update_fields(hub, Severity={"Label": "INFORMATIONAL"})
     sent = without(
@@ -94,7 +94,7 @@ def test_customer_severity_survives_provider_updates(hub: SecurityHubEmulator) -
     )
     sent.pop("Types")
     import_findings(hub, sent)
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     # Severity is the customer's; Types, which the customer never touched, follows the provider.
     assert stored["Severity"] == {"Label": "INFORMATIONAL", "Normalized": 0}
     assert stored["FindingProviderFields"]["Severity"] == {"Label": "CRITICAL"}
@@ -103,12 +103,12 @@ def test_customer_severity_survives_provider_updates(hub: SecurityHubEmulator) -
     update_fields(hub, Types=[NETPOL_TYPE])
     sent = dict(sent, UpdatedAt="2026-11-03T00:00:00Z")
     import_findings(hub, sent)
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Types"] == [NETPOL_TYPE]
     assert stored["FindingProviderFields"]["Types"] == [OTHER_TYPE]
 
 
-def test_existing_finding_uses_both_values(hub: SecurityHubEmulator) -> None:
+def test_existing_finding_uses_both_values(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding(FindingProviderFields=provider_fields("HIGH")))
     import_findings(
         hub,
@@ -118,15 +118,15 @@ def test_existing_finding_uses_both_values(hub: SecurityHubEmulator) -> None:
             FindingProviderFields=provider_fields("LOW"),
         ),
     )
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Severity"]["Label"] == "MEDIUM"
     assert stored["FindingProviderFields"]["Severity"] == {"Label": "LOW"}
 
 
-def test_update_without_an_attribute_keeps_it(hub: SecurityHubEmulator) -> None:
+def test_update_without_an_attribute_keeps_it(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding(FindingProviderFields=provider_fields("HIGH", Criticality=70)))
     import_findings(hub, finding(updated_at="2026-11-02T00:00:00Z"))
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Criticality"] == 70
     assert stored["FindingProviderFields"]["Criticality"] == 70
 
@@ -146,12 +146,12 @@ def test_update_without_an_attribute_keeps_it(hub: SecurityHubEmulator) -> None:
     ],
 )
 def test_invalid_provider_fields_fail_the_finding(
-    hub: SecurityHubEmulator, fields: dict[str, Any], message: str
+    hub: SecurityHubResponses, fields: dict[str, Any], message: str
 ) -> None:
     body = import_findings(hub, finding(FindingProviderFields=fields))
     assert body["FailedCount"] == 1
     assert message in body["FailedFindings"][0]["ErrorMessage"]
-    assert hub.findings(REGION) == []
+    assert hub.backend.findings(REGION) == []
 
 
 # -------------------------------------------------------------------------- retention
@@ -159,7 +159,7 @@ def test_invalid_provider_fields_fail_the_finding(
 # archived ones 30 days after their most recent UpdatedAt.
 
 
-def test_retention_follows_updated_at_and_record_state(hub: SecurityHubEmulator) -> None:
+def test_retention_follows_updated_at_and_record_state(hub: SecurityHubResponses) -> None:
     import_findings(
         hub,
         finding("active", updated_at="2026-01-01T00:00:00Z"),
@@ -171,20 +171,20 @@ def test_retention_follows_updated_at_and_record_state(hub: SecurityHubEmulator)
     update = {"FindingIdentifiers": [{"Id": "active", "ProductArn": PRODUCT_ARN}]}
     call(hub, "BatchUpdateFindings", {**update, "Workflow": {"Status": "NOTIFIED"}})
 
-    assert hub.expire_findings("2026-01-30T23:59:59Z") == []
-    assert hub.expire_findings("2026-01-31T00:00:00Z") == [
+    assert hub.backend.expire_findings("2026-01-30T23:59:59Z") == []
+    assert hub.backend.expire_findings("2026-01-31T00:00:00Z") == [
         {"account": ACCOUNT, "region": REGION, "id": "archived"}
     ]
-    assert hub.expire_findings("2026-03-31T23:59:59Z") == []
-    assert hub.expire_findings("2026-04-01T00:00:00Z") == [
+    assert hub.backend.expire_findings("2026-03-31T23:59:59Z") == []
+    assert hub.backend.expire_findings("2026-04-01T00:00:00Z") == [
         {"account": ACCOUNT, "region": REGION, "id": "active"}
     ]
-    assert [f["Id"] for f in hub.findings(REGION)] == ["refreshed"]
+    assert [f["Id"] for f in hub.backend.findings(REGION)] == ["refreshed"]
     # An expired finding imported again is a new finding: its workflow starts over.
     import_findings(hub, finding("active", updated_at="2026-04-02T00:00:00Z"))
-    assert hub.findings(REGION)[-1]["Workflow"] == {"Status": "NEW"}
+    assert hub.backend.findings(REGION)[-1]["Workflow"] == {"Status": "NEW"}
     with pytest.raises(ValueError, match="as_of"):
-        hub.expire_findings("April")
+        hub.backend.expire_findings("April")
 
 
 def test_retention_through_the_control_api(

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.securityhub import SecurityHubEmulator
+from sandbox.services.securityhub import SecurityHubResponses
 from tests.builders import ACCOUNT
 from tests.integration.sandbox.securityhub_support import (
     PRODUCT_ARN,
@@ -28,17 +28,17 @@ from tests.integration.sandbox.securityhub_support import (
 # -------------------------------------------------------------------------- GetFindings
 
 
-def test_positive_values_of_one_attribute_are_ored(populated: SecurityHubEmulator) -> None:
+def test_positive_values_of_one_attribute_are_ored(populated: SecurityHubResponses) -> None:
     response = get_findings(populated, Filters={"Id": eq("prod-a", "dev-b")})
     assert sorted(ids(response)) == ["dev-b", "prod-a"]
 
 
-def test_different_attributes_are_anded(populated: SecurityHubEmulator) -> None:
+def test_different_attributes_are_anded(populated: SecurityHubResponses) -> None:
     filters = {"ComplianceStatus": eq("PASSED"), "RecordState": eq("ACTIVE")}
     assert ids(get_findings(populated, Filters=filters)) == ["dev-b"]
 
 
-def test_negative_values_are_anded(populated: SecurityHubEmulator) -> None:
+def test_negative_values_are_anded(populated: SecurityHubResponses) -> None:
     filters = {
         "Id": [
             {"Value": "prod-a", "Comparison": "NOT_EQUALS"},
@@ -48,7 +48,7 @@ def test_negative_values_are_anded(populated: SecurityHubEmulator) -> None:
     assert ids(get_findings(populated, Filters=filters)) == ["prod-b"]
 
 
-def test_prefix_then_not_equals(populated: SecurityHubEmulator) -> None:
+def test_prefix_then_not_equals(populated: SecurityHubResponses) -> None:
     filters = {
         "Id": [
             {"Value": "prod", "Comparison": "PREFIX"},
@@ -60,7 +60,7 @@ def test_prefix_then_not_equals(populated: SecurityHubEmulator) -> None:
     assert sorted(ids(get_findings(populated, Filters=filters))) == ["dev-b", "prod-a"]
 
 
-def test_contains_and_not_contains(populated: SecurityHubEmulator) -> None:
+def test_contains_and_not_contains(populated: SecurityHubResponses) -> None:
     contains = {"Title": [{"Value": "on prod", "Comparison": "CONTAINS"}]}
     assert sorted(ids(get_findings(populated, Filters=contains))) == ["prod-a", "prod-b"]
     not_contains = {
@@ -82,14 +82,16 @@ def test_contains_and_not_contains(populated: SecurityHubEmulator) -> None:
         ["CONTAINS_WORD"],
     ],
 )
-def test_forbidden_comparison_mixes(populated: SecurityHubEmulator, comparisons: list[str]) -> None:
+def test_forbidden_comparison_mixes(
+    populated: SecurityHubResponses, comparisons: list[str]
+) -> None:
     filters = {"Title": [{"Value": "x", "Comparison": c} for c in comparisons]}
     response = get_findings(populated, Filters=filters)
     assert response.status == 400
     assert error_code(response) == "InvalidInputException"
 
 
-def test_resource_and_region_filters(populated: SecurityHubEmulator) -> None:
+def test_resource_and_region_filters(populated: SecurityHubResponses) -> None:
     arn = f"arn:aws:eks:{REGION}:{ACCOUNT}:cluster/dev-a"
     filters = {
         "ResourceId": eq(arn),
@@ -104,7 +106,7 @@ def test_resource_and_region_filters(populated: SecurityHubEmulator) -> None:
     assert ids(get_findings(populated, Filters={"Region": eq("us-east-1")})) == []
 
 
-def test_map_filters(populated: SecurityHubEmulator) -> None:
+def test_map_filters(populated: SecurityHubResponses) -> None:
     reason = [{"Key": "acme/netpol/Reason", "Value": "addon-missing", "Comparison": "EQUALS"}]
     assert ids(get_findings(populated, Filters={"ProductFields": reason})) == ["dev-a"]
     not_reason = [{"Key": "acme/netpol/Reason", "Value": "disabled", "Comparison": "NOT_EQUALS"}]
@@ -115,13 +117,13 @@ def test_map_filters(populated: SecurityHubEmulator) -> None:
     assert get_findings(populated, Filters={"ResourceTags": contains}).status == 400
 
 
-def test_date_filter(populated: SecurityHubEmulator) -> None:
+def test_date_filter(populated: SecurityHubResponses) -> None:
     import_findings(populated, finding("later", updated_at="2026-12-01T00:00:00Z"))
     window = [{"Start": "2026-11-15T00:00:00Z", "End": "2027-01-01T00:00:00+00:00"}]
     assert ids(get_findings(populated, Filters={"UpdatedAt": window})) == ["later"]
 
 
-def test_filter_limits(populated: SecurityHubEmulator) -> None:
+def test_filter_limits(populated: SecurityHubResponses) -> None:
     names = [
         "Id", "ProductArn", "GeneratorId", "AwsAccountId", "RecordState", "ComplianceStatus",
         "WorkflowStatus", "ResourceId", "ResourceType", "Region", "Title",
@@ -143,7 +145,7 @@ def test_filter_limits(populated: SecurityHubEmulator) -> None:
     assert "not implemented" in unsupported.body["message"]
 
 
-def test_pagination_is_stable_and_complete(hub: SecurityHubEmulator) -> None:
+def test_pagination_is_stable_and_complete(hub: SecurityHubResponses) -> None:
     import_findings(hub, *(finding(f"c{i:03d}") for i in range(25)))
     seen: list[str] = []
     token: str | None = None
@@ -169,7 +171,7 @@ def test_pagination_is_stable_and_complete(hub: SecurityHubEmulator) -> None:
     assert seen == sorted(seen)
 
 
-def test_invalid_next_token(populated: SecurityHubEmulator) -> None:
+def test_invalid_next_token(populated: SecurityHubResponses) -> None:
     first = get_findings(populated, MaxResults=1)
     token = first.body["NextToken"]
     for bad in ("garbage!!", base64.urlsafe_b64encode(b'{"v":1}').decode()):
@@ -182,7 +184,7 @@ def test_invalid_next_token(populated: SecurityHubEmulator) -> None:
     assert get_findings(populated, MaxResults=1, NextToken=token).status == 200
 
 
-def test_sort_criteria(populated: SecurityHubEmulator) -> None:
+def test_sort_criteria(populated: SecurityHubResponses) -> None:
     import_findings(populated, finding("zzz", updated_at="2026-10-01T00:00:00Z"))
     response = get_findings(populated, SortCriteria=[{"Field": "UpdatedAt", "SortOrder": "asc"}])
     assert ids(response)[0] == "zzz"

@@ -9,7 +9,10 @@ from __future__ import annotations
 import pytest
 
 from sandbox.client import SandboxClient
-from sandbox.securityhub import SecurityHubEmulator, default_product_arn
+from sandbox.services.securityhub import (
+    SecurityHubResponses,
+    default_product_arn,
+)
 from tests.builders import ACCOUNT
 from tests.conftest import AwsClientFactory
 from tests.integration.sandbox.securityhub_support import (
@@ -25,10 +28,10 @@ from tests.integration.sandbox.securityhub_support import (
 # -------------------------------------------------------------------------- BatchImportFindings
 
 
-def test_import_creates_finding_with_service_defaults(hub: SecurityHubEmulator) -> None:
+def test_import_creates_finding_with_service_defaults(hub: SecurityHubResponses) -> None:
     body = import_findings(hub, finding())
     assert body == {"FailedCount": 0, "SuccessCount": 1, "FailedFindings": []}
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Workflow"] == {"Status": "NEW"}
     assert stored["WorkflowState"] == "NEW"
     assert stored["RecordState"] == "ACTIVE"
@@ -36,23 +39,23 @@ def test_import_creates_finding_with_service_defaults(hub: SecurityHubEmulator) 
     assert stored["Severity"] == {"Label": "HIGH", "Normalized": 70}
     assert stored["FindingProviderFields"]["Severity"]["Label"] == "HIGH"
     assert stored["ProductFields"]["aws/securityhub/FindingId"] == f"{PRODUCT_ARN}/cluster-a"
-    assert hub.findings("us-east-1") == []
+    assert hub.backend.findings("us-east-1") == []
 
 
-def test_newer_update_replaces_and_older_or_equal_is_ignored(hub: SecurityHubEmulator) -> None:
+def test_newer_update_replaces_and_older_or_equal_is_ignored(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding(updated_at="2026-11-01T10:00:00Z"))
     newer = finding(updated_at="2026-11-01T11:00:00.5+01:00", Title="newer")  # 10:00:00.5Z
     assert import_findings(hub, newer)["SuccessCount"] == 1
-    assert hub.findings(REGION)[0]["Title"] == "newer"
+    assert hub.backend.findings(REGION)[0]["Title"] == "newer"
 
     for stale in ("2026-11-01T10:00:00.500Z", "2026-11-01T09:59:59Z"):
         body = import_findings(hub, finding(updated_at=stale, Title="stale"))
         # AWS reports an ignored update as a success: the caller cannot tell.
         assert body == {"FailedCount": 0, "SuccessCount": 1, "FailedFindings": []}
-        assert hub.findings(REGION)[0]["Title"] == "newer"
+        assert hub.backend.findings(REGION)[0]["Title"] == "newer"
 
 
-def test_invalid_findings_fail_individually(hub: SecurityHubEmulator) -> None:
+def test_invalid_findings_fail_individually(hub: SecurityHubResponses) -> None:
     bad = {
         "long-title": finding("long-title", Title="x" * 257),
         "wrong-region": finding(
@@ -77,10 +80,10 @@ def test_invalid_findings_fail_individually(hub: SecurityHubEmulator) -> None:
     messages = {f["Id"]: f["ErrorMessage"] for f in body["FailedFindings"]}
     assert "ProductArn" in messages["wrong-region"]
     assert "240 KB" in messages["huge"]
-    assert sorted(f["Id"] for f in hub.findings(REGION)) == ["good-1", "good-2"]
+    assert sorted(f["Id"] for f in hub.backend.findings(REGION)) == ["good-1", "good-2"]
 
 
-def test_product_arn_region_must_match_request_region(hub: SecurityHubEmulator) -> None:
+def test_product_arn_region_must_match_request_region(hub: SecurityHubResponses) -> None:
     body = call(hub, "BatchImportFindings", {"Findings": [finding()]}, region="us-east-1").body
     assert body["FailedCount"] == 1
     assert import_findings(hub, finding(region="us-east-1"))["FailedCount"] == 1
@@ -91,21 +94,21 @@ def test_product_arn_region_must_match_request_region(hub: SecurityHubEmulator) 
 
 
 @pytest.mark.parametrize("count", [0, 101])
-def test_import_batch_size_limits(hub: SecurityHubEmulator, count: int) -> None:
+def test_import_batch_size_limits(hub: SecurityHubResponses, count: int) -> None:
     response = call(
         hub, "BatchImportFindings", {"Findings": [finding(f"c{i}") for i in range(count)]}
     )
     assert response.status == 400
     assert error_code(response) == "InvalidInputException"
-    assert hub.findings(REGION) == []
+    assert hub.backend.findings(REGION) == []
 
 
-def test_import_of_100_findings_is_allowed(hub: SecurityHubEmulator) -> None:
+def test_import_of_100_findings_is_allowed(hub: SecurityHubResponses) -> None:
     body = import_findings(hub, *(finding(f"c{i}") for i in range(100)))
     assert body["SuccessCount"] == 100
 
 
-def test_import_ignores_workflow_fields_on_update(hub: SecurityHubEmulator) -> None:
+def test_import_ignores_workflow_fields_on_update(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding())
     update = {"FindingIdentifiers": [{"Id": "cluster-a", "ProductArn": PRODUCT_ARN}]}
     call(hub, "BatchUpdateFindings", {**update, "Workflow": {"Status": "SUPPRESSED"}})
@@ -121,7 +124,7 @@ def test_import_ignores_workflow_fields_on_update(hub: SecurityHubEmulator) -> N
             UserDefinedFields={"k": "v"},
         ),
     )
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Workflow"] == {"Status": "SUPPRESSED"}
     assert stored["WorkflowState"] == "NEW"
     assert stored["Note"]["Text"] == "ack"
@@ -133,7 +136,7 @@ def test_import_ignores_workflow_fields_on_update(hub: SecurityHubEmulator) -> N
 # -------------------------------------------------------------------------- ingestion events
 
 
-def test_every_accepted_finding_is_an_ingestion_event(hub: SecurityHubEmulator) -> None:
+def test_every_accepted_finding_is_an_ingestion_event(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding("a"), finding("b"), finding("bad", Title=""))
     import_findings(hub, finding("a", updated_at="2026-11-02T00:00:00Z"))  # update
     import_findings(hub, finding("a", updated_at="2026-11-02T00:00:00Z"))  # stale, still billed
@@ -143,7 +146,7 @@ def test_every_accepted_finding_is_an_ingestion_event(hub: SecurityHubEmulator) 
         {"Findings": [finding("c", region="us-east-1")]},
         region="us-east-1",
     )
-    assert hub.ingestion_events() == [
+    assert hub.backend.ingestion_events() == [
         {"account": ACCOUNT, "region": REGION, "count": 4},
         {"account": ACCOUNT, "region": "us-east-1", "count": 1},
     ]
@@ -151,10 +154,10 @@ def test_every_accepted_finding_is_an_ingestion_event(hub: SecurityHubEmulator) 
     update_fields_body = {"FindingIdentifiers": [{"Id": "a", "ProductArn": PRODUCT_ARN}]}
     call(hub, "BatchUpdateFindings", {**update_fields_body, "Confidence": 5})
     get_findings(hub)
-    assert sum(row["count"] for row in hub.ingestion_events()) == 5
-    hub.reset_ingestion_events()
-    assert hub.ingestion_events() == []
-    assert len(hub.findings(REGION)) == 2
+    assert sum(row["count"] for row in hub.backend.ingestion_events()) == 5
+    hub.backend.reset_ingestion_events()
+    assert hub.backend.ingestion_events() == []
+    assert len(hub.backend.findings(REGION)) == 2
 
 
 # -------------------------------------------------------------------------- over HTTP

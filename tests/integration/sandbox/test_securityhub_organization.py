@@ -14,7 +14,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from sandbox.client import SandboxAccount, SandboxClient, SandboxError
-from sandbox.securityhub import SecurityHubEmulator, default_product_arn
+from sandbox.services.securityhub import (
+    SecurityHubResponses,
+    default_product_arn,
+)
 from tests.builders import ACCOUNT
 from tests.conftest import AwsClientFactory
 from tests.integration.sandbox.securityhub_support import (
@@ -40,12 +43,12 @@ from tests.integration.sandbox.securityhub_support import (
 # API_GetFindings, API_BatchUpdateFindings, API_BatchImportFindings.
 
 
-def test_administrator_sees_its_members_findings_in_the_region(org: SecurityHubEmulator) -> None:
+def test_administrator_sees_its_members_findings_in_the_region(org: SecurityHubResponses) -> None:
     assert ids_as(org, ADMIN) == ["a-1", "a-2", "admin-1", "b-1"]
     assert ids_as(org, MEMBER_A) == ["a-1", "a-2"]
     assert ids_as(org, OUTSIDER) == ["x-1"]
     # Security Hub "does not copy member account findings into the administrator account".
-    assert [f["Id"] for f in org.findings(HOME, account=ADMIN)] == ["admin-1"]
+    assert [f["Id"] for f in org.backend.findings(HOME, account=ADMIN)] == ["admin-1"]
     # Other Regions are not part of the view without aggregation.
     import_as(org, MEMBER_A, owned(MEMBER_A, "a-eu", region=LINKED))
     assert "a-eu" not in ids_as(org, ADMIN)
@@ -71,12 +74,12 @@ def test_administrator_sees_its_members_findings_in_the_region(org: SecurityHubE
     ],
 )
 def test_filters_work_across_member_accounts(
-    org: SecurityHubEmulator, filters: dict[str, Any], expected: list[str]
+    org: SecurityHubResponses, filters: dict[str, Any], expected: list[str]
 ) -> None:
     assert ids_as(org, ADMIN, Filters=filters) == expected
 
 
-def test_administrator_cannot_import_for_a_member(org: SecurityHubEmulator) -> None:
+def test_administrator_cannot_import_for_a_member(org: SecurityHubResponses) -> None:
     """API_BatchImportFindings: with the default product ARN the caller "needs to be the same
     as the AwsAccountId attribute for the finding"."""
     with_admin_product = dict(
@@ -94,20 +97,20 @@ def test_administrator_cannot_import_for_a_member(org: SecurityHubEmulator) -> N
     assert "ProductArn must be" in messages[0]
     assert "AwsAccountId must be the caller's account" in messages[1]
     assert ids_as(org, MEMBER_A) == ["a-1", "a-2"]
-    assert org.ingestion_events() == [
+    assert org.backend.ingestion_events() == [
         {"account": account, "region": HOME, "count": count}
         for account, count in ((ADMIN, 1), (MEMBER_A, 2), (MEMBER_B, 1), (OUTSIDER, 1))
     ]
 
 
 def test_administrator_updates_member_findings_members_only_their_own(
-    org: SecurityHubEmulator,
+    org: SecurityHubResponses,
 ) -> None:
     target = {"Id": "a-1", "ProductArn": default_product_arn(HOME, MEMBER_A)}
     body = {"FindingIdentifiers": [target], "Workflow": {"Status": "NOTIFIED"}}
     response = call(org, "BatchUpdateFindings", body, region=HOME, account=ADMIN)
     assert response.body["ProcessedFindings"] == [target]
-    [stored] = [f for f in org.findings(HOME, account=MEMBER_A) if f["Id"] == "a-1"]
+    [stored] = [f for f in org.backend.findings(HOME, account=MEMBER_A) if f["Id"] == "a-1"]
     assert stored["Workflow"]["Status"] == "NOTIFIED"
 
     for caller in (MEMBER_B, OUTSIDER):
@@ -126,12 +129,12 @@ def test_administrator_updates_member_findings_members_only_their_own(
 
 
 def test_aggregation_region_shows_linked_regions_new_and_updated_findings(
-    hub: SecurityHubEmulator,
+    hub: SecurityHubResponses,
 ) -> None:
-    hub.set_organization(ADMIN, [MEMBER_A])
+    hub.backend.set_organization(ADMIN, [MEMBER_A])
     import_as(hub, MEMBER_A, owned(MEMBER_A, "before-link", region=LINKED))
     import_as(hub, MEMBER_A, owned(MEMBER_A, "touched-later", region=LINKED))
-    hub.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
+    hub.backend.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
     import_as(hub, MEMBER_A, owned(MEMBER_A, "after-link", region=LINKED))
     import_as(hub, MEMBER_A, owned(MEMBER_A, "unlinked", region=UNLINKED))
     import_as(hub, MEMBER_A, owned(MEMBER_A, "home", region=HOME))
@@ -149,13 +152,13 @@ def test_aggregation_region_shows_linked_regions_new_and_updated_findings(
     assert ids_as(hub, MEMBER_A) == ["after-link", "home", "touched-later"]
     assert ids_as(hub, ADMIN, LINKED) == ["after-link", "before-link", "touched-later"]
     # Replication "does not add to the cost": only the imports count.
-    assert sum(row["count"] for row in hub.ingestion_events()) == 6
+    assert sum(row["count"] for row in hub.backend.ingestion_events()) == 6
 
 
-def test_batch_update_replicates_a_pre_existing_finding(hub: SecurityHubEmulator) -> None:
-    hub.set_organization(ADMIN, [MEMBER_A])
+def test_batch_update_replicates_a_pre_existing_finding(hub: SecurityHubResponses) -> None:
+    hub.backend.set_organization(ADMIN, [MEMBER_A])
     import_as(hub, MEMBER_A, owned(MEMBER_A, "old", region=LINKED))
-    hub.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
+    hub.backend.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
     target = {"Id": "old", "ProductArn": default_product_arn(LINKED, MEMBER_A)}
     body = {"FindingIdentifiers": [target], "Workflow": {"Status": "RESOLVED"}}
     # Not in the aggregation Region yet, so it cannot be updated there...
@@ -169,15 +172,15 @@ def test_batch_update_replicates_a_pre_existing_finding(hub: SecurityHubEmulator
     assert call(hub, "BatchUpdateFindings", body, region=HOME, account=ADMIN).body[
         "ProcessedFindings"
     ] == [target]
-    assert hub.findings(LINKED)[0]["Workflow"]["Status"] == "NOTIFIED"
+    assert hub.backend.findings(LINKED)[0]["Workflow"]["Status"] == "NOTIFIED"
 
 
-def test_relinking_keeps_the_link_time_of_regions_already_linked(hub: SecurityHubEmulator) -> None:
-    hub.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
+def test_relinking_keeps_the_link_time_of_regions_already_linked(hub: SecurityHubResponses) -> None:
+    hub.backend.set_organization(ADMIN, [MEMBER_A], HOME, [LINKED])
     import_as(hub, MEMBER_A, owned(MEMBER_A, "eu", region=LINKED))
-    hub.set_organization(ADMIN, [MEMBER_A, MEMBER_B], HOME, [LINKED, UNLINKED])
+    hub.backend.set_organization(ADMIN, [MEMBER_A, MEMBER_B], HOME, [LINKED, UNLINKED])
     assert ids_as(hub, ADMIN) == ["eu"]
-    assert hub.organization() == {
+    assert hub.backend.organization() == {
         "administrator": ADMIN,
         "members": [MEMBER_A, MEMBER_B],
         "aggregation_region": HOME,
@@ -185,8 +188,8 @@ def test_relinking_keeps_the_link_time_of_regions_already_linked(hub: SecurityHu
     }
 
 
-def test_enablement_is_per_account_and_region(org: SecurityHubEmulator) -> None:
-    org.set_enabled(HOME, False, account=MEMBER_B)
+def test_enablement_is_per_account_and_region(org: SecurityHubResponses) -> None:
+    org.backend.set_enabled(HOME, False, account=MEMBER_B)
     response = call(org, "GetFindings", region=HOME, account=MEMBER_B)
     assert response.status == 401
     assert error_code(response) == "InvalidAccessException"
@@ -195,16 +198,16 @@ def test_enablement_is_per_account_and_region(org: SecurityHubEmulator) -> None:
     assert ids_as(org, ADMIN) == ["a-1", "a-2", "admin-1"]
     assert ids_as(org, MEMBER_A) == ["a-1", "a-2"]
     assert call(org, "GetFindings", region=LINKED, account=MEMBER_B).status == 200
-    org.set_enabled(HOME, True, account=MEMBER_B)
+    org.backend.set_enabled(HOME, True, account=MEMBER_B)
     assert "b-1" in ids_as(org, ADMIN)
     # Without an account, the setting covers every account in the Region.
-    org.set_enabled(HOME, False)
+    org.backend.set_enabled(HOME, False)
     assert call(org, "GetFindings", region=HOME, account=ADMIN).status == 401
-    org.set_enabled(HOME, True)
+    org.backend.set_enabled(HOME, True)
     assert call(org, "GetFindings", region=HOME, account=MEMBER_B).status == 200
 
 
-def test_pagination_across_accounts(org: SecurityHubEmulator) -> None:
+def test_pagination_across_accounts(org: SecurityHubResponses) -> None:
     seen: list[str] = []
     token = None
     while True:
@@ -222,7 +225,7 @@ def test_pagination_across_accounts(org: SecurityHubEmulator) -> None:
     assert sorted(seen) == ["a-1", "a-2", "admin-1", "b-1"]
 
 
-def test_list_members_and_get_administrator_account(org: SecurityHubEmulator) -> None:
+def test_list_members_and_get_administrator_account(org: SecurityHubResponses) -> None:
     first = call(org, "ListMembers", {"MaxResults": 1}, region=HOME, account=ADMIN).body
     assert [m["AccountId"] for m in first["Members"]] == [MEMBER_A]
     assert first["Members"][0]["AdministratorId"] == ADMIN
@@ -249,15 +252,15 @@ def test_list_members_and_get_administrator_account(org: SecurityHubEmulator) ->
     ],
 )
 def test_invalid_organizations_are_refused(
-    hub: SecurityHubEmulator, args: tuple[Any, ...], message: str
+    hub: SecurityHubResponses, args: tuple[Any, ...], message: str
 ) -> None:
     with pytest.raises(ValueError, match=message):
-        hub.set_organization(*args)
+        hub.backend.set_organization(*args)
 
 
-def test_reset_forgets_the_organization(org: SecurityHubEmulator) -> None:
+def test_reset_forgets_the_organization(org: SecurityHubResponses) -> None:
     org.reset()
-    assert org.organization()["administrator"] is None
+    assert org.backend.organization()["administrator"] is None
     import_as(org, MEMBER_A, owned(MEMBER_A, "a-1"))
     assert ids_as(org, ADMIN) == []
 

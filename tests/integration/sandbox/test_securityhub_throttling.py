@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.securityhub import SecurityHubEmulator
+from sandbox.services.securityhub import SecurityHubBackend, SecurityHubResponses
 from tests.integration.sandbox.securityhub_support import (
     PRODUCT_ARN,
     REGION,
@@ -24,13 +24,13 @@ from tests.integration.sandbox.securityhub_support import (
 # -------------------------------------------------------------------------- rate limits
 
 
-def _burst(hub: SecurityHubEmulator, operation: str, body: dict[str, Any], n: int) -> list[int]:
+def _burst(hub: SecurityHubResponses, operation: str, body: dict[str, Any], n: int) -> list[int]:
     return [call(hub, operation, body).status for _ in range(n)]
 
 
 def test_get_findings_rate_limit() -> None:
     clock = FakeClock()
-    hub = SecurityHubEmulator(clock=clock)
+    hub = SecurityHubResponses(SecurityHubBackend(clock=clock))
     statuses = _burst(hub, "GetFindings", {}, 7)
     assert statuses == [200] * 6 + [429]
     throttled = call(hub, "GetFindings")
@@ -44,7 +44,7 @@ def test_get_findings_rate_limit() -> None:
 
 def test_import_and_update_rate_limits() -> None:
     clock = FakeClock()
-    hub = SecurityHubEmulator(clock=clock)
+    hub = SecurityHubResponses(SecurityHubBackend(clock=clock))
     body = {"Findings": [finding()]}
     assert _burst(hub, "BatchImportFindings", body, 31) == [200] * 30 + [429]
     clock.advance(0.5)  # 10 TPS -> 5 tokens
@@ -54,11 +54,11 @@ def test_import_and_update_rate_limits() -> None:
 
 
 def test_rate_limits_can_be_disabled() -> None:
-    hub = SecurityHubEmulator(clock=FakeClock(), rate_limits=False)
+    hub = SecurityHubResponses(SecurityHubBackend(clock=FakeClock(), rate_limits=False))
     assert set(_burst(hub, "GetFindings", {}, 50)) == {200}
 
 
-def test_concurrent_imports_are_consistent(hub: SecurityHubEmulator) -> None:
+def test_concurrent_imports_are_consistent(hub: SecurityHubResponses) -> None:
     errors: list[BaseException] = []
 
     def worker(n: int) -> Callable[[], None]:
@@ -77,4 +77,4 @@ def test_concurrent_imports_are_consistent(hub: SecurityHubEmulator) -> None:
     for thread in threads:
         thread.join()
     assert not errors
-    assert len(hub.findings(REGION)) == 160
+    assert len(hub.backend.findings(REGION)) == 160

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sandbox.securityhub import SecurityHubEmulator, parse_timestamp
+from sandbox.services.securityhub import SecurityHubResponses, parse_timestamp
 from tests.integration.sandbox.securityhub_support import (
     PRODUCT_ARN,
     REGION,
@@ -21,7 +21,7 @@ from tests.integration.sandbox.securityhub_support import (
 )
 
 
-def _set_workflow(hub: SecurityHubEmulator, status: str) -> None:
+def _set_workflow(hub: SecurityHubResponses, status: str) -> None:
     response = call(
         hub,
         "BatchUpdateFindings",
@@ -36,62 +36,62 @@ def _set_workflow(hub: SecurityHubEmulator, status: str) -> None:
 @pytest.mark.parametrize("status", ["NOTIFIED", "RESOLVED"])
 @pytest.mark.parametrize("new_compliance", ["FAILED", "WARNING", "NOT_AVAILABLE"])
 def test_compliance_regression_reopens(
-    hub: SecurityHubEmulator, status: str, new_compliance: str
+    hub: SecurityHubResponses, status: str, new_compliance: str
 ) -> None:
     import_findings(hub, finding(Compliance={"Status": "PASSED"}))
     _set_workflow(hub, status)
     import_findings(
         hub, finding(updated_at="2026-11-02T00:00:00Z", Compliance={"Status": new_compliance})
     )
-    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
+    assert hub.backend.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
 
 
-def test_unarchiving_reopens_but_suppressed_stays(hub: SecurityHubEmulator) -> None:
+def test_unarchiving_reopens_but_suppressed_stays(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding(RecordState="ARCHIVED"))
     _set_workflow(hub, "RESOLVED")
     import_findings(hub, finding(updated_at="2026-11-02T00:00:00Z", RecordState="ACTIVE"))
-    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
+    assert hub.backend.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
 
     import_findings(hub, finding(updated_at="2026-11-03T00:00:00Z", RecordState="ARCHIVED"))
     _set_workflow(hub, "SUPPRESSED")
     import_findings(hub, finding(updated_at="2026-11-04T00:00:00Z", RecordState="ACTIVE"))
-    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "SUPPRESSED"
+    assert hub.backend.findings(REGION)[0]["Workflow"]["Status"] == "SUPPRESSED"
 
 
-def test_passed_does_not_auto_resolve_custom_findings(hub: SecurityHubEmulator) -> None:
+def test_passed_does_not_auto_resolve_custom_findings(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding(Compliance={"Status": "FAILED"}))
     import_findings(
         hub, finding(updated_at="2026-11-02T00:00:00Z", Compliance={"Status": "PASSED"})
     )
-    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
+    assert hub.backend.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
     _set_workflow(hub, "RESOLVED")
     # Still FAILED -> FAILED is not a PASSED -> FAILED transition: no reopen.
     import_findings(
         hub, finding(updated_at="2026-11-03T00:00:00Z", Compliance={"Status": "PASSED"})
     )
-    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "RESOLVED"
+    assert hub.backend.findings(REGION)[0]["Workflow"]["Status"] == "RESOLVED"
 
 
-def test_suppressed_survives_compliance_regression(hub: SecurityHubEmulator) -> None:
+def test_suppressed_survives_compliance_regression(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding(Compliance={"Status": "PASSED"}))
     _set_workflow(hub, "SUPPRESSED")
     import_findings(
         hub, finding(updated_at="2026-11-02T00:00:00Z", Compliance={"Status": "FAILED"})
     )
-    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "SUPPRESSED"
+    assert hub.backend.findings(REGION)[0]["Workflow"]["Status"] == "SUPPRESSED"
 
 
-def test_unarchiving_reopens_notified(hub: SecurityHubEmulator) -> None:
+def test_unarchiving_reopens_notified(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding(RecordState="ARCHIVED"))
     _set_workflow(hub, "NOTIFIED")
     import_findings(hub, finding(updated_at="2026-11-02T00:00:00Z", RecordState="ACTIVE"))
-    assert hub.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
+    assert hub.backend.findings(REGION)[0]["Workflow"]["Status"] == "NEW"
 
 
 # -------------------------------------------------------------------------- BatchUpdateFindings
 
 
-def test_batch_update_findings(hub: SecurityHubEmulator) -> None:
+def test_batch_update_findings(hub: SecurityHubResponses) -> None:
     import_findings(hub, finding())
     known = {"Id": "cluster-a", "ProductArn": PRODUCT_ARN}
     unknown = {"Id": "nope", "ProductArn": PRODUCT_ARN}
@@ -117,7 +117,7 @@ def test_batch_update_findings(hub: SecurityHubEmulator) -> None:
             "ErrorMessage": "Finding Not Found",
         }
     ]
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Note"]["Text"] == "Ticket NET-1"
     assert parse_timestamp(stored["Note"]["UpdatedAt"]) is not None
     assert stored["Severity"] == {"Label": "LOW", "Normalized": 10}
@@ -129,7 +129,7 @@ def test_batch_update_findings(hub: SecurityHubEmulator) -> None:
 
     # The customer's Severity survives later provider imports; the provider's copy is kept.
     import_findings(hub, finding(updated_at="2026-11-02T00:00:00Z", Severity={"Label": "CRITICAL"}))
-    [stored] = hub.findings(REGION)
+    [stored] = hub.backend.findings(REGION)
     assert stored["Severity"]["Label"] == "LOW"
     assert stored["FindingProviderFields"]["Severity"]["Label"] == "CRITICAL"
 
@@ -161,10 +161,10 @@ def test_batch_update_findings(hub: SecurityHubEmulator) -> None:
     ],
 )
 def test_batch_update_findings_rejects_invalid_input(
-    hub: SecurityHubEmulator, body: dict[str, Any]
+    hub: SecurityHubResponses, body: dict[str, Any]
 ) -> None:
     import_findings(hub, finding("a"))
     response = call(hub, "BatchUpdateFindings", body)
     assert response.status == 400
     assert error_code(response) == "InvalidInputException"
-    assert hub.findings(REGION)[0]["Workflow"] == {"Status": "NEW"}
+    assert hub.backend.findings(REGION)[0]["Workflow"] == {"Status": "NEW"}

@@ -1,12 +1,9 @@
-"""CloudFormation emulator, DescribeStacks only: the deployed auditor stack `doctor` reads.
+"""CloudFormation backend, DescribeStacks only: the deployed auditor stack `doctor` reads.
 
 Stacks are placed by the control API (``PUT /_sandbox/cloudformation/R/stacks/NAME``), as
 a deployment would leave them: status, parameters and Outputs. Nothing is deployed.
 
-Wire shape (query protocol, botocore ``cloudformation`` model 2010-05-15): the response is
-``<DescribeStacksResponse><DescribeStacksResult><Stacks><member>`` with the Stack shape's
-members (StackName, StackId, CreationTime and StackStatus are required; Parameters and
-Outputs are ``member`` lists). A stack that does not exist answers ValidationError (400)
+A stack that does not exist answers ValidationError (400)
 "Stack with id NAME does not exist": the API reference lists no error for DescribeStacks,
 and this is the text AWS sends (e.g. `aws cloudformation describe-stacks` on a missing
 stack). https://docs.aws.amazon.com/AWSCloudFormation/latest/APIReference/API_DescribeStacks.html
@@ -19,13 +16,9 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from xml.sax.saxutils import escape
 
 from sandbox.errors import AwsError
-from sandbox.protocols import xml_response
-from sandbox.wire import SandboxRequest, SandboxResponse
 
-XMLNS = "http://cloudformation.amazonaws.com/doc/2010-05-15/"
 # "Stack status codes" (CloudFormation user guide).
 STACK_STATUSES = frozenset(
     {
@@ -76,30 +69,8 @@ class StackState:
         }
 
 
-def _members(items: Mapping[str, str], key: str, value: str) -> str:
-    return "".join(
-        f"<member><{key}>{escape(k)}</{key}><{value}>{escape(v)}</{value}></member>"
-        for k, v in items.items()
-    )
-
-
-def _stack_xml(stack: StackState) -> str:
-    reason = (
-        f"<StackStatusReason>{escape(stack.reason)}</StackStatusReason>" if stack.reason else ""
-    )
-    return (
-        f"<member><StackName>{escape(stack.name)}</StackName>"
-        f"<StackId>{escape(stack.stack_id)}</StackId>"
-        f"<CreationTime>{stack.created}</CreationTime>"
-        f"<StackStatus>{stack.status}</StackStatus>{reason}"
-        f"<Parameters>{_members(stack.parameters, 'ParameterKey', 'ParameterValue')}</Parameters>"
-        f"<Outputs>{_members(stack.outputs, 'OutputKey', 'OutputValue')}</Outputs>"
-        "</member>"
-    )
-
-
-class CloudFormationEmulator:
-    """Stacks per (account, region, name)."""
+class CloudFormationBackend:
+    """Stacks per (account, region, name), placed by the control API."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -140,20 +111,11 @@ class CloudFormationEmulator:
         with self._lock:
             return [s for (a, r, _), s in self._stacks.items() if (a, r) == (account, region)]
 
-    def handle(self, request: SandboxRequest) -> SandboxResponse:
-        if request.operation != "DescribeStacks":
-            raise AwsError(400, "InvalidAction", f"Could not find operation {request.operation}")
-        name = request.params.get("StackName")
-        stacks = self.stacks(request.account, request.region)
+    def describe_stacks(self, account: str, region: str, name: str | None) -> list[StackState]:
+        """DescribeStacks: every stack of the region, or the one named (by name or id)."""
+        stacks = self.stacks(account, region)
         if name:
             stacks = [s for s in stacks if name in (s.name, s.stack_id)]
             if not stacks:
                 raise AwsError(400, "ValidationError", f"Stack with id {name} does not exist")
-        body = "".join(_stack_xml(stack) for stack in stacks)
-        return xml_response(
-            200,
-            f'<DescribeStacksResponse xmlns="{XMLNS}"><DescribeStacksResult>'
-            f"<Stacks>{body}</Stacks></DescribeStacksResult>"
-            f"<ResponseMetadata><RequestId>{uuid.uuid4()}</RequestId></ResponseMetadata>"
-            "</DescribeStacksResponse>",
-        )
+        return stacks

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.securityhub.asff import (
+from sandbox.services.securityhub.asff import (
     MAX_FILTER_ATTRIBUTES,
     MAX_FILTER_VALUES,
     invalid_input,
@@ -359,7 +359,7 @@ def build_filter(filters: Any) -> Predicate:
         elif attribute in _model_filter_attributes():
             raise invalid_input(
                 f"Filter attribute {attribute} is valid for Security Hub but not implemented by "
-                "the sandbox emulator (sandbox/securityhub/filters.py)"
+                "the sandbox emulator (sandbox/services/securityhub/filters.py)"
             )
         else:
             raise invalid_input(f"Unknown filter attribute {attribute}")

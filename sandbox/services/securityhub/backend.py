@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.errors import AwsError
-from sandbox.securityhub.asff import (
+from sandbox.services.securityhub.asff import (
     CUSTOMER_ONLY_FIELDS,
     PROVIDER_SHADOWED_FIELDS,
     now_iso,
@@ -28,9 +28,9 @@ from sandbox.securityhub.asff import (
     updated_severity,
     validate_finding,
 )
-from sandbox.securityhub.organization import MEMBER_STATUSES, Organization
-from sandbox.securityhub.provider_fields import merge_provider_fields
-from sandbox.securityhub.throttle import Throttle
+from sandbox.services.securityhub.organization import MEMBER_STATUSES, Organization
+from sandbox.services.securityhub.provider_fields import merge_provider_fields
+from sandbox.services.securityhub.throttle import Throttle
 
 
 @dataclass
@@ -276,6 +276,14 @@ class SecurityHubBackend:
     def reset_ingestion_events(self) -> None:
         with self.lock:
             self._ingestion.clear()
+
+    def expire_findings(self, as_of: str) -> list[dict[str, str]]:
+        """Apply the finding retention periods as if it were ``as_of`` (an ASFF timestamp);
+        returns ``{account, region, id}`` of each finding deleted."""
+        as_of_ns = parse_timestamp(as_of)
+        if as_of_ns is None:
+            raise ValueError(f"as_of must be an ASFF timestamp, not {as_of!r}")
+        return self.expire(as_of_ns)
 
     def expire(self, as_of_ns: int) -> list[dict[str, str]]:
         """Delete what Security Hub CSPM's retention would have deleted by ``as_of_ns``.

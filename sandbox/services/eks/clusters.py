@@ -25,9 +25,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sandbox.eks.models import Addon, Cluster, Update
-from sandbox.eks.store import EksStore
 from sandbox.errors import AwsError
+from sandbox.services.eks.backend import EksBackend
+from sandbox.services.eks.models import Addon, Cluster, Update
 
 DEFAULT_KUBERNETES_VERSION = "1.31"  # sandbox choice for CreateCluster without a version
 _CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$")  # model: name pattern
@@ -55,7 +55,7 @@ def no_cluster(name: str) -> AwsError:
     return not_found(f"No cluster found for name: {name}.", clusterName=name)
 
 
-def require_cluster(store: EksStore, caller: Caller, name: str) -> Cluster:
+def require_cluster(store: EksBackend, caller: Caller, name: str) -> Cluster:
     cluster = store.cluster(caller.account, caller.region, name)
     if cluster is None:
         raise no_cluster(name)
@@ -98,7 +98,7 @@ def paginate(key: str, names: list[str], params: dict[str, Any]) -> dict[str, An
     return body
 
 
-def list_clusters(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def list_clusters(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     include = params.get("include", [])
     unknown = [v for v in include if v != "all"]
     if unknown:
@@ -109,11 +109,11 @@ def list_clusters(store: EksStore, caller: Caller, params: dict[str, Any]) -> di
     return paginate("clusters", names, params)
 
 
-def describe_cluster(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def describe_cluster(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     return {"cluster": require_cluster(store, caller, params.get("name", "")).to_wire()}
 
 
-def create_cluster(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def create_cluster(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """A new cluster in CREATING; ``settle()`` makes it ACTIVE. Only what the auditor reads
     is kept (version, tags, roleArn, computeConfig.enabled); the rest of the request is
     accepted and not modelled."""
@@ -144,7 +144,7 @@ def create_cluster(store: EksStore, caller: Caller, params: dict[str, Any]) -> d
     return {"cluster": cluster.to_wire()}
 
 
-def delete_cluster(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def delete_cluster(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """The cluster goes DELETING; ``settle()`` removes it (DescribeCluster then answers
     ResourceNotFoundException)."""
     cluster = require_cluster(store, caller, params.get("name", ""))
@@ -176,7 +176,7 @@ def _flag(params: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 def update_cluster_config(
-    store: EksStore, caller: Caller, params: dict[str, Any]
+    store: EksBackend, caller: Caller, params: dict[str, Any]
 ) -> dict[str, Any]:
     """Switch EKS Auto Mode on or off: an AutoModeUpdate InProgress, the cluster UPDATING
     until ``settle()`` ("During an update, the cluster status moves to UPDATING ... When
@@ -263,7 +263,7 @@ def validated_tags(tags: Any, existing: dict[str, str]) -> dict[str, str]:
     return merged
 
 
-def _tagged(store: EksStore, caller: Caller, arn: str) -> Cluster | Addon:
+def _tagged(store: EksBackend, caller: Caller, arn: str) -> Cluster | Addon:
     match = _EKS_ARN.match(arn)
     if match is None:
         raise AwsError(400, "BadRequestException", f"Invalid resource ARN: {arn}")
@@ -281,7 +281,7 @@ def _tagged(store: EksStore, caller: Caller, arn: str) -> Cluster | Addon:
     raise AwsError(404, "NotFoundException", f"Resource {arn} not found")
 
 
-def tag_resource(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def tag_resource(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     resource = _tagged(store, caller, str(params.get("resourceArn", "")))
     try:
         resource.tags = validated_tags(params.get("tags") or {}, resource.tags)
@@ -290,7 +290,7 @@ def tag_resource(store: EksStore, caller: Caller, params: dict[str, Any]) -> dic
     return {}
 
 
-def untag_resource(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def untag_resource(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     resource = _tagged(store, caller, str(params.get("resourceArn", "")))
     keys = params.get("tagKeys") or []
     if not 1 <= len(keys) <= 50:
@@ -299,5 +299,5 @@ def untag_resource(store: EksStore, caller: Caller, params: dict[str, Any]) -> d
     return {}
 
 
-def list_tags(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def list_tags(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     return {"tags": dict(_tagged(store, caller, str(params.get("resourceArn", ""))).tags)}

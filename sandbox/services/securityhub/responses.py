@@ -14,13 +14,12 @@ import copy
 import functools
 import hashlib
 import json
-import time
 import urllib.parse
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.errors import AwsError
-from sandbox.securityhub.asff import (
+from sandbox.services.securityhub.asff import (
     MAX_FINDINGS_PER_IMPORT,
     MAX_IDENTIFIERS_PER_UPDATE,
     MAX_REQUEST_BYTES,
@@ -29,12 +28,17 @@ from sandbox.securityhub.asff import (
     invalid_input,
     is_int,
     nonempty_str,
-    parse_timestamp,
     partition,
     validated_changes,
 )
-from sandbox.securityhub.filters import SortKey, build_filter, compare_keys, parse_sort, sort_value
-from sandbox.securityhub.models import SecurityHubBackend
+from sandbox.services.securityhub.backend import SecurityHubBackend
+from sandbox.services.securityhub.filters import (
+    SortKey,
+    build_filter,
+    compare_keys,
+    parse_sort,
+    sort_value,
+)
 from sandbox.wire import SandboxRequest, SandboxResponse, aws_error
 
 Operation = Callable[[SecurityHubBackend, SandboxRequest], SandboxResponse]
@@ -308,14 +312,12 @@ OPERATIONS: dict[str, Operation] = {
 }
 
 
-class SecurityHubEmulator:
-    """The sandbox's Security Hub service: ``handle`` for the front end, the rest for the
-    control API (``SandboxClient``)."""
+class SecurityHubResponses:
+    """The sandbox's Security Hub wire handler over one ``SecurityHubBackend`` (which the
+    control API reads and seeds directly)."""
 
-    def __init__(
-        self, *, clock: Callable[[], float] = time.monotonic, rate_limits: bool = True
-    ) -> None:
-        self.backend = SecurityHubBackend(clock=clock, rate_limits=rate_limits)
+    def __init__(self, backend: SecurityHubBackend) -> None:
+        self.backend = backend
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
         operation = OPERATIONS.get(request.operation)
@@ -324,7 +326,7 @@ class SecurityHubEmulator:
                 400,
                 "InvalidInputException",
                 f"Operation {request.operation} is not implemented by the sandbox Security Hub "
-                "emulator (sandbox/securityhub/)",
+                "emulator (sandbox/services/securityhub/)",
             )
         with self.backend.lock:
             try:
@@ -333,42 +335,5 @@ class SecurityHubEmulator:
             except AwsError as exc:
                 return aws_error(exc.status, exc.code, exc.message)
 
-    # -- sandbox control ---------------------------------------------------------------------
-
     def reset(self) -> None:
         self.backend.reset()
-
-    def set_enabled(self, region: str, enabled: bool, account: str | None = None) -> None:
-        self.backend.set_enabled(region, enabled, account)
-
-    def findings(self, region: str, account: str | None = None) -> list[dict[str, Any]]:
-        return self.backend.findings(region, account)
-
-    def set_organization(
-        self,
-        administrator: str | None,
-        members: Iterable[str] = (),
-        aggregation_region: str | None = None,
-        linked_regions: Iterable[str] = (),
-        member_statuses: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
-        return self.backend.set_organization(
-            administrator, members, aggregation_region, linked_regions, member_statuses
-        )
-
-    def organization(self) -> dict[str, Any]:
-        return self.backend.organization()
-
-    def ingestion_events(self) -> list[dict[str, Any]]:
-        return self.backend.ingestion_events()
-
-    def reset_ingestion_events(self) -> None:
-        self.backend.reset_ingestion_events()
-
-    def expire_findings(self, as_of: str) -> list[dict[str, str]]:
-        """Apply the finding retention periods as if it were ``as_of`` (an ASFF timestamp);
-        returns ``{account, region, id}`` of each finding deleted."""
-        as_of_ns = parse_timestamp(as_of)
-        if as_of_ns is None:
-            raise ValueError(f"as_of must be an ASFF timestamp, not {as_of!r}")
-        return self.backend.expire(as_of_ns)

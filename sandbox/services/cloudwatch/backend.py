@@ -1,4 +1,4 @@
-"""CloudWatch emulator, GetMetricData with MetricStat queries: the metrics `doctor` reads
+"""CloudWatch backend, GetMetricData with MetricStat queries: the metrics `doctor` reads
 (AWS/Lambda Errors of the auditor's functions, AWS/SQS ApproximateAgeOfOldestMessage of
 the event queue). Datapoints are placed by the control API (``POST
 /_sandbox/cloudwatch/datapoints``), as the services would have published them.
@@ -24,7 +24,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sandbox.errors import AwsError
-from sandbox.wire import SandboxRequest, SandboxResponse
 
 STATISTICS = ("Sum", "Maximum", "Minimum", "Average", "SampleCount")
 _QUERY_ID = re.compile(r"^[a-z][A-Za-z0-9_]*$")
@@ -49,7 +48,7 @@ def _statistic(stat: str, values: Sequence[float]) -> float:
     return float(len(values))
 
 
-class CloudWatchEmulator:
+class CloudWatchBackend:
     """Datapoints per (account, region, namespace, metric, dimensions)."""
 
     def __init__(self) -> None:
@@ -74,21 +73,21 @@ class CloudWatchEmulator:
             self._points.setdefault(key, []).extend(points)
             return len(self._points[key])
 
-    def handle(self, request: SandboxRequest) -> SandboxResponse:
-        if request.operation != "GetMetricData":
-            raise AwsError(400, "InvalidAction", "The sandbox emulates only GetMetricData")
-        params = request.params
+    def get_metric_data(
+        self, account: str, region: str, params: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """GetMetricData's output for its input (botocore member names)."""
         start, end = float(params["StartTime"]), float(params["EndTime"])
         descending = params.get("ScanBy", "TimestampDescending") == "TimestampDescending"
         queries = params.get("MetricDataQueries", [])
         if not 1 <= len(queries) <= 500:
             raise _invalid("MetricDataQueries must have 1 to 500 members")
-        results = [self._result(request, q, start, end, descending) for q in queries]
-        return SandboxResponse(200, {"MetricDataResults": results, "Messages": []})
+        results = [self._result((account, region), q, start, end, descending) for q in queries]
+        return {"MetricDataResults": results, "Messages": []}
 
     def _result(
         self,
-        request: SandboxRequest,
+        where: tuple[str, str],
         query: Mapping[str, Any],
         start: float,
         end: float,
@@ -109,8 +108,7 @@ class CloudWatchEmulator:
             raise _invalid(f"The sandbox does not emulate statistic {stat}")
         dimensions = frozenset((d["Name"], d["Value"]) for d in metric.get("Dimensions", []))
         key = (
-            request.account,
-            request.region,
+            *where,
             metric["Namespace"],
             metric["MetricName"],
             dimensions,

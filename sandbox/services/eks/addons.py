@@ -18,8 +18,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sandbox import vpccni
-from sandbox.eks.clusters import (
+from sandbox.errors import AwsError
+from sandbox.services.eks import vpccni
+from sandbox.services.eks.backend import EksBackend
+from sandbox.services.eks.clusters import (
     Caller,
     invalid,
     not_found,
@@ -27,9 +29,7 @@ from sandbox.eks.clusters import (
     require_cluster,
     validated_tags,
 )
-from sandbox.eks.models import RESOLVE_CONFLICTS, Addon, AddonSpec, Cluster, Update
-from sandbox.eks.store import EksStore
-from sandbox.errors import AwsError
+from sandbox.services.eks.models import RESOLVE_CONFLICTS, Addon, AddonSpec, Cluster, Update
 
 # Add-on states from which UpdateAddon is accepted. ACTIVE/DEGRADED/UPDATE_FAILED are
 # documented as updatable (updating is how a degraded add-on is repaired); for the failed
@@ -71,19 +71,19 @@ def _require_active(cluster: Cluster) -> None:
         )
 
 
-def list_addons(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def list_addons(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     cluster = require_cluster(store, caller, params.get("clusterName", ""))
     return paginate("addons", list(cluster.addons), params)
 
 
-def describe_addon(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def describe_addon(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     cluster = require_cluster(store, caller, params.get("clusterName", ""))
     addon = _require_addon(cluster, params.get("addonName", ""))
     return {"addon": addon.to_wire(cluster.name)}
 
 
 def describe_addon_configuration(
-    _store: EksStore, _caller: Caller, params: dict[str, Any]
+    _store: EksBackend, _caller: Caller, params: dict[str, Any]
 ) -> dict[str, Any]:
     addon_name, version = params.get("addonName", ""), params.get("addonVersion", "")
     if not addon_name or not version:
@@ -125,7 +125,7 @@ def _checked_config(addon_name: str, config: Any, version: str, fields: dict[str
         raise invalid(str(exc), **fields) from None
 
 
-def create_addon(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def create_addon(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """A new add-on in CREATING; ``settle()`` makes it ACTIVE."""
     cluster = require_cluster(store, caller, params.get("clusterName", ""))
     addon_name = str(params.get("addonName", ""))
@@ -154,7 +154,7 @@ def create_addon(store: EksStore, caller: Caller, params: dict[str, Any]) -> dic
     return {"addon": addon.to_wire(cluster.name)}
 
 
-def delete_addon(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def delete_addon(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """The add-on goes DELETING; ``settle()`` removes it. ``preserve`` (keep the add-on's
     resources in the cluster) does not change what the EKS API shows afterwards."""
     cluster = require_cluster(store, caller, params.get("clusterName", ""))
@@ -178,7 +178,7 @@ def _fingerprint(params: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(params.get(k) for k in keys)
 
 
-def _replayed(store: EksStore, key: tuple[str, ...], params: dict[str, Any]) -> Update | None:
+def _replayed(store: EksBackend, key: tuple[str, ...], params: dict[str, Any]) -> Update | None:
     """The update an earlier call with the same clientRequestToken started, if any."""
     previous = store.tokens.get(key)
     if previous is None:
@@ -195,7 +195,7 @@ def _replayed(store: EksStore, key: tuple[str, ...], params: dict[str, Any]) -> 
     return update
 
 
-def update_addon(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def update_addon(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     """Start an AddonUpdate (InProgress; the add-on goes UPDATING until settled).
 
     ``configurationValues`` replaces the whole configuration when given, and is kept when
@@ -235,7 +235,7 @@ def update_addon(store: EksStore, caller: Caller, params: dict[str, Any]) -> dic
 
 
 def _new_update(
-    store: EksStore,
+    store: EksBackend,
     caller: Caller,
     cluster: Cluster,
     addon: Addon,
@@ -270,7 +270,7 @@ def _new_update(
     return update
 
 
-def describe_update(store: EksStore, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+def describe_update(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
     name, update_id = params.get("name", ""), params.get("updateId", "")
     require_cluster(store, caller, name)
     update = store.updates.get(update_id)

@@ -26,9 +26,9 @@ Modules, by role:
 * ``filters``: the GetFindings filter language and sort criteria;
 * ``organization``: administrator, members, cross-Region aggregation (who sees what);
 * ``throttle``: request quotas per account, Region and operation;
-* ``models``: the state (findings, enablement, organization, ingestion events) and the rules
+* ``backend``: the state (findings, enablement, organization, ingestion events) and the rules
   that change it, raising ``sandbox.errors.AwsError``;
-* ``responses``: the wire format of each operation and ``SecurityHubEmulator``.
+* ``responses``: the wire format of each operation and ``SecurityHubResponses``.
 
 Shapes, enums and error codes follow the botocore model
 (``botocore.session.get_session().get_service_model('securityhub')``, checked against
@@ -44,7 +44,8 @@ after ``total_max_attempts``. Caveat: Security Hub also uses LimitExceededExcept
 non-rate quotas (e.g. too many insights), which botocore will retry as well.
 """
 
-from sandbox.securityhub.asff import default_product_arn, parse_timestamp
-from sandbox.securityhub.responses import SecurityHubEmulator
+from sandbox.services.securityhub.asff import default_product_arn, parse_timestamp
+from sandbox.services.securityhub.backend import SecurityHubBackend
+from sandbox.services.securityhub.responses import SecurityHubResponses
 
-__all__ = ["SecurityHubEmulator", "default_product_arn", "parse_timestamp"]
+__all__ = ["SecurityHubBackend", "SecurityHubResponses", "default_product_arn", "parse_timestamp"]

@@ -1,6 +1,6 @@
-"""CloudTrail API emulator: trails, read side only (DescribeTrails, GetTrailStatus,
-GetEventSelectors). ``cloudtrail.py`` is something else: the journal of the events
-EventBridge would deliver.
+"""CloudTrail API backend: trails, read side only (DescribeTrails, GetTrailStatus,
+GetEventSelectors). The journal of the events EventBridge would deliver for EKS calls is
+something else and belongs to EKS (``services/eks/journal.py``).
 
 Trails are placed by the control API (``PUT /_sandbox/cloudtrail/trails/NAME``).
 
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.errors import AwsError
-from sandbox.wire import SandboxRequest, SandboxResponse
 
 DEFAULT_SELECTORS: tuple[Mapping[str, Any], ...] = (
     {"ReadWriteType": "All", "IncludeManagementEvents": True, "DataResources": []},
@@ -71,7 +70,7 @@ class TrailState:
         }
 
 
-class TrailsEmulator:
+class CloudTrailBackend:
     """Trails per (account, name); a name is unique per account here (AWS: per Region)."""
 
     def __init__(self) -> None:
@@ -99,43 +98,23 @@ class TrailsEmulator:
             trails = [t for (a, _), t in self._trails.items() if a == account]
         return [t for t in trails if t.home_region == region or t.multi_region]
 
-    def _find(self, request: SandboxRequest, name: str) -> TrailState:
-        for trail in self._visible(request.account, request.region):
-            own = trail.home_region == request.region
+    def describe_trails(
+        self, account: str, region: str, names: Sequence[str] | None, shadows: bool
+    ) -> list[TrailState]:
+        """DescribeTrails: the Region's trails, plus shadow trails unless ``shadows`` is off."""
+        trails = [t for t in self._visible(account, region) if t.home_region == region or shadows]
+        if names:
+            trails = [t for t in trails if t.name in names or t.arn in names]
+        return trails
+
+    def find(self, account: str, region: str, name: str) -> TrailState:
+        """GetTrailStatus / GetEventSelectors: a trail by name in its home Region, or by ARN."""
+        for trail in self._visible(account, region):
+            own = trail.home_region == region
             if name == trail.arn or (own and name == trail.name):
                 return trail
         raise AwsError(
             400,
             "TrailNotFoundException",
-            f"Unknown trail: {name} for the user: {request.account}",
-        )
-
-    def handle(self, request: SandboxRequest) -> SandboxResponse:
-        params = request.params
-        if request.operation == "DescribeTrails":
-            shadows = params.get("includeShadowTrails", True)
-            trails = [
-                t
-                for t in self._visible(request.account, request.region)
-                if t.home_region == request.region or shadows
-            ]
-            names = params.get("trailNameList")
-            if names:
-                trails = [t for t in trails if t.name in names or t.arn in names]
-            return SandboxResponse(200, {"trailList": [t.describe() for t in trails]})
-        if request.operation == "GetTrailStatus":
-            trail = self._find(request, str(params.get("Name", "")))
-            return SandboxResponse(200, {"IsLogging": trail.logging})
-        if request.operation == "GetEventSelectors":
-            trail = self._find(request, str(params.get("TrailName", "")))
-            body: dict[str, Any] = {"TrailARN": trail.arn}
-            if trail.advanced_event_selectors:
-                body["AdvancedEventSelectors"] = list(trail.advanced_event_selectors)
-            else:
-                body["EventSelectors"] = list(trail.event_selectors)
-            return SandboxResponse(200, body)
-        raise AwsError(
-            400,
-            "UnsupportedOperationException",
-            f"The sandbox does not emulate {request.operation}",
+            f"Unknown trail: {name} for the user: {account}",
         )

@@ -1,5 +1,6 @@
 """EKS wire handlers: a decoded request (operation + input by botocore member name) in, a
-restJson1 response out. State and rules live in ``clusters``/``addons``/``store``.
+restJson1 response out. State and rules live in ``clusters``/``addons``/``backend``; every
+mutating call is journaled as its CloudTrail event (``journal.py``).
 """
 
 from __future__ import annotations
@@ -7,13 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sandbox.eks import addons, clusters
-from sandbox.eks.clusters import Caller
-from sandbox.eks.store import EksStore
 from sandbox.errors import AwsError
+from sandbox.services.eks import addons, clusters
+from sandbox.services.eks.backend import EksBackend
+from sandbox.services.eks.clusters import Caller
+from sandbox.services.eks.journal import build_event, is_mutating
 from sandbox.wire import SandboxRequest, SandboxResponse
 
-Operation = Callable[[EksStore, Caller, dict[str, Any]], dict[str, Any]]
+Operation = Callable[[EksBackend, Caller, dict[str, Any]], dict[str, Any]]
 
 OPERATIONS: dict[str, Operation] = {
     "ListClusters": clusters.list_clusters,
@@ -53,14 +55,26 @@ def _check_token(params: dict[str, Any]) -> None:
         )
 
 
-class EksEmulator:
-    """The EKS service of the sandbox, over one ``EksStore`` shared with the control API."""
+class EksResponses:
+    """The EKS service of the sandbox, over one ``EksBackend`` shared with the control API."""
 
-    def __init__(self, store: EksStore) -> None:
-        self.store = store
+    def __init__(self, backend: EksBackend) -> None:
+        self.backend = backend
 
     def reset(self) -> None:
-        self.store.reset()
+        self.backend.reset()
+
+    def journal(
+        self, request: SandboxRequest, response: SandboxResponse, request_id: str, user_agent: str
+    ) -> None:
+        """Record a mutating call, failed ones included, as its CloudTrail event. The front
+        end calls this for every answered call (faults included), never for one that failed
+        authentication (``wire.Journaled``)."""
+        if request.caller is None or not is_mutating(request.operation):
+            return
+        outcome = (response.status, response.body)
+        event = build_event("eks", request, request.caller, outcome, request_id, user_agent)
+        self.backend.journal.record(event)
 
     def handle(self, request: SandboxRequest) -> SandboxResponse:
         operation = OPERATIONS.get(request.operation)
@@ -72,7 +86,7 @@ class EksEmulator:
                 f"The sandbox does not emulate eks:{request.operation}",
             )
         _check_token(request.params)
-        with self.store.lock:
-            self.store.settle_due()
-            body = operation(self.store, Caller(request.account, request.region), request.params)
+        with self.backend.lock:
+            self.backend.settle_due()
+            body = operation(self.backend, Caller(request.account, request.region), request.params)
         return SandboxResponse(200, body)

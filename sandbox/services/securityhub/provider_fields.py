@@ -10,7 +10,7 @@ import copy
 from collections.abc import Collection
 from typing import Any
 
-from sandbox.securityhub.asff import PROVIDER_SHADOWED_FIELDS, complete_severity
+from sandbox.services.securityhub.asff import PROVIDER_SHADOWED_FIELDS, complete_severity
 
 #
 # User guide, "BatchImportFindings for finding providers", section "Using FindingProviderFields"

@@ -1,13 +1,16 @@
-"""EKS state of every sandbox account: clusters, add-ons, updates; the control-API side.
+"""EKS state of every sandbox account: clusters, add-ons, updates, how pending work
+settles, and the CloudTrail journal of the calls that changed it.
 
-Why separate from ``operations``: the control API seeds and inspects state directly
-(any account, any status, no validation of API rules), while the wire operations go
-through the rules of the EKS API. Both share this store and its one lock.
+Why one backend for the wire operations and the control API: the control API seeds and
+inspects state directly (any account, any status, no validation of API rules), while the
+wire operations (``clusters``, ``addons``) go through the rules of the EKS API. Both share
+this backend and its one lock.
 
 State is keyed by (account, region): a cluster exists in exactly one account and region,
 as in AWS. Pending transitions (add-on updates, CreateCluster, CreateAddon, DeleteCluster,
 DeleteAddon) complete only through ``settle()``, or lazily ``auto_settle_seconds`` after
-they started (no background thread).
+they started (no background thread): real EKS finishes these minutes later, so tests
+decide when. Callers of the settling functions below hold ``lock``.
 """
 
 from __future__ import annotations
@@ -18,10 +21,17 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from sandbox import vpccni
 from sandbox.accounts import DEFAULT_ACCOUNT
-from sandbox.eks import settling
-from sandbox.eks.models import ADDON_STATUSES, CLUSTER_STATUSES, Addon, AddonSpec, Cluster, Update
+from sandbox.services.eks import vpccni
+from sandbox.services.eks.journal import CloudTrailJournal
+from sandbox.services.eks.models import (
+    ADDON_STATUSES,
+    CLUSTER_STATUSES,
+    Addon,
+    AddonSpec,
+    Cluster,
+    Update,
+)
 
 _CLUSTER_FIELDS = (
     "status",
@@ -33,9 +43,10 @@ _CLUSTER_FIELDS = (
 )
 
 
-class EksStore:
-    """Clusters per (account, region), add-on updates, idempotency tokens; thread-safe
-    through ``lock`` (re-entrant; wire operations hold it for a whole call)."""
+class EksBackend:
+    """Clusters per (account, region), add-on updates, idempotency tokens, the CloudTrail
+    journal; thread-safe through ``lock`` (re-entrant; wire operations hold it for a whole
+    call)."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
@@ -48,6 +59,8 @@ class EksStore:
         # keeps None (tests decide when); `python -m sandbox` sets a short delay.
         self.default_auto_settle_seconds: float | None = None
         self.auto_settle_seconds: float | None = None
+        # Every mutating EKS call, as the CloudTrail event EventBridge delivers (journal.py).
+        self.journal = CloudTrailJournal()
 
     def set_default_auto_settle(self, seconds: float | None) -> None:
         """The delay this sandbox starts with, and returns to on ``reset()``."""
@@ -58,6 +71,7 @@ class EksStore:
         with self.lock:
             self.clusters, self.updates, self.tokens, self.pending = {}, {}, {}, {}
             self.auto_settle_seconds = self.default_auto_settle_seconds
+        self.journal.reset()
 
     # ------------------------------------------------------------------ lookups
     def cluster(self, account: str, region: str, name: str) -> Cluster | None:
@@ -181,8 +195,8 @@ class EksStore:
 
     # ------------------------------------------------------------------ settling
     def settle_due(self) -> None:
-        """Complete what ``auto_settle_seconds`` says is done by now (``settling.py``)."""
-        settling.settle_due(self)
+        """Complete what ``auto_settle_seconds`` says is done by now."""
+        _settle_due(self)
 
     def settle(
         self,
@@ -193,7 +207,7 @@ class EksStore:
     ) -> list[str]:
         """Complete pending updates (``Successful`` or ``Failed``) and pending cluster and
         add-on creations/deletions; returns the ids of the settled updates."""
-        return settling.settle(self, region, cluster, outcome, account)
+        return _settle(self, region, cluster, outcome, account)
 
     # ------------------------------------------------------------------ views
     def update_list(
@@ -248,3 +262,107 @@ class EksStore:
                 for n in sorted(self.clusters.get((account, r), {}))
                 if (state := self.cluster_state(r, n, account)) is not None
             ]
+
+
+# The health issue a failed update leaves (DescribeAddon ``health.issues`` code
+# ConfigurationConflict, as EKS reports a conflict under resolveConflicts NONE).
+_CONFLICT = "Conflicts found when trying to apply. Will not continue due to resolve conflicts mode."
+
+
+def _settle_due(store: EksBackend) -> None:
+    delay = store.auto_settle_seconds
+    if delay is None:
+        return
+    now = store.clock()
+    for update in list(store.updates.values()):
+        if update.status == "InProgress" and now - update.created_at >= delay:
+            _settle_update(store, update, "Successful")
+    for key, started in list(store.pending.items()):
+        if now - started >= delay:
+            _settle_transition(store, key)
+
+
+def _settle(
+    store: EksBackend,
+    region: str | None,
+    cluster: str | None,
+    outcome: str,
+    account: str | None,
+) -> list[str]:
+    if outcome not in ("Successful", "Failed"):
+        raise ValueError("outcome must be 'Successful' or 'Failed'")
+
+    def wanted(acct: str, reg: str, name: str) -> bool:
+        return (
+            (account is None or acct == account)
+            and (region is None or reg == region)
+            and (cluster is None or name == cluster)
+        )
+
+    settled = []
+    with store.lock:
+        for update in store.updates.values():
+            if update.status == "InProgress" and wanted(
+                update.account, update.region, update.cluster
+            ):
+                _settle_update(store, update, outcome)
+                settled.append(update.id)
+        for key in list(store.pending):
+            if wanted(*key[:3]):
+                _settle_transition(store, key)
+    return settled
+
+
+def _settle_transition(store: EksBackend, key: tuple[str, str, str, str]) -> None:
+    """CREATING -> ACTIVE, DELETING -> gone, for a cluster ("" add-on) or an add-on."""
+    store.pending.pop(key, None)
+    account, region, name, addon_name = key
+    cluster = store.cluster(account, region, name)
+    if cluster is None:
+        return
+    if not addon_name:
+        if cluster.status == "DELETING":
+            store.clusters[(account, region)].pop(name, None)
+        elif cluster.status == "CREATING":
+            cluster.status = "ACTIVE"
+        return
+    addon = cluster.addons.get(addon_name)
+    if addon is None:
+        return
+    if addon.status == "DELETING":
+        cluster.addons.pop(addon_name, None)
+    elif addon.status == "CREATING":
+        addon.status, addon.modified_at = "ACTIVE", store.clock()
+
+
+def _settle_update(store: EksBackend, update: Update, outcome: str) -> None:
+    cluster = store.cluster(update.account, update.region, update.cluster)
+    if not update.addon_name:
+        # UpdateClusterConfig: "When the update is complete (either Failed or
+        # Successful), the cluster status moves to Active" (botocore eks model).
+        update.status = outcome
+        if cluster is not None:
+            if outcome == "Successful" and update.target_auto_mode is not None:
+                cluster.auto_mode = update.target_auto_mode
+            cluster.status = "ACTIVE"
+        return
+    addon = cluster.addons.get(update.addon_name) if cluster else None
+    update.status = outcome
+    if addon is None:
+        return
+    addon.modified_at = store.clock()
+    if outcome == "Successful":
+        addon.version = update.target_version
+        if update.target_config is not None:
+            addon.configuration_values = update.target_config
+        if update.target_role_arn is not None:
+            addon.service_account_role_arn = update.target_role_arn
+        addon.status, addon.health_issues = "ACTIVE", []
+        return
+    update.errors = [
+        {"errorCode": "ConfigurationConflict", "errorMessage": _CONFLICT, "resourceIds": []}
+    ]
+    addon.status = "UPDATE_FAILED"
+    addon.health_issues = [
+        {"code": "ConfigurationConflict", "message": _CONFLICT, "resourceIds": []}
+    ]

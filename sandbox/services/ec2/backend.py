@@ -1,26 +1,17 @@
-"""EC2 emulator, DescribeRegions only: which regions the calling account has enabled.
+"""EC2 backend, DescribeRegions only: which regions the calling account has enabled.
 
 Why own code rather than moto: moto's DescribeRegions lists every region moto knows and
 cannot model "this account has these regions enabled". Follows
-https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html ; the
-XML is checked against botocore's ``ec2`` parser by the sandbox tests. Layered as the
-other services: ``describe_regions`` is the state method (raises ``AwsError``),
-``Ec2Emulator.handle`` the wire format.
+https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRegions.html . The
+regions themselves belong to each account (``sandbox.accounts``, ``sandbox.regions``).
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 
-from sandbox.accounts import Accounts
 from sandbox.errors import AwsError
-from sandbox.protocols import xml_response
 from sandbox.regions import RegionInfo, RegionState
-from sandbox.wire import SandboxRequest, SandboxResponse
-
-# XML namespace URI that real responses carry: an identifier inside the XML, never contacted.
-EC2_XMLNS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 
 _FILTER_NAME = re.compile(r"^Filter\.(\d+)\.Name$")
 
@@ -62,36 +53,3 @@ def describe_regions(regions: RegionState, params: dict[str, str]) -> list[Regio
         else:
             raise AwsError(400, "InvalidParameterValue", f"The filter '{name}' is invalid")
     return infos
-
-
-class Ec2Emulator:
-    """EC2 wire handler; any action but DescribeRegions is answered as unsupported."""
-
-    def __init__(self, accounts: Accounts) -> None:
-        self._accounts = accounts
-
-    def reset(self) -> None:
-        """Region state is owned (and reset) by the account registry."""
-
-    def handle(self, request: SandboxRequest) -> SandboxResponse:
-        if request.operation != "DescribeRegions":
-            raise AwsError(
-                400,
-                "InvalidAction",
-                f"The action {request.operation} is not valid for this "
-                "web service (the sandbox emulates DescribeRegions only).",
-            )
-        regions = self._accounts.get(request.account).regions
-        infos = describe_regions(regions, {k: str(v) for k, v in request.body.items()})
-        items = "".join(
-            f"<item><regionName>{i.name}</regionName>"
-            f"<regionEndpoint>{i.endpoint}</regionEndpoint>"
-            f"<optInStatus>{i.opt_in_status}</optInStatus></item>"
-            for i in infos
-        )
-        return xml_response(
-            200,
-            f'<DescribeRegionsResponse xmlns="{EC2_XMLNS}">'
-            f"<requestId>{uuid.uuid4()}</requestId>"
-            f"<regionInfo>{items}</regionInfo></DescribeRegionsResponse>",
-        )
