@@ -6,8 +6,130 @@ add-on configuration that turns network policy enforcement on, and ENABLED seeds
 
 from __future__ import annotations
 
+from dataclasses import replace as _replace
+from typing import Any
+
+from eks_netpol_auditor.incluster.model import ClusterObjects, NamespaceMeta, PodMeta
+from eks_netpol_auditor.model import AddonFacts, ApiAccess, ClusterFacts
 from sandbox.client import AddonSeed
 
 ACCOUNT = "123456789012"
 ENABLED_CONFIG = '{"enableNetworkPolicy":"true"}'
 ENABLED = AddonSeed(configuration_values=ENABLED_CONFIG)
+
+
+# ---------------------------------------------------------------------------- pure facts
+# Builders for the rules' inputs (evaluate.py, incluster/verdict.py): one healthy cluster,
+# changed by keyword, so each test states only what makes its case.
+
+CLUSTER_ARN = f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/prod"
+STRICT_CONFIG = '{"enableNetworkPolicy":"true","env":{"NETWORK_POLICY_ENFORCING_MODE":"strict"}}'
+AGENT_IMAGE = "602401143452.dkr.ecr.eu-west-1.amazonaws.com/amazon/aws-network-policy-agent:v1.2.0"
+
+
+def addon_facts(**overrides: Any) -> AddonFacts:
+    return _replace(
+        AddonFacts(
+            version="v1.19.2-eksbuild.1", status="ACTIVE", configuration_values=ENABLED_CONFIG
+        ),
+        **overrides,
+    )
+
+
+def api_access(**overrides: Any) -> ApiAccess:
+    return _replace(
+        ApiAccess(
+            endpoint="https://ABC.gr7.eu-west-1.eks.amazonaws.com",
+            certificate_authority="LS0t",
+            public_access=True,
+            public_access_cidrs=("0.0.0.0/0",),
+            authentication_mode="API_AND_CONFIG_MAP",
+        ),
+        **overrides,
+    )
+
+
+def aws_node(
+    *,
+    agent: bool = True,
+    image: str = AGENT_IMAGE,
+    args: tuple[str, ...] = ("--enable-ipv6=false", "--enable-network-policy=true"),
+    desired: int = 3,
+    ready: int = 3,
+    mode: str | None = None,
+) -> dict[str, Any]:
+    """DaemonSet kube-system/aws-node shaped as the vpc-cni chart renders it."""
+    env = [{"name": "AWS_VPC_K8S_CNI_LOGLEVEL", "value": "DEBUG"}]
+    if mode is not None:
+        env.append({"name": "NETWORK_POLICY_ENFORCING_MODE", "value": mode})
+    containers: list[dict[str, Any]] = [
+        {"name": "aws-node", "image": "amazon-k8s-cni:v1.19.2", "env": env}
+    ]
+    if agent:
+        containers.append({"name": "aws-eks-nodeagent", "image": image, "args": list(args)})
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": {"name": "aws-node", "namespace": "kube-system"},
+        "spec": {"template": {"spec": {"containers": containers}}},
+        "status": {"desiredNumberScheduled": desired, "numberReady": ready},
+    }
+
+
+def pod(namespace: str, name: str, **labels: str) -> PodMeta:
+    return PodMeta(namespace=namespace, name=name, labels=labels)
+
+
+def namespace(name: str, **labels: str) -> NamespaceMeta:
+    # The API server sets kubernetes.io/metadata.name on every namespace (Kubernetes
+    # documentation, "Namespaces", automatic labelling).
+    return NamespaceMeta(name=name, labels={"kubernetes.io/metadata.name": name, **labels})
+
+
+def network_policy(
+    namespace: str, name: str = "default-deny", pod_selector: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "podSelector": {} if pod_selector is None else pod_selector,
+            "policyTypes": ["Ingress", "Egress"],
+        },
+    }
+
+
+def cluster_objects(**overrides: Any) -> ClusterObjects:
+    """Enforcement running, one application namespace with one pod, covered by a policy."""
+    base = ClusterObjects(
+        vpc_cni_config={"enable-network-policy-controller": "true"},
+        aws_node=aws_node(),
+        namespaces=(namespace("kube-system"), namespace("shop")),
+        network_policies=(network_policy("shop"),),
+        pods=(
+            pod("kube-system", "coredns-1", **{"k8s-app": "kube-dns"}),
+            pod("shop", "web-1", app="web"),
+        ),
+        cluster_policies=(),
+        requests=6,
+    )
+    return _replace(base, **overrides)
+
+
+def cluster_facts(**overrides: Any) -> ClusterFacts:
+    """An ACTIVE, public-endpoint cluster with network policy enabled in the add-on."""
+    base = ClusterFacts(
+        account=ACCOUNT,
+        partition="aws",
+        region="eu-west-1",
+        name="prod",
+        arn=CLUSTER_ARN,
+        status="ACTIVE",
+        kubernetes_version="1.31",
+        platform_version="eks.12",
+        addon=addon_facts(),
+        api=api_access(),
+        kube=cluster_objects(),
+    )
+    return _replace(base, **overrides)

@@ -181,6 +181,47 @@ def why_not_enabled(document: dict[str, Any]) -> str:
     return f'{ENABLE_KEY} is {shown}, not "true"'
 
 
+# ---------------------------------------------------------------------------- the enforcing mode
+
+# What a pod that no NetworkPolicy selects gets: `standard` (default allow) or `strict`
+# (default deny). The add-on's configurationValues carry it as env.NETWORK_POLICY_ENFORCING_MODE,
+# the environment of the aws-node container (EKS user guide, cni-network-policy-configure.html,
+# "Set up policy enforcement at Pod startup"; amazon-vpc-cni-k8s README,
+# "NETWORK_POLICY_ENFORCING_MODE (v1.17.1+)", default `standard`: "in the strict mode, a new pod
+# will start with a default deny policy ... you must have a network policy defined for every
+# pod in your cluster"). ipamd reads the variable (pkg/ipamd/ipamd.go getNetworkPolicyMode) and
+# the node agent compares it case-insensitively (aws-network-policy-agent pkg/utils/utils.go
+# IsValidNetworkPolicyEnforcingMode / IsStrictMode, strings.ToLower); a pod with no active
+# policy gets DEFAULT_DENY only in strict mode (controllers/policyendpoints_controller.go).
+ENFORCING_MODE_ENV = "NETWORK_POLICY_ENFORCING_MODE"
+STANDARD_MODE = "standard"
+STRICT_MODE = "strict"
+_ENFORCING_MODES = frozenset({STANDARD_MODE, STRICT_MODE})
+
+
+def enforcing_mode(text: str | None) -> str | None:
+    """`strict` or `standard` as the configuration sets env.NETWORK_POLICY_ENFORCING_MODE,
+    lower-cased as the node agent reads it; None when it is not set (the vpc-cni default,
+    standard behaviour: unselected pods are allowed).
+
+    Read exactly (`read_exact`): a default-deny claim is made only from a document whose
+    meaning is not in doubt. ConfigurationError when it is in doubt or the value is not a mode
+    ipamd accepts (ipamd then refuses to start: "invalid Network policy mode").
+    """
+    env = read_exact(text).get("env")
+    if env is None or (isinstance(env, dict) and ENFORCING_MODE_ENV not in env):
+        return None
+    if not isinstance(env, dict):
+        raise ConfigurationError(f"env is a {type(env).__name__}, not a mapping")
+    value = env[ENFORCING_MODE_ENV]
+    if not isinstance(value, str) or value.lower() not in _ENFORCING_MODES:
+        shown = json.dumps(value, ensure_ascii=False, default=str)[:40]
+        raise ConfigurationError(
+            f"env.{ENFORCING_MODE_ENV} is {shown}, neither {STANDARD_MODE!r} nor {STRICT_MODE!r}"
+        )
+    return value.lower()
+
+
 # ---------------------------------------------------------------------------- the exact reading
 
 # JSON's number grammar (RFC 8259 section 6). A plain YAML scalar that is a number must look

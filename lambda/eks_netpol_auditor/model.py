@@ -36,6 +36,9 @@ class Reason(StrEnum):
     KUBERNETES_VERSION_UNSUPPORTED = "KUBERNETES_VERSION_UNSUPPORTED"
     ADDON_NOT_INSTALLED = "ADDON_NOT_INSTALLED"
     AUTO_MODE_NOT_VERIFIABLE = "AUTO_MODE_NOT_VERIFIABLE"
+    # EKS Auto Mode with the in-cluster check on: the ConfigMap decides (evaluate._auto_mode).
+    AUTO_MODE_NETWORK_POLICY_ENABLED = "AUTO_MODE_NETWORK_POLICY_ENABLED"
+    AUTO_MODE_NETWORK_POLICY_DISABLED = "AUTO_MODE_NETWORK_POLICY_DISABLED"
     EXEMPTED = "EXEMPTED"
     CLUSTER_NOT_READY = "CLUSTER_NOT_READY"
     EVALUATION_ERROR = "EVALUATION_ERROR"
@@ -265,6 +268,11 @@ class Verdict:
     reason: Reason
     message: str
     fix: Fix | NoFix | None = None
+    # What a pod that no NetworkPolicy selects gets, from the add-on's configuration
+    # (addon_config.enforcing_mode): "strict" (default deny), "standard" (default allow), or
+    # None when not set (vpc-cni default, standard), unreadable, or there is no add-on.
+    # Set by `evaluate` from evaluate.enforcing_mode, which the in-cluster verdict also uses.
+    enforcing_mode: str | None = None
 
     @property
     def command(self) -> str | None:
@@ -298,6 +306,7 @@ class ClusterResult:
             "reason": self.verdict.reason.value,
             "message": self.verdict.message,
             "addon_version": addon.version if addon else None,
+            "enforcing_mode": self.verdict.enforcing_mode,
             "kubernetes_version": self.facts.kubernetes_version,
             "remediation": None if self.remediation is None else self.remediation.to_json(),
             "finding_region": self.finding_region,

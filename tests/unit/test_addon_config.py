@@ -27,6 +27,7 @@ from eks_netpol_auditor.addon_config import (
     ConfigurationError,
     check_bounded,
     enable_change,
+    enforcing_mode,
     merge_enable_network_policy,
     network_policy_enabled,
     read_for_verdict,
@@ -411,3 +412,42 @@ def test_the_bound_check_visits_each_shared_node_a_constant_number_of_times() ->
     with pytest.raises(ConfigurationError, match="expands to more than 100000 values"):
         check_bounded({"bomb": node})
     assert 0 < _CountingList.walks <= 2 * distinct
+
+
+# ---------------------------------------------------------------------------- enforcing mode
+
+
+@pytest.mark.parametrize(
+    ("text", "mode"),
+    [
+        (None, None),
+        ('{"enableNetworkPolicy":"true"}', None),
+        ('{"env":{"WARM_IP_TARGET":"5"}}', None),
+        ('{"env":{"NETWORK_POLICY_ENFORCING_MODE":"strict"}}', "strict"),
+        ("env:\n  NETWORK_POLICY_ENFORCING_MODE: standard\n", "standard"),
+        # The node agent lower-cases the value (aws-network-policy-agent IsStrictMode).
+        ('{"env":{"NETWORK_POLICY_ENFORCING_MODE":"STRICT"}}', "strict"),
+    ],
+)
+def test_enforcing_mode_is_read_from_the_add_on_env(text: str | None, mode: str | None) -> None:
+    assert enforcing_mode(text) == mode
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        # ipamd refuses any other value ("invalid Network policy mode").
+        ('{"env":{"NETWORK_POLICY_ENFORCING_MODE":"deny"}}', "neither"),
+        ('{"env":{"NETWORK_POLICY_ENFORCING_MODE":" strict"}}', "neither"),
+        ('{"env":["NETWORK_POLICY_ENFORCING_MODE=strict"]}', "not a mapping"),
+        # The exact reading: which of two equal keys EKS kept is unknown, so no claim.
+        (
+            '{"env":{"NETWORK_POLICY_ENFORCING_MODE":"standard",'
+            '"NETWORK_POLICY_ENFORCING_MODE":"strict"}}',
+            "repeats a key",
+        ),
+    ],
+)
+def test_an_enforcing_mode_in_doubt_is_refused(text: str, why: str) -> None:
+    with pytest.raises(ConfigurationError, match=why):
+        enforcing_mode(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 from dataclasses import replace
 from typing import Any
@@ -9,9 +10,18 @@ from typing import Any
 import pytest
 
 from eks_netpol_auditor.evaluate import evaluate
-from eks_netpol_auditor.model import AddonFacts, ClusterFacts, ComplianceStatus, Reason
+from eks_netpol_auditor.incluster.model import ClusterObjects, FailureKind, ReadFailure
+from eks_netpol_auditor.model import (
+    AddonFacts,
+    ClusterFacts,
+    ClusterResult,
+    ComplianceStatus,
+    Reason,
+)
+from tests import builders
 
 ENABLED_JSON = '{"enableNetworkPolicy":"true"}'
+STRICT = builders.STRICT_CONFIG
 
 
 def cluster(**overrides: Any) -> ClusterFacts:
@@ -313,3 +323,121 @@ def test_passed_says_what_it_does_not_prove() -> None:
     message = evaluate(cluster()).message
     assert "does not show that any NetworkPolicy selects" in message
     assert "accept all traffic" in message
+
+
+# ---------------------------------------------------------------------------- enforcing mode
+
+
+def test_passed_in_strict_mode_says_unselected_pods_are_default_deny() -> None:
+    """Issue 18 point 1: the same verdict, a message that tells the two modes apart."""
+    verdict = evaluate(
+        builders.cluster_facts(addon=builders.addon_facts(configuration_values=STRICT))
+    )
+    assert (verdict.status, verdict.reason) == (
+        ComplianceStatus.PASSED,
+        Reason.NETWORK_POLICY_ENABLED,
+    )
+    assert verdict.enforcing_mode == "strict"
+    assert "default-deny" in verdict.message and "default-allow" not in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("config", "mode", "said"),
+    [
+        (ENABLED_JSON, None, "standard (not set)"),
+        (
+            '{"enableNetworkPolicy":"true","env":{"NETWORK_POLICY_ENFORCING_MODE":"standard"}}',
+            "standard",
+            "enforcing mode is standard",
+        ),
+        (
+            '{"enableNetworkPolicy":"true","env":{"NETWORK_POLICY_ENFORCING_MODE":"nope"}}',
+            None,
+            "could not be read exactly",
+        ),
+    ],
+)
+def test_passed_in_standard_mode_says_unselected_pods_are_default_allow(
+    config: str, mode: str | None, said: str
+) -> None:
+    verdict = evaluate(cluster(addon=addon(configuration_values=config)))
+    assert verdict.status is ComplianceStatus.PASSED
+    assert verdict.enforcing_mode == mode
+    assert "Default-allow" in verdict.message and said in verdict.message
+    assert "accept all traffic" in verdict.message
+
+
+def test_the_enforcing_mode_is_reported_whatever_the_verdict() -> None:
+    """A disabled add-on that would be strict says so in the JSON; no add-on, no mode."""
+    disabled_strict = '{"env":{"NETWORK_POLICY_ENFORCING_MODE":"strict"}}'
+    verdict = evaluate(cluster(addon=addon(configuration_values=disabled_strict)))
+    assert verdict.reason is Reason.NETWORK_POLICY_DISABLED
+    assert verdict.enforcing_mode == "strict"
+    assert evaluate(cluster(addon=None)).enforcing_mode is None
+
+
+def test_the_json_result_carries_the_enforcing_mode() -> None:
+    facts = cluster(addon=addon(configuration_values=STRICT))
+    assert ClusterResult(facts, evaluate(facts)).to_json()["enforcing_mode"] == "strict"
+    plain = cluster()
+    assert ClusterResult(plain, evaluate(plain)).to_json()["enforcing_mode"] is None
+
+
+# ---------------------------------------------------------------------------- Auto Mode
+
+
+def auto(kube: ClusterObjects | ReadFailure | None) -> ClusterFacts:
+    return builders.cluster_facts(auto_mode=True, addon=None, kube=kube)
+
+
+def test_auto_mode_with_the_controller_on_passes_and_says_what_was_not_seen() -> None:
+    """Issue 18: with the in-cluster check, the ConfigMap decides instead of a WARNING."""
+    verdict = evaluate(auto(builders.cluster_objects(aws_node=None)))
+    assert (verdict.status, verdict.reason) == (
+        ComplianceStatus.PASSED,
+        Reason.AUTO_MODE_NETWORK_POLICY_ENABLED,
+    )
+    assert "NodeClass" in verdict.message and "AmazonEKSViewPolicy cannot read" in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("config", "why", "command"),
+    [
+        (None, "does not exist", "kubectl create configmap amazon-vpc-cni"),
+        ({}, "has no enable-network-policy-controller key", "kubectl patch configmap"),
+        ({"enable-network-policy-controller": "True"}, "'True', not exactly", "kubectl patch"),
+        ({"enable-network-policy-controller": "false"}, "'false', not exactly", "kubectl patch"),
+    ],
+)
+def test_auto_mode_with_the_controller_off_fails_with_the_reason_and_the_fix(
+    config: dict[str, str] | None, why: str, command: str
+) -> None:
+    verdict = evaluate(auto(builders.cluster_objects(vpc_cni_config=config)))
+    assert (verdict.status, verdict.reason) == (
+        ComplianceStatus.FAILED,
+        Reason.AUTO_MODE_NETWORK_POLICY_DISABLED,
+    )
+    assert why in verdict.message and command in verdict.message
+    assert verdict.fix is None and verdict.command is None  # no update-addon on Auto Mode
+
+
+def test_auto_mode_patch_command_is_valid_json() -> None:
+    verdict = evaluate(auto(builders.cluster_objects(vpc_cni_config={})))
+    patch = shlex.split(verdict.message[verdict.message.index("kubectl patch") :].split(";")[0])
+    assert json.loads(patch[patch.index("-p") + 1]) == {
+        "data": {"enable-network-policy-controller": "true"}
+    }
+
+
+@pytest.mark.parametrize(
+    "kube",
+    [None, ReadFailure(FailureKind.UNAUTHORIZED, "HTTP 403 listing pods", 403)],
+    ids=["check off", "read failed"],
+)
+def test_auto_mode_without_objects_stays_not_verifiable(kube: ReadFailure | None) -> None:
+    verdict = evaluate(auto(kube))
+    assert (verdict.status, verdict.reason) == (
+        ComplianceStatus.WARNING,
+        Reason.AUTO_MODE_NOT_VERIFIABLE,
+    )
+    assert (kube is not None) == ("HTTP 403 listing pods" in verdict.message)

@@ -86,6 +86,9 @@ VERDICT_GUARDS: Mapping[Reason, Guard | None] = MappingProxyType(
         Reason.CLUSTER_NOT_READY: Guard.NOT_EVALUATED,
         Reason.EXEMPTED: Guard.EXEMPT_TAG,
         Reason.AUTO_MODE_NOT_VERIFIABLE: Guard.AUTO_MODE,
+        # Auto Mode has no add-on to update; the fix is in-cluster (the message's kubectl).
+        Reason.AUTO_MODE_NETWORK_POLICY_DISABLED: Guard.AUTO_MODE,
+        Reason.AUTO_MODE_NETWORK_POLICY_ENABLED: Guard.VERDICT,
         Reason.ADDON_NOT_INSTALLED: Guard.ADDON_MISSING,
         Reason.KUBERNETES_VERSION_UNSUPPORTED: Guard.KUBERNETES_VERSION,
         Reason.ADDON_VERSION_UNSUPPORTED: Guard.ADDON_VERSION,
