@@ -294,6 +294,8 @@ def product_fields(result: ClusterResult) -> dict[str, str]:
         "AddonVersion": addon.version if addon else None,
         "AddonStatus": addon.status if addon else None,
         "AddonHealthIssues": ",".join(addon.health_issues) if addon else None,
+        # strict / standard as the add-on sets it (evaluate.enforcing_mode_of); absent: not set.
+        "EnforcingMode": result.verdict.enforcing_mode,
         "RemediationCommand": _unclipped(remediation_command(result)),
         "RemediationAction": remediation.action.value if remediation else None,
         "RemediationUpdateId": remediation.update_id if remediation else None,

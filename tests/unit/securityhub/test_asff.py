@@ -44,9 +44,11 @@ from eks_netpol_auditor.securityhub.asff import (
     fresh_updated_at,
     parse_finding_id,
     parse_timestamp,
+    product_fields,
     remediation_note,
     resource_tags,
 )
+from tests import builders
 from tests.builders import ACCOUNT
 
 NOW = datetime(2026, 11, 5, 10, 0, 0, 123000, tzinfo=UTC)
@@ -385,3 +387,16 @@ def test_content_digest_ignores_the_clock_and_sees_every_change() -> None:
     opted_out = build(result(remediation=Outcome(Action.SKIPPED, "x", guard=Guard.OPT_OUT_TAG)))
     exempt = build(result(remediation=Outcome(Action.SKIPPED, "x", guard=Guard.EXEMPT_TAG)))
     assert opted_out["ProductFields"][digest] != exempt["ProductFields"][digest]
+
+
+def test_the_finding_carries_the_enforcing_mode() -> None:
+    """Issue 18 point 1: strict vs standard is filterable in Security Hub."""
+    strict = builders.cluster_facts(
+        addon=builders.addon_facts(configuration_values=builders.STRICT_CONFIG), kube=None
+    )
+    fields = product_fields(ClusterResult(strict, evaluate(strict)))
+    assert fields["eks-netpol-auditor/EnforcingMode"] == "strict"
+    unset = builders.cluster_facts(kube=None)
+    assert "eks-netpol-auditor/EnforcingMode" not in product_fields(
+        ClusterResult(unset, evaluate(unset))
+    )
