@@ -12,9 +12,10 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from sandbox.faults import FaultKind
+from sandbox.routes import ROUTE
 
 
 class SandboxError(RuntimeError):
@@ -153,12 +154,15 @@ class SandboxClient:
     # ------------------------------------------------------------------ transport
     def _request(
         self,
-        method: str,
-        path: str,
+        route: str,
         body: Mapping[str, Any] | None = None,
         query: Mapping[str, str | None] | None = None,
+        **labels: str,
     ) -> Any:
-        url = f"{self.endpoint}/_sandbox{path}"
+        """Call the control endpoint named ``route`` in the route table (``routes.py``)."""
+        endpoint = ROUTE[route]
+        method = endpoint.method
+        url = self.endpoint + endpoint.path(**labels)
         params = {k: v for k, v in (query or {}).items() if v is not None}
         if params:
             url += "?" + urlencode(params)
@@ -176,19 +180,15 @@ class SandboxClient:
                 message = str(exc.reason)
             raise SandboxError(exc.code, str(message)) from None
 
-    @staticmethod
-    def _seg(value: str) -> str:
-        return quote(value, safe="")
-
     # ------------------------------------------------------------------ general
     def health(self) -> dict[str, Any]:
-        result: dict[str, Any] = self._request("GET", "/health")
+        result: dict[str, Any] = self._request("health")
         return result
 
     def reset(self) -> None:
         """Everything back to defaults: no clusters, 17 regions, no faults/latency/counts,
         and the settle delay the sandbox started with."""
-        self._request("POST", "/reset")
+        self._request("reset")
 
     # ------------------------------------------------------------------ EKS state
     def add_cluster(
@@ -225,14 +225,14 @@ class SandboxClient:
             connector=connector,
             account=account,
         )
-        result: dict[str, Any] = self._request("POST", "/clusters", seed.to_dict())
+        result: dict[str, Any] = self._request("add_cluster", seed.to_dict())
         return result
 
     def add_clusters(self, seeds: list[ClusterSeed]) -> int:
         """Create many clusters in one control call (benchmark seeding); returns the count."""
-        count: int = self._request(
-            "POST", "/clusters:batch", {"clusters": [s.to_dict() for s in seeds]}
-        )["created"]
+        count: int = self._request("add_clusters", {"clusters": [s.to_dict() for s in seeds]})[
+            "created"
+        ]
         return count
 
     def update_cluster(
@@ -241,17 +241,17 @@ class SandboxClient:
         """Change ``status``, ``version``, ``platform_version``, ``tags``, ``auto_mode`` or
         ``omit_compute_config`` of an existing cluster."""
         result: dict[str, Any] = self._request(
-            "PATCH", self._cluster_path(region, name), changes, {"account": account}
+            "patch_cluster", changes, {"account": account}, region=region, name=name
         )
         return result
 
     def delete_cluster(self, region: str, name: str, *, account: str | None = None) -> None:
-        self._request("DELETE", self._cluster_path(region, name), query={"account": account})
+        self._request("delete_cluster", query={"account": account}, region=region, name=name)
 
     def cluster(self, region: str, name: str, *, account: str | None = None) -> dict[str, Any]:
         """State of one cluster: DescribeCluster fields + ``addons`` {name: DescribeAddon}."""
         result: dict[str, Any] = self._request(
-            "GET", self._cluster_path(region, name), query={"account": account}
+            "get_cluster", query={"account": account}, region=region, name=name
         )
         return result
 
@@ -259,7 +259,7 @@ class SandboxClient:
         self, region: str | None = None, *, account: str | None = None
     ) -> list[dict[str, Any]]:
         result: list[dict[str, Any]] = self._request(
-            "GET", "/clusters", query={"region": region, "account": account}
+            "list_clusters", query={"region": region, "account": account}
         )["clusters"]
         return result
 
@@ -267,12 +267,13 @@ class SandboxClient:
         self, region: str, cluster: str, addon: AddonSeed | None, *, account: str | None = None
     ) -> dict[str, Any]:
         """Install/replace the vpc-cni add-on, or remove it with ``None``."""
-        path = self._cluster_path(region, cluster) + "/addon"
         query = {"account": account}
         if addon is None:
-            result: dict[str, Any] = self._request("DELETE", path, query=query)
+            result: dict[str, Any] = self._request(
+                "delete_addon", query=query, region=region, name=cluster
+            )
         else:
-            result = self._request("PUT", path, addon.to_dict(), query)
+            result = self._request("put_addon", addon.to_dict(), query, region=region, name=cluster)
         return result
 
     def addon(
@@ -293,7 +294,7 @@ class SandboxClient:
         """Every UpdateAddon the sandbox accepted (update fields + account/region/
         clusterName/...); all accounts unless ``account`` is given."""
         result: list[dict[str, Any]] = self._request(
-            "GET", "/updates", query={"region": region, "cluster": cluster, "account": account}
+            "updates", query={"region": region, "cluster": cluster, "account": account}
         )["updates"]
         return result
 
@@ -308,24 +309,21 @@ class SandboxClient:
         """Finish pending add-on updates (``Successful`` or ``Failed``) and pending
         cluster/add-on creations and deletions; returns the settled update ids."""
         body = {"region": region, "cluster": cluster, "outcome": outcome, "account": account}
-        result: list[str] = self._request("POST", "/settle", body)["settled"]
+        result: list[str] = self._request("settle", body)["settled"]
         return result
-
-    def _cluster_path(self, region: str, name: str) -> str:
-        return f"/clusters/{self._seg(region)}/{self._seg(name)}"
 
     def set_auto_settle(self, seconds: float | None) -> None:
         """Settle updates automatically ``seconds`` after UpdateAddon (None: manual only)."""
-        self._request("PUT", "/settings", {"auto_settle_seconds": seconds})
+        self._request("put_settings", {"auto_settle_seconds": seconds})
 
     def auto_settle(self) -> float | None:
         """After how many seconds pending EKS work finishes on its own (None: manual only)."""
-        value: float | None = self._request("GET", "/settings")["auto_settle_seconds"]
+        value: float | None = self._request("get_settings")["auto_settle_seconds"]
         return value
 
     def set_enforce_enabled_regions(self, enforce: bool) -> None:
         """When on (default), calls into regions that are not enabled fail authentication."""
-        self._request("PUT", "/settings", {"enforce_enabled_regions": enforce})
+        self._request("put_settings", {"enforce_enabled_regions": enforce})
 
     # ------------------------------------------------------------------ accounts, regions
     def create_account(
@@ -348,20 +346,24 @@ class SandboxClient:
             "principal_arn": principal_arn,
             "enabled_regions": enabled_regions,
         }
-        return SandboxAccount.from_dict(self._request("POST", "/accounts", body))
+        return SandboxAccount.from_dict(self._request("create_account", body))
 
     def accounts(self) -> list[SandboxAccount]:
         """Every account, the default 123456789012 included."""
-        return [SandboxAccount.from_dict(a) for a in self._request("GET", "/accounts")["accounts"]]
+        return [SandboxAccount.from_dict(a) for a in self._request("list_accounts")["accounts"]]
+
+    def account(self, account: str) -> SandboxAccount:
+        """One account (SandboxError 404 when the sandbox does not hold it)."""
+        return SandboxAccount.from_dict(self._request("get_account", account=account))
 
     def set_enabled_regions(self, regions: list[str], *, account: str | None = None) -> list[str]:
         result: list[str] = self._request(
-            "PUT", "/regions", {"enabled": list(regions)}, {"account": account}
+            "put_regions", {"enabled": list(regions)}, {"account": account}
         )["enabled"]
         return result
 
     def enabled_regions(self, *, account: str | None = None) -> list[str]:
-        result: list[str] = self._request("GET", "/regions", query={"account": account})["enabled"]
+        result: list[str] = self._request("get_regions", query={"account": account})["enabled"]
         return result
 
     # ------------------------------------------------------------------ faults
@@ -400,7 +402,7 @@ class SandboxClient:
             "seed": seed,
             "message": message,
         }
-        rule_id: int = self._request("POST", "/faults", body)["id"]
+        rule_id: int = self._request("add_fault", body)["id"]
         return rule_id
 
     def deny_region(self, region: str, service: str | None = None) -> int:
@@ -438,14 +440,14 @@ class SandboxClient:
 
     def faults(self) -> list[dict[str, Any]]:
         """Active rules, each with ``fired`` (how often it has failed a call)."""
-        result: list[dict[str, Any]] = self._request("GET", "/faults")["faults"]
+        result: list[dict[str, Any]] = self._request("get_faults")["faults"]
         return result
 
     def remove_fault(self, rule_id: int) -> None:
-        self._request("DELETE", f"/faults/{rule_id}")
+        self._request("delete_fault", id=str(rule_id))
 
     def clear_faults(self) -> None:
-        self._request("DELETE", "/faults")
+        self._request("clear_faults")
 
     # ------------------------------------------------------------------ latency
     def set_latency(
@@ -456,8 +458,7 @@ class SandboxClient:
     ) -> None:
         """Per-call delay: ``service_ms.get(service, base_ms) + region_ms.get(region, 0)``."""
         self._request(
-            "PUT",
-            "/latency",
+            "put_latency",
             {
                 "base_ms": base_ms,
                 "region_ms": dict(region_ms or {}),
@@ -465,12 +466,17 @@ class SandboxClient:
             },
         )
 
+    def latency(self) -> dict[str, Any]:
+        """The latency model: ``base_ms``, ``region_ms``, ``service_ms``."""
+        result: dict[str, Any] = self._request("get_latency")
+        return result
+
     def clear_latency(self) -> None:
-        self._request("DELETE", "/latency")
+        self._request("clear_latency")
 
     # ------------------------------------------------------------------ counters
     def calls(self) -> CallStats:
-        data = self._request("GET", "/calls")
+        data = self._request("get_calls")
         return CallStats(
             calls=tuple(data["calls"]),
             total=int(data["total"]),
@@ -480,7 +486,7 @@ class SandboxClient:
 
     def reset_calls(self) -> None:
         """Zero the counters and the peak-concurrency gauge."""
-        self._request("DELETE", "/calls")
+        self._request("reset_calls")
 
     # ------------------------------------------------------------------ CloudTrail
     def events(
@@ -494,27 +500,25 @@ class SandboxClient:
         DeleteAddon, TagResource, UntagResource), failed calls included, in call order;
         filtered by ``account``, ``region`` and ``event_name`` (see ``services/eks/journal.py``)."""
         query = {"account": account, "region": region, "event_name": event_name}
-        result: list[dict[str, Any]] = self._request("GET", "/events", query=query)["events"]
+        result: list[dict[str, Any]] = self._request("get_events", query=query)["events"]
         return result
 
     def clear_events(self) -> None:
-        self._request("DELETE", "/events")
+        self._request("clear_events")
 
     # ------------------------------------------------------------------ Security Hub
     def set_securityhub_enabled(
         self, region: str, enabled: bool, *, account: str | None = None
     ) -> None:
         """Turn Security Hub on or off in ``region`` for ``account`` (None: every account)."""
-        self._request(
-            "PUT", f"/securityhub/{self._seg(region)}", {"enabled": enabled}, {"account": account}
-        )
+        self._request("put_enabled", {"enabled": enabled}, {"account": account}, region=region)
 
     def findings(self, region: str, *, account: str | None = None) -> list[dict[str, Any]]:
         """Findings stored by the Security Hub emulator in ``region`` (ASFF dicts); every
         account's unless ``account`` is given. Stored copies only: what an administrator or
         an aggregation Region sees is GetFindings' business."""
         result: list[dict[str, Any]] = self._request(
-            "GET", f"/securityhub/{self._seg(region)}/findings", query={"account": account}
+            "findings", query={"account": account}, region=region
         )["findings"]
         return result
 
@@ -541,21 +545,21 @@ class SandboxClient:
             "linked_regions": list(linked_regions or []),
             "member_statuses": dict(member_statuses or {}),
         }
-        result: dict[str, Any] = self._request("PUT", "/securityhub:organization", body)
+        result: dict[str, Any] = self._request("put_organization", body)
         return result
 
     def securityhub_organization(self) -> dict[str, Any]:
         """``{administrator, members, aggregation_region, linked_regions}``."""
-        result: dict[str, Any] = self._request("GET", "/securityhub:organization")
+        result: dict[str, Any] = self._request("get_organization")
         return result
 
     def clear_securityhub_organization(self) -> None:
-        self._request("DELETE", "/securityhub:organization")
+        self._request("delete_organization")
 
     def ingestion_events(self, account: str | None = None, region: str | None = None) -> int:
         """Finding ingestion events (findings BatchImportFindings accepted, new or updated)
         matching ``account`` and ``region`` (None matches all): what Security Hub CSPM bills."""
-        rows = self._request("GET", "/securityhub:ingestion")["ingestion"]
+        rows = self._request("ingestion")["ingestion"]
         return sum(
             int(row["count"])
             for row in rows
@@ -563,15 +567,13 @@ class SandboxClient:
         )
 
     def reset_ingestion_events(self) -> None:
-        self._request("DELETE", "/securityhub:ingestion")
+        self._request("reset_ingestion")
 
     def expire_securityhub_findings(self, as_of: str) -> list[dict[str, str]]:
         """Delete the findings Security Hub's retention would have deleted by ``as_of`` (ISO
         8601): active ones 90 days, archived ones 30 days after their last UpdatedAt. Returns
         ``{account, region, id}`` of each."""
-        result: list[dict[str, str]] = self._request(
-            "POST", "/securityhub:expire", {"as_of": as_of}
-        )["expired"]
+        result: list[dict[str, str]] = self._request("expire", {"as_of": as_of})["expired"]
         return result
 
     # ------------------------------------------------------------------ deployment (doctor)
@@ -594,13 +596,18 @@ class SandboxClient:
             "outputs": dict(outputs or {}),
             "account": account,
         }
-        path = f"/cloudformation/{self._seg(region)}/stacks/{self._seg(name)}"
-        result: dict[str, Any] = self._request("PUT", path, body)
+        result: dict[str, Any] = self._request("put_stack", body, region=region, name=name)
         return result
 
     def delete_stack(self, region: str, name: str, *, account: str | None = None) -> None:
-        path = f"/cloudformation/{self._seg(region)}/stacks/{self._seg(name)}"
-        self._request("DELETE", path, query={"account": account})
+        self._request("delete_stack", query={"account": account}, region=region, name=name)
+
+    def stacks(self, region: str, *, account: str | None = None) -> list[dict[str, Any]]:
+        """The stacks placed in ``region`` (``put_stack``'s fields plus ``stack_id``)."""
+        result: list[dict[str, Any]] = self._request(
+            "get_stacks", query={"account": account}, region=region
+        )["stacks"]
+        return result
 
     def add_datapoints(
         self,
@@ -621,7 +628,7 @@ class SandboxClient:
             "points": [[t, v] for t, v in points],
             "account": account,
         }
-        count: int = self._request("POST", "/cloudwatch/datapoints", body)["datapoints"]
+        count: int = self._request("add_datapoints", body)["datapoints"]
         return count
 
     def put_trail(
@@ -647,8 +654,8 @@ class SandboxClient:
             body["event_selectors"] = [dict(s) for s in event_selectors]
         if advanced_event_selectors is not None:
             body["advanced_event_selectors"] = [dict(s) for s in advanced_event_selectors]
-        result: dict[str, Any] = self._request("PUT", f"/cloudtrail/trails/{self._seg(name)}", body)
+        result: dict[str, Any] = self._request("put_trail", body, name=name)
         return result
 
     def delete_trail(self, name: str, *, account: str | None = None) -> None:
-        self._request("DELETE", f"/cloudtrail/trails/{self._seg(name)}", query={"account": account})
+        self._request("delete_trail", query={"account": account}, name=name)

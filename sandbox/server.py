@@ -1,8 +1,9 @@
 """HTTP front end of the AWS sandbox: a threaded WSGI server on loopback.
 
 Why: the product must be tested with unmodified boto3 (``AWS_ENDPOINT_URL`` + dummy
-credentials). This module only speaks HTTP: ``WsgiApp`` hands ``/_sandbox/...`` to the
-control API (``sandbox.control``, never counted or delayed) and every other request to
+credentials). This module only speaks HTTP: ``WsgiApp`` hands ``/_sandbox/...`` (the route
+table's prefix, ``sandbox/routes.py``) to the control API (``sandbox.control``, never
+counted or delayed) and every other request to
 ``SandboxApp.handle_aws`` (``app.py``), which decodes it the way AWS does.
 """
 
@@ -21,7 +22,7 @@ from urllib.parse import quote
 from werkzeug.serving import ThreadedWSGIServer, WSGIRequestHandler
 
 from sandbox.app import Incoming, SandboxApp
-from sandbox.control import ControlApi
+from sandbox.routes import PREFIX
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -43,7 +44,7 @@ class WsgiApp:
         method: str = environ["REQUEST_METHOD"]
         path: str = environ.get("PATH_INFO") or "/"
         raw = _read_body(environ)
-        if path.startswith(ControlApi.PREFIX + "/"):
+        if path.startswith(PREFIX + "/"):
             status, payload = self.app.control.handle(
                 method, path, environ.get("QUERY_STRING", ""), raw
             )

@@ -1,4 +1,5 @@
-"""Samples the documentation includes, built by the product's own code.
+"""Samples the documentation includes, built by the product's own code (and the sandbox's
+control API table, built from its route table, ``sandbox/routes.py``).
 
 Why: a hand-written sample finding drifts from what `build_finding` produces; the docs
 include `docs/snippets/sample-finding.json`, which this module writes and
@@ -18,9 +19,12 @@ from eks_netpol_auditor.model import AddonFacts, ClusterFacts, ClusterResult
 from eks_netpol_auditor.remediation import Action, Outcome
 from eks_netpol_auditor.remediation.plan import plan
 from eks_netpol_auditor.securityhub.asff import build_finding
+from sandbox import routes
 from tests.builders import ACCOUNT
 
-SAMPLE_FINDING = Path(__file__).resolve().parents[1] / "docs" / "snippets" / "sample-finding.json"
+SNIPPETS = Path(__file__).resolve().parents[1] / "docs" / "snippets"
+SAMPLE_FINDING = SNIPPETS / "sample-finding.json"
+SANDBOX_CONTROL_API = SNIPPETS / "sandbox-control-api.md"
 REGION = "eu-west-1"
 NAME = "payments-prod"
 
@@ -83,3 +87,4 @@ def sample_finding_text() -> str:
 
 if __name__ == "__main__":
     SAMPLE_FINDING.write_text(sample_finding_text())
+    SANDBOX_CONTROL_API.write_text(routes.markdown())

@@ -4,53 +4,21 @@ Why HTTP rather than Python calls: the benchmark and ``make demo`` run the sandb
 another process; tests in the same process use the same API through ``SandboxClient`` so
 there is exactly one way to drive it.
 
-Endpoints (JSON bodies; errors are ``{"error": "..."}`` with 400/404/405; ``account`` is
-optional everywhere and defaults to 123456789012)::
-
-    GET    /_sandbox/health
-    POST   /_sandbox/reset                               everything back to defaults
-    GET    /_sandbox/accounts, GET /_sandbox/accounts/ID
-    POST   /_sandbox/accounts     {account, access_key_id, secret_access_key,
-                                   principal_arn?, enabled_regions?}
-    GET    /_sandbox/clusters[?region=R&account=A]       cluster states (+ add-ons)
-    POST   /_sandbox/clusters                            {region, name, account?, ...}
-    POST   /_sandbox/clusters:batch                      {clusters: [{...}, ...]}
-    GET|PATCH|DELETE /_sandbox/clusters/R/NAME[?account=A]
-    PUT|DELETE       /_sandbox/clusters/R/NAME/addon[?account=A]
-    GET    /_sandbox/updates[?region=R&cluster=NAME&account=A]  accepted UpdateAddon calls
-    POST   /_sandbox/settle                              {region?, cluster?, outcome?, account?}
-    GET|PUT /_sandbox/settings                 {auto_settle_seconds, enforce_enabled_regions}
-    GET|PUT /_sandbox/regions[?account=A]                {enabled: [...]}
-    GET|POST|DELETE /_sandbox/faults, DELETE /_sandbox/faults/ID
-    GET|PUT|DELETE /_sandbox/latency                     {base_ms, region_ms, service_ms}
-    GET|DELETE /_sandbox/calls                           counts + peak concurrency / reset
-    GET|DELETE /_sandbox/events[?account=A&region=R&event_name=N]  CloudTrail events of
-                                                         mutating EKS calls (EventBridge shape)
-    PUT    /_sandbox/securityhub/R[?account=A]           {enabled: bool} (all accounts without A)
-    GET    /_sandbox/securityhub/R/findings[?account=A]
-    GET|PUT|DELETE /_sandbox/securityhub:organization    {administrator, members,
-                                                          aggregation_region, linked_regions}
-    GET|DELETE /_sandbox/securityhub:ingestion            finding ingestion events / reset
-    POST   /_sandbox/securityhub:expire                  {as_of}: apply finding retention
-    GET    /_sandbox/cloudformation/R/stacks[?account=A]  deployed stacks (doctor)
-    PUT|DELETE /_sandbox/cloudformation/R/stacks/NAME    {status, reason, parameters, outputs}
-    POST   /_sandbox/cloudwatch/datapoints               {region, namespace, metric,
-                                                          dimensions, points: [[epoch, v]]}
-    PUT|DELETE /_sandbox/cloudtrail/trails/NAME          {home_region, multi_region, logging,
-                                                          event_selectors?,
-                                                          advanced_event_selectors?}
+The endpoints are the rows of the route table, ``sandbox/routes.py``; each module here
+holds the ``HANDLERS`` of its rows, by the row's name, and talks only to the backends
+(``backends.Backends``).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
 from sandbox.control import deployment, eks, general, securityhub
 from sandbox.control.inputs import ControlError
+from sandbox.routes import ROUTES
 
 if TYPE_CHECKING:
     from sandbox.control.backends import Backends
@@ -64,20 +32,19 @@ class ControlApi:
     """Dispatches ``/_sandbox/...`` requests to the handlers of ``general``, ``eks``,
     ``securityhub`` and ``deployment``."""
 
-    PREFIX = "/_sandbox"
-
     def __init__(self, backends: Backends) -> None:
         self.backends = backends
-        table: list[tuple[str, str, Handler]] = [
-            *general.ROUTES,
-            *eks.ROUTES,
-            *securityhub.ROUTES,
-            *deployment.ROUTES,
-        ]
-        self._routes = [
-            (method, re.compile(f"^{re.escape(self.PREFIX)}{pattern}$"), handler)
-            for method, pattern, handler in table
-        ]
+        handlers: dict[str, Handler] = {
+            **general.HANDLERS,
+            **eks.HANDLERS,
+            **securityhub.HANDLERS,
+            **deployment.HANDLERS,
+        }
+        unrouted = set(handlers) - {route.name for route in ROUTES}
+        if unrouted:
+            raise RuntimeError(f"control handlers without a route: {sorted(unrouted)}")
+        # KeyError here: a route in the table that no module handles.
+        self._routes = [(route.method, route.regex(), handlers[route.name]) for route in ROUTES]
 
     def handle(self, method: str, path: str, query_string: str, raw: bytes) -> tuple[int, Any]:
         try:
