@@ -34,6 +34,8 @@ from sandbox.errors import AwsError
 from sandbox.faults import Call, CallRecorder, FaultInjector, fault_error
 from sandbox.protocols import encode_error, error_response
 from sandbox.routing import BOTOCORE_NAMES, InputError, ServiceRouter, router_for
+from sandbox.services.kubernetes.responses import KubernetesApi
+from sandbox.services.kubernetes.server import KubernetesApiServer
 from sandbox.services.registry import SERVICES, Backends
 from sandbox.sigv4 import MISMATCH_MESSAGE, signature_matches
 from sandbox.wire import Journaled, SandboxRequest, SandboxResponse, ServiceEmulator, aws_error
@@ -71,6 +73,12 @@ class SandboxApp(Backends):
         self.handlers: dict[str, ServiceEmulator] = {
             name: make(self) for name, make in SERVICES.items()
         }
+        # Each cluster's Kubernetes API (HTTPS on loopback), started by DescribeCluster.
+        self.kubernetes_api = KubernetesApiServer(
+            KubernetesApi(self.accounts, self.eks, self.kubernetes, self.faults, self.recorder),
+            self.faults,
+        )
+        self.eks.api_endpoint = self.kubernetes_api.endpoint
         self.control = ControlApi(self)
 
     @property
@@ -81,6 +89,7 @@ class SandboxApp(Backends):
     def reset(self) -> None:
         """Back to a fresh sandbox: one account, no clusters, default regions, no faults."""
         self.reset_backends()
+        self.kubernetes_api.close_listeners()
         self.faults.reset()
         self.recorder.reset()
         self.enforce_enabled_regions = True

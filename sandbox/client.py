@@ -66,9 +66,16 @@ class ClusterSeed:
     omit_compute_config: bool = False
     connector: bool = False
     account: str | None = None  # None: the default account 123456789012
+    # DescribeCluster accessConfig.authenticationMode and resourcesVpcConfig.
+    authentication_mode: str = "API_AND_CONFIG_MAP"
+    endpoint_public_access: bool = True
+    public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "authentication_mode": self.authentication_mode,
+            "endpoint_public_access": self.endpoint_public_access,
+            "public_access_cidrs": list(self.public_access_cidrs),
             "account": self.account,
             "region": self.region,
             "name": self.name,
@@ -205,12 +212,17 @@ class SandboxClient:
         omit_compute_config: bool = False,
         connector: bool = False,
         account: str | None = None,
+        authentication_mode: str = "API_AND_CONFIG_MAP",
+        endpoint_public_access: bool = True,
+        public_access_cidrs: tuple[str, ...] = ("0.0.0.0/0",),
     ) -> dict[str, Any]:
         """Create (or replace) a cluster; ``addon=None`` means no vpc-cni add-on.
 
         ``omit_compute_config`` drops ``computeConfig`` from DescribeCluster (older
         clusters/responses); ``connector`` makes an EKS Connector cluster, listed only
-        with ``include=all``. Returns the cluster state (DescribeCluster shape + addons).
+        with ``include=all``; ``authentication_mode`` (API, API_AND_CONFIG_MAP,
+        CONFIG_MAP), ``endpoint_public_access`` and ``public_access_cidrs`` are
+        DescribeCluster's. Returns the cluster state (DescribeCluster shape + addons).
         """
         seed = ClusterSeed(
             region=region,
@@ -224,6 +236,9 @@ class SandboxClient:
             omit_compute_config=omit_compute_config,
             connector=connector,
             account=account,
+            authentication_mode=authentication_mode,
+            endpoint_public_access=endpoint_public_access,
+            public_access_cidrs=public_access_cidrs,
         )
         result: dict[str, Any] = self._request("add_cluster", seed.to_dict())
         return result
@@ -261,6 +276,90 @@ class SandboxClient:
         result: list[dict[str, Any]] = self._request(
             "list_clusters", query={"region": region, "account": account}
         )["clusters"]
+        return result
+
+    # ------------------------------------------------------------------ inside clusters
+    def put_kube_objects(
+        self,
+        region: str,
+        cluster: str,
+        manifests: list[Mapping[str, Any]],
+        *,
+        account: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Create or replace objects inside the cluster (Namespace, ConfigMap, DaemonSet,
+        NetworkPolicy, ClusterNetworkPolicy manifests); returns them as served. A stored
+        kube-system/amazon-vpc-cni or aws-node replaces the one derived from the add-on."""
+        body = {"objects": [dict(m) for m in manifests], "account": account}
+        result: list[dict[str, Any]] = self._request(
+            "put_kube_objects", body, region=region, name=cluster
+        )["objects"]
+        return result
+
+    def delete_kube_object(
+        self,
+        region: str,
+        cluster: str,
+        kind: str,
+        name: str,
+        *,
+        namespace: str | None = None,
+        account: str | None = None,
+    ) -> None:
+        """Remove an object (also the add-on's ConfigMap or DaemonSet)."""
+        query = {"kind": kind, "name": name, "namespace": namespace, "account": account}
+        self._request("delete_kube_object", query=query, region=region, name=cluster)
+
+    def add_pods(
+        self,
+        region: str,
+        cluster: str,
+        namespace: str,
+        *,
+        names: list[str] | None = None,
+        prefix: str | None = None,
+        count: int = 0,
+        labels: Mapping[str, str] | None = None,
+        account: str | None = None,
+    ) -> int:
+        """Running pods with ``labels`` in an existing namespace: ``names``, or ``count``
+        pods named ``PREFIX-00000``..."""
+        body: dict[str, Any] = {
+            "namespace": namespace,
+            "prefix": prefix,
+            "count": count,
+            "labels": dict(labels or {}),
+            "account": account,
+        }
+        if names is not None:
+            body["names"] = list(names)
+        added: int = self._request("add_pods", body, region=region, name=cluster)["added"]
+        return added
+
+    def compact_kube(self, region: str, cluster: str, *, account: str | None = None) -> None:
+        """etcd compaction: continue tokens issued so far answer 410 Expired."""
+        self._request("compact_kube", {"account": account}, region=region, name=cluster)
+
+    def put_access_entry(
+        self,
+        region: str,
+        cluster: str,
+        principal_arn: str,
+        *,
+        policies: list[Mapping[str, Any]] | None = None,
+        account: str | None = None,
+    ) -> dict[str, Any]:
+        """Seed an EKS access entry with policies ({policy_arn, namespaces?}); default:
+        AmazonEKSViewPolicy at cluster scope."""
+        view = {"policy_arn": "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"}
+        body = {
+            "principal_arn": principal_arn,
+            "policies": [dict(p) for p in (policies if policies is not None else [view])],
+            "account": account,
+        }
+        result: dict[str, Any] = self._request(
+            "put_access_entry", body, region=region, name=cluster
+        )
         return result
 
     def set_addon(
@@ -381,11 +480,17 @@ class SandboxClient:
         count: int | None = None,
         seed: int = 0,
         message: str | None = None,
+        seconds: float | None = None,
     ) -> int:
         """Fail matching calls with ``kind``; returns the rule id. None fields match all.
 
         Kinds: ``throttle``, ``server_error``, ``access_denied``, ``unrecognized_client``;
         the error code/status is the one the target service uses (see ``faults.py``).
+        The clusters' Kubernetes APIs are ``service="kubernetes"`` (a rule without a
+        service never reaches them), with ``slow`` (``seconds``), ``reset``, ``wrong_ca``,
+        ``expired_token``, ``oversized``, ``stale_continue`` besides ``throttle``
+        (``seconds`` = Retry-After), ``server_error`` and ``access_denied``; operations
+        there are ``VERB:RESOURCE`` (``list:pods``, ``get:configmaps``).
         ``account`` limits the rule to one caller account; ``when="addon_missing"`` to
         calls naming an add-on the cluster does not have.
         """
@@ -401,6 +506,7 @@ class SandboxClient:
             "count": count,
             "seed": seed,
             "message": message,
+            "seconds": seconds,
         }
         rule_id: int = self._request("add_fault", body)["id"]
         return rule_id

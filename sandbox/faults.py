@@ -21,13 +21,46 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FaultKind = Literal["throttle", "server_error", "access_denied", "unrecognized_client"]
+FaultKind = Literal[
+    "throttle",
+    "server_error",
+    "access_denied",
+    "unrecognized_client",
+    "slow",
+    "reset",
+    "wrong_ca",
+    "expired_token",
+    "oversized",
+    "stale_continue",
+]
 FAULT_KINDS: tuple[FaultKind, ...] = (
     "throttle",
     "server_error",
     "access_denied",
     "unrecognized_client",
+    "slow",
+    "reset",
+    "wrong_ca",
+    "expired_token",
+    "oversized",
+    "stale_continue",
 )
+# The clusters' Kubernetes API servers (``services/kubernetes``) are service
+# "kubernetes". A rule reaches them only when it names that service (a rule without a
+# service matches every AWS service), and these kinds exist only there:
+# ``slow``: answer after ``seconds`` (a hanging endpoint, with a long one);
+# ``reset``: read the request, then drop the connection with a TCP RST;
+# ``wrong_ca``: present a certificate from another CA at the TLS handshake;
+# ``expired_token``: judge every bearer token past its 15 minutes (401);
+# ``oversized``: answer a list of 10 MiB (``OVERSIZED_BYTES``);
+# ``stale_continue``: answer a request with a continue token 410 Gone, reason Expired.
+# ``throttle`` there is 429 TooManyRequests with ``Retry-After: seconds`` (default 1),
+# ``server_error`` 500, ``access_denied`` 403 Forbidden.
+KUBERNETES = "kubernetes"
+KUBERNETES_ONLY: frozenset[str] = frozenset(
+    {"slow", "reset", "wrong_ca", "expired_token", "oversized", "stale_continue"}
+)
+OVERSIZED_BYTES = 10 * 1024 * 1024
 # Conditions on the emulated state under which a rule fires (``FaultRule.when``):
 # ``addon_missing``: the add-on the request names (``{addonName}`` in the path) is not
 # installed on the cluster. It models an IAM policy that grants ``eks:DescribeAddon`` on
@@ -144,6 +177,7 @@ class FaultRule:
     count: int | None = None
     seed: int = 0
     message: str | None = None
+    seconds: float | None = None  # kubernetes ``slow`` delay, ``throttle`` Retry-After
     id: int = 0
     fired: int = 0
     _rng: random.Random = field(init=False, repr=False)
@@ -157,9 +191,15 @@ class FaultRule:
             raise ValueError("count must be >= 0")
         if self.when is not None and self.when not in FAULT_CONDITIONS:
             raise ValueError(f"unknown condition {self.when!r}; expected one of {FAULT_CONDITIONS}")
+        if self.kind in KUBERNETES_ONLY and self.service != KUBERNETES:
+            raise ValueError(f"fault kind {self.kind!r} needs service {KUBERNETES!r}")
+        if self.seconds is not None and self.seconds < 0:
+            raise ValueError("seconds must be >= 0")
         self._rng = random.Random(self.seed)
 
     def matches(self, call: Call) -> bool:
+        if self.service is None and call.service == KUBERNETES:
+            return False  # a rule reaches the Kubernetes API only by naming it
         return (
             (self.service is None or self.service == call.service)
             and (self.operation is None or self.operation == call.operation)
@@ -182,6 +222,7 @@ class FaultRule:
             "count": self.count,
             "seed": self.seed,
             "message": self.message,
+            "seconds": self.seconds,
             "fired": self.fired,
         }
 
@@ -240,16 +281,24 @@ class FaultInjector:
         with self._lock:
             return [r.to_dict() for r in self._rules]
 
-    def pick(self, call: Call, holds: Callable[[str], bool] | None = None) -> FaultRule | None:
+    def pick(
+        self,
+        call: Call,
+        holds: Callable[[str], bool] | None = None,
+        kinds: frozenset[str] | None = None,
+    ) -> FaultRule | None:
         """The first rule (in insertion order) that matches and fires for this call.
 
         ``holds(condition)`` answers a rule's ``when`` from the emulated state; without it
-        conditional rules never fire.
+        conditional rules never fire. ``kinds`` limits the rules considered (the
+        Kubernetes API asks for ``wrong_ca`` at the handshake, the others per request).
         """
         if not self._rules:  # fast path, no lock
             return None
         with self._lock:
             for rule in self._rules:
+                if kinds is not None and rule.kind not in kinds:
+                    continue
                 if not rule.matches(call):
                     continue
                 if rule.when is not None and (holds is None or not holds(rule.when)):

@@ -85,7 +85,7 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/faults",
         "`{kind, service?, operation?, region?, cluster?, account?, when?, probability?, "
-        "count?, seed?, message?}`",
+        "count?, seed?, message?, seconds?}`",
         "add a rule; answers its `id`",
     ),
     _r("clear_faults", "DELETE", "/faults", "", "remove every rule"),
@@ -102,7 +102,8 @@ ROUTES: tuple[Route, ...] = (
         "POST",
         "/clusters",
         "`{region, name, account?, status?, version?, platform_version?, tags?, auto_mode?, "
-        "omit_compute_config?, connector?, addon?}` (`addon`: as the add-on's `PUT`)",
+        "omit_compute_config?, connector?, addon?, authentication_mode?, "
+        "endpoint_public_access?, public_access_cidrs?}` (`addon`: as the add-on's `PUT`)",
         "seed a cluster",
     ),
     _r(
@@ -117,7 +118,8 @@ ROUTES: tuple[Route, ...] = (
         "patch_cluster",
         "PATCH",
         "/clusters/{region}/{name}",
-        "`{status?, version?, platform_version?, tags?, auto_mode?, omit_compute_config?}`",
+        "`{status?, version?, platform_version?, tags?, auto_mode?, omit_compute_config?, "
+        "authentication_mode?, endpoint_public_access?, public_access_cidrs?}`",
         "change it",
     ),
     _r("delete_cluster", "DELETE", "/clusters/{region}/{name}", "", "remove it"),
@@ -152,6 +154,43 @@ ROUTES: tuple[Route, ...] = (
         "CloudTrail events of mutating EKS calls, as EventBridge delivers them",
     ),
     _r("clear_events", "DELETE", "/events", "", "forget them"),
+    _r(
+        "put_access_entry",
+        "POST",
+        "/clusters/{region}/{name}/access-entries",
+        "`{principal_arn, policies?: [{policy_arn, scope?, namespaces?}]}`",
+        "seed an EKS access entry (STANDARD) with its access policies",
+    ),
+    # inside the clusters: their Kubernetes APIs (control/kubernetes.py)
+    _r(
+        "put_kube_objects",
+        "PUT",
+        "/kubernetes/{region}/{name}/objects",
+        "`{objects: [manifest, ...]}`",
+        "create or replace Namespaces, ConfigMaps, DaemonSets, NetworkPolicies, "
+        "ClusterNetworkPolicies (a stored `amazon-vpc-cni`/`aws-node` replaces the add-on's)",
+    ),
+    _r(
+        "delete_kube_object",
+        "DELETE",
+        "/kubernetes/{region}/{name}/objects",
+        "`?kind=&name=&namespace=`",
+        "remove one (also the add-on's ConfigMap or DaemonSet)",
+    ),
+    _r(
+        "add_pods",
+        "POST",
+        "/kubernetes/{region}/{name}/pods",
+        "`{namespace, names?, prefix?, count?, labels?}`",
+        "add running pods to an existing namespace",
+    ),
+    _r(
+        "compact_kube",
+        "POST",
+        "/kubernetes/{region}/{name}/compact",
+        "",
+        "etcd compaction: continue tokens issued so far answer 410 Expired",
+    ),
     # Security Hub (control/securityhub.py); `account` is not checked against the accounts
     _r(
         "put_enabled",

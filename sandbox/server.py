@@ -202,6 +202,7 @@ class SandboxServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        self.app.kubernetes_api.stop()
         if self._thread.is_alive():
             self._thread.join(timeout=5)
 

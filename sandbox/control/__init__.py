@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from sandbox.control import deployment, eks, general, securityhub
+from sandbox.control import deployment, eks, general, kubernetes, securityhub
 from sandbox.control.inputs import ControlError
 from sandbox.routes import ROUTES
 
@@ -39,6 +39,7 @@ class ControlApi:
             **eks.HANDLERS,
             **securityhub.HANDLERS,
             **deployment.HANDLERS,
+            **kubernetes.HANDLERS,
         }
         unrouted = set(handlers) - {route.name for route in ROUTES}
         if unrouted:

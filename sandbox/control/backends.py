@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from sandbox.services.cloudtrail.backend import CloudTrailBackend
     from sandbox.services.cloudwatch.backend import CloudWatchBackend
     from sandbox.services.eks.backend import EksBackend
+    from sandbox.services.kubernetes.backend import KubernetesBackend
     from sandbox.services.securityhub.backend import SecurityHubBackend
 
 
@@ -33,6 +34,8 @@ class Backends(Protocol):
     cloudformation: CloudFormationBackend
     cloudwatch: CloudWatchBackend
     cloudtrail: CloudTrailBackend
+    # Inside the clusters: what their Kubernetes APIs serve (control/kubernetes.py).
+    kubernetes: KubernetesBackend
 
     @property
     def account(self) -> str:

@@ -15,6 +15,7 @@ from sandbox.control.inputs import (
     opt_str,
     str_map,
     string,
+    string_list,
 )
 from sandbox.services.eks.models import AddonSpec
 
@@ -70,6 +71,9 @@ def add_cluster(backends: Backends, _a: Args, b: Body, q: Query) -> Result:
         omit_compute_config=boolean(b, "omit_compute_config", False),
         connector=boolean(b, "connector", False),
         addon=None if addon is None else addon_spec(addon),
+        authentication_mode=string(b, "authentication_mode", "API_AND_CONFIG_MAP"),
+        endpoint_public_access=boolean(b, "endpoint_public_access", True),
+        public_access_cidrs=string_list(b, "public_access_cidrs", ["0.0.0.0/0"]),
     )
     return 201, state
 
@@ -96,8 +100,10 @@ def patch_cluster(backends: Backends, a: Args, b: Body, q: Query) -> Result:
     for key in b:
         if key == "tags":
             changes[key] = str_map(b, key)
-        elif key in ("auto_mode", "omit_compute_config"):
+        elif key in ("auto_mode", "omit_compute_config", "endpoint_public_access"):
             changes[key] = boolean(b, key, False)
+        elif key == "public_access_cidrs":
+            changes[key] = string_list(b, key, [])
         else:
             changes[key] = string(b, key, "")  # unknown keys are refused by update_cluster
     return 200, backends.eks.update_cluster(a[0], a[1], changes, account)

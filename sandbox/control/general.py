@@ -39,6 +39,7 @@ _FAULT_FIELDS = frozenset(
         "count",
         "seed",
         "message",
+        "seconds",
     }
 )
 
@@ -123,6 +124,7 @@ def add_fault(backends: Backends, _a: Args, b: Body, _q: Query) -> Result:
         count=integer(b, "count", None),
         seed=integer(b, "seed", 0) or 0,
         message=opt_str(b, "message"),
+        seconds=number(b, "seconds", None),
     )
     return 201, backends.faults.add(rule).to_dict()
 

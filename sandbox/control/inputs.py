@@ -88,3 +88,11 @@ def str_list(body: dict[str, Any], key: str) -> list[str] | None:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ControlError(400, f"{key} must be a list of strings")
     return list(value)
+
+
+def string_list(body: dict[str, Any], key: str, default: list[str]) -> list[str]:
+    """A list of strings (CIDRs, names)."""
+    value = body.get(key, default)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ControlError(400, f"{key} must be a list of strings")
+    return list(value)

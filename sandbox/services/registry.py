@@ -20,6 +20,7 @@ from sandbox.services.cloudwatch.responses import CloudWatchResponses
 from sandbox.services.ec2.responses import Ec2Responses
 from sandbox.services.eks.backend import EksBackend
 from sandbox.services.eks.responses import EksResponses
+from sandbox.services.kubernetes.backend import KubernetesBackend
 from sandbox.services.securityhub.backend import SecurityHubBackend
 from sandbox.services.securityhub.responses import SecurityHubResponses
 from sandbox.services.sts.responses import StsResponses
@@ -38,6 +39,9 @@ class Backends:
         self.cloudformation = CloudFormationBackend()
         self.cloudwatch = CloudWatchBackend()
         self.cloudtrail = CloudTrailBackend()
+        # Inside the clusters: the objects their Kubernetes APIs serve (services/kubernetes;
+        # the HTTPS listeners are the app's, not state).
+        self.kubernetes = KubernetesBackend()
 
     def reset_backends(self) -> None:
         """Back to one account, no clusters, no findings, nothing deployed."""
@@ -48,6 +52,7 @@ class Backends:
             self.cloudformation,
             self.cloudwatch,
             self.cloudtrail,
+            self.kubernetes,
         ):
             backend.reset()
 

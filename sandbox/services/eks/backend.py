@@ -29,6 +29,7 @@ from sandbox.services.eks.models import (
     CLUSTER_STATUSES,
     Addon,
     AddonSpec,
+    ApiEndpoint,
     Cluster,
     Update,
 )
@@ -40,7 +41,11 @@ _CLUSTER_FIELDS = (
     "tags",
     "auto_mode",
     "omit_compute_config",
+    "authentication_mode",
+    "endpoint_public_access",
+    "public_access_cidrs",
 )
+AUTHENTICATION_MODES = ("API", "API_AND_CONFIG_MAP", "CONFIG_MAP")  # botocore enum
 
 
 class EksBackend:
@@ -61,6 +66,13 @@ class EksBackend:
         self.auto_settle_seconds: float | None = None
         # Every mutating EKS call, as the CloudTrail event EventBridge delivers (journal.py).
         self.journal = CloudTrailJournal()
+        # Gives a cluster's Kubernetes API endpoint and CA (DescribeCluster), starting its
+        # listener on first use; set by the app that runs the Kubernetes API server.
+        self.api_endpoint: Callable[[Cluster], ApiEndpoint] | None = None
+
+    def endpoint_of(self, cluster: Cluster) -> ApiEndpoint | None:
+        """The cluster's Kubernetes API (None without a server: a made-up host)."""
+        return self.api_endpoint(cluster) if self.api_endpoint is not None else None
 
     def set_default_auto_settle(self, seconds: float | None) -> None:
         """The delay this sandbox starts with, and returns to on ``reset()``."""
@@ -107,8 +119,13 @@ class EksBackend:
         omit_compute_config: bool = False,
         connector: bool = False,
         addon: AddonSpec | None = None,
+        authentication_mode: str = "API_AND_CONFIG_MAP",
+        endpoint_public_access: bool = True,
+        public_access_cidrs: list[str] | None = None,
     ) -> dict[str, Any]:
         """Create or replace a cluster (and its vpc-cni add-on, or none)."""
+        if authentication_mode not in AUTHENTICATION_MODES:
+            raise ValueError(f"authentication_mode must be one of {AUTHENTICATION_MODES}")
         if status not in CLUSTER_STATUSES:
             raise ValueError(f"status must be one of {CLUSTER_STATUSES}")
         if not region or not name:
@@ -126,6 +143,9 @@ class EksBackend:
                 omit_compute_config=omit_compute_config,
                 connector=connector,
                 created_at=self.clock(),
+                authentication_mode=authentication_mode,
+                endpoint_public_access=endpoint_public_access,
+                public_access_cidrs=list(public_access_cidrs or ["0.0.0.0/0"]),
             )
             self.clusters.setdefault((account, region), {})[name] = cluster
             if addon is not None:
@@ -141,10 +161,14 @@ class EksBackend:
             raise ValueError(f"cannot change {sorted(bad)}; allowed: {sorted(_CLUSTER_FIELDS)}")
         if "status" in changes and changes["status"] not in CLUSTER_STATUSES:
             raise ValueError(f"status must be one of {CLUSTER_STATUSES}")
+        mode = changes.get("authentication_mode", AUTHENTICATION_MODES[0])
+        if mode not in AUTHENTICATION_MODES:
+            raise ValueError(f"authentication_mode must be one of {AUTHENTICATION_MODES}")
         with self.lock:
             cluster = self._require(account, region, name)
             for key, value in changes.items():
-                setattr(cluster, key, dict(value) if key == "tags" else value)
+                copy = {"tags": dict, "public_access_cidrs": list}.get(key)
+                setattr(cluster, key, copy(value) if copy else value)
             return self.cluster_state(region, name, account) or {}
 
     def delete_cluster(self, region: str, name: str, account: str = DEFAULT_ACCOUNT) -> bool:

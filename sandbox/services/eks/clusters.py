@@ -110,7 +110,9 @@ def list_clusters(store: EksBackend, caller: Caller, params: dict[str, Any]) -> 
 
 
 def describe_cluster(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-    return {"cluster": require_cluster(store, caller, params.get("name", "")).to_wire()}
+    cluster = require_cluster(store, caller, params.get("name", ""))
+    api = store.endpoint_of(cluster) if cluster.status != "CREATING" else None
+    return {"cluster": cluster.to_wire(api)}
 
 
 def create_cluster(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:

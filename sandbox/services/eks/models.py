@@ -78,6 +78,59 @@ def _hex(*parts: str, length: int = 32) -> str:
 
 
 @dataclass
+class AssociatedPolicy:
+    """An access policy associated with an access entry (``AssociatedAccessPolicy``)."""
+
+    policy_arn: str
+    scope_type: str  # "cluster" | "namespace"
+    namespaces: list[str]
+    associated_at: float
+    modified_at: float
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "policyArn": self.policy_arn,
+            "accessScope": {"type": self.scope_type, "namespaces": list(self.namespaces)},
+            "associatedAt": self.associated_at,
+            "modifiedAt": self.modified_at,
+        }
+
+
+@dataclass
+class AccessEntry:
+    """An EKS access entry (``AccessEntry`` shape) and its associated policies."""
+
+    principal_arn: str
+    kind: str
+    username: str
+    kubernetes_groups: list[str]
+    tags: dict[str, str]
+    arn: str
+    created_at: float
+    modified_at: float
+    policies: dict[str, AssociatedPolicy] = field(default_factory=dict)
+
+    def to_wire(self, cluster_name: str) -> dict[str, Any]:
+        return {
+            "clusterName": cluster_name,
+            "principalArn": self.principal_arn,
+            "kubernetesGroups": list(self.kubernetes_groups),
+            "accessEntryArn": self.arn,
+            "createdAt": self.created_at,
+            "modifiedAt": self.modified_at,
+            "tags": dict(self.tags),
+            "username": self.username,
+            "type": self.kind,
+        }
+
+
+# How the cluster's Kubernetes API is reached (DescribeCluster ``endpoint`` and
+# ``certificateAuthority.data``): given by the sandbox's Kubernetes API server
+# (``services/kubernetes/server.py``), started lazily on first use.
+ApiEndpoint = tuple[str, str]  # (https://127.0.0.1:PORT, base64 of the CA's PEM)
+
+
+@dataclass
 class Cluster:
     account: str
     region: str
@@ -92,6 +145,12 @@ class Cluster:
     created_at: float
     role_arn: str | None = None  # None: the sandbox's default cluster role
     addons: dict[str, Addon] = field(default_factory=dict)
+    # accessConfig.authenticationMode (botocore AuthenticationMode enum).
+    authentication_mode: str = "API_AND_CONFIG_MAP"
+    endpoint_public_access: bool = True
+    endpoint_private_access: bool = True
+    public_access_cidrs: list[str] = field(default_factory=lambda: ["0.0.0.0/0"])
+    access_entries: dict[str, AccessEntry] = field(default_factory=dict)
 
     @property
     def arn(self) -> str:
@@ -100,8 +159,12 @@ class Cluster:
     def _role(self, name: str) -> str:
         return f"arn:aws:iam::{self.account}:role/{name}"
 
-    def to_wire(self) -> dict[str, Any]:
-        """The ``Cluster`` shape (DescribeCluster, CreateCluster, DeleteCluster)."""
+    def to_wire(self, api: ApiEndpoint | None = None) -> dict[str, Any]:
+        """The ``Cluster`` shape (DescribeCluster, CreateCluster, DeleteCluster).
+
+        ``api``: the endpoint and CA of the cluster's sandbox Kubernetes API; without it
+        (no server attached) a made-up EKS host name and CA text stand in.
+        """
         out: dict[str, Any] = {
             "name": self.name,
             "arn": self.arn,
@@ -116,9 +179,11 @@ class Cluster:
         out.update(self._control_plane())
         if self.status != "CREATING":
             # While CREATING, EKS has not assigned the endpoint/CA/OIDC issuer yet.
-            host = f"{_hex(self.region, self.name)}.gr7.{self.region}.eks.amazonaws.com"
-            out["endpoint"] = f"https://{host}"
-            out["certificateAuthority"] = {"data": base64.b64encode(b"sandbox-ca").decode()}
+            if api is None:
+                host = f"{_hex(self.region, self.name)}.gr7.{self.region}.eks.amazonaws.com"
+                api = (f"https://{host}", base64.b64encode(b"sandbox-ca").decode())
+            out["endpoint"], ca_data = api
+            out["certificateAuthority"] = {"data": ca_data}
             out["identity"] = {
                 "oidc": {
                     "issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/"
@@ -152,9 +217,9 @@ class Cluster:
                 "securityGroupIds": [],
                 "clusterSecurityGroupId": f"sg-{vpc_hex}",
                 "vpcId": f"vpc-{vpc_hex}",
-                "endpointPublicAccess": True,
-                "endpointPrivateAccess": True,
-                "publicAccessCidrs": ["0.0.0.0/0"],
+                "endpointPublicAccess": self.endpoint_public_access,
+                "endpointPrivateAccess": self.endpoint_private_access,
+                "publicAccessCidrs": list(self.public_access_cidrs),
             },
             "kubernetesNetworkConfig": {
                 "serviceIpv4Cidr": "172.20.0.0/16",
@@ -163,7 +228,7 @@ class Cluster:
             },
             "logging": {"clusterLogging": [{"types": log_types, "enabled": False}]},
             "health": {"issues": []},
-            "accessConfig": {"authenticationMode": "API_AND_CONFIG_MAP"},
+            "accessConfig": {"authenticationMode": self.authentication_mode},
             "upgradePolicy": {"supportType": "EXTENDED"},
         }
 

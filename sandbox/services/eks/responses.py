@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.errors import AwsError
-from sandbox.services.eks import addons, clusters
+from sandbox.services.eks import access, addons, clusters
 from sandbox.services.eks.backend import EksBackend
 from sandbox.services.eks.clusters import Caller
 from sandbox.services.eks.journal import build_event, is_mutating
@@ -33,6 +33,12 @@ OPERATIONS: dict[str, Operation] = {
     "DeleteAddon": addons.delete_addon,
     "UpdateAddon": addons.update_addon,
     "DescribeUpdate": addons.describe_update,
+    "CreateAccessEntry": access.create_access_entry,
+    "DescribeAccessEntry": access.describe_access_entry,
+    "DeleteAccessEntry": access.delete_access_entry,
+    "ListAccessEntries": access.list_access_entries,
+    "AssociateAccessPolicy": access.associate_access_policy,
+    "ListAssociatedAccessPolicies": access.list_associated_access_policies,
 }
 
 

@@ -1,0 +1,216 @@
+"""HTTPS listeners of the sandbox clusters' Kubernetes APIs, on loopback.
+
+Why this design: a real cluster endpoint is ``https://HOST`` with no path, served with a
+certificate from the cluster's own CA (DescribeCluster ``endpoint`` and
+``certificateAuthority.data``). So each cluster gets its own port and its own CA
+(``trustme``: a CA and a leaf certificate for ``127.0.0.1``). ``make bench`` runs 1,000
+clusters, so listeners must be cheap:
+
+* lazily created: a cluster's CA, certificate and socket are made the first time
+  DescribeCluster names it (``endpoint``), never for clusters nobody describes;
+* one selector thread accepts on every listening socket; each accepted connection gets
+  a daemon thread (TLS handshake, then HTTP/1.1 keep-alive with an idle timeout), so an
+  idle cluster costs one socket and one TLS context, no thread.
+
+Faults (``faults.py``, service "kubernetes"): ``wrong_ca`` is decided per connection at
+accept time (a certificate from another CA, the "impostor"); ``reset`` closes the
+connection with SO_LINGER 0 (a TCP RST) after reading a request; the others are answers
+(``responses.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import selectors
+import socket
+import ssl
+import struct
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
+from typing import Any, cast
+
+import trustme
+
+from sandbox.faults import KUBERNETES, Call, FaultInjector
+from sandbox.services.eks.models import ApiEndpoint, Cluster
+from sandbox.services.kubernetes.backend import ClusterKey
+from sandbox.services.kubernetes.responses import KubeRequest, KubernetesApi
+
+IDLE_SECONDS = 15.0  # a kept-alive connection's thread ends after this long idle
+# Names a cluster's serving certificate carries besides 127.0.0.1 (kube-apiserver's
+# defaults: the kubernetes Service's DNS names).
+_SERVING_NAMES = (
+    "127.0.0.1",
+    "localhost",
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+)
+
+
+def _server_context(ca: trustme.CA) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    ca.issue_cert(*_SERVING_NAMES, common_name="kube-apiserver").configure_cert(context)
+    return context
+
+
+@dataclass
+class _Listener:
+    key: ClusterKey
+    sock: socket.socket
+    context: ssl.SSLContext
+    endpoint: ApiEndpoint
+
+
+class KubernetesApiServer:
+    """Every cluster's HTTPS listener, over one ``KubernetesApi``."""
+
+    def __init__(self, api: KubernetesApi, faults: FaultInjector, host: str = "127.0.0.1") -> None:
+        self.api, self.faults, self.host = api, faults, host
+        self._lock = threading.Lock()
+        self._listeners: dict[ClusterKey, _Listener] = {}
+        self._selector = selectors.DefaultSelector()
+        self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._impostor: ssl.SSLContext | None = None
+
+    # ------------------------------------------------------------------ endpoints
+    def endpoint(self, cluster: Cluster) -> ApiEndpoint:
+        """The cluster's ``(https://127.0.0.1:PORT, base64 CA PEM)``; starts its listener."""
+        key = (cluster.account, cluster.region, cluster.name)
+        with self._lock:
+            listener = self._listeners.get(key)
+            if listener is None:
+                listener = self._listen(key)
+                self._listeners[key] = listener
+            return listener.endpoint
+
+    def _listen(self, key: ClusterKey) -> _Listener:
+        ca = trustme.CA(organization_name="kubernetes")
+        context = _server_context(ca)
+        sock = socket.create_server((self.host, 0), backlog=128)
+        sock.setblocking(False)
+        port = sock.getsockname()[1]
+        ca_data = base64.b64encode(ca.cert_pem.bytes()).decode()
+        listener = _Listener(key, sock, context, (f"https://{self.host}:{port}", ca_data))
+        self._selector.register(sock, selectors.EVENT_READ, listener)
+        if self._thread is None:
+            self._stopping.clear()
+            self._thread = threading.Thread(
+                target=self._accept_loop, name="kubernetes-api-accept", daemon=True
+            )
+            self._thread.start()
+        return listener
+
+    def close_listeners(self) -> None:
+        """Forget every cluster's listener (sandbox reset: new clusters, new CAs)."""
+        with self._lock:
+            for listener in self._listeners.values():
+                self._selector.unregister(listener.sock)
+                listener.sock.close()
+            self._listeners = {}
+
+    def stop(self) -> None:
+        self.close_listeners()
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    @property
+    def listener_count(self) -> int:
+        with self._lock:
+            return len(self._listeners)
+
+    # ------------------------------------------------------------------ serving
+    def _accept_loop(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                events = self._selector.select(timeout=0.2)
+            except OSError:
+                continue
+            for selected, _mask in events:
+                listener: _Listener = selected.data
+                try:
+                    conn, _addr = listener.sock.accept()
+                except (BlockingIOError, OSError):
+                    continue
+                threading.Thread(
+                    target=self._serve, args=(conn, listener), name="kubernetes-api", daemon=True
+                ).start()
+
+    def _impostor_context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._impostor is None:
+                self._impostor = _server_context(trustme.CA(organization_name="impostor"))
+            return self._impostor
+
+    def _serve(self, conn: socket.socket, listener: _Listener) -> None:
+        account, region, name = listener.key
+        connect = Call(KUBERNETES, "connect", region, name, None, account)
+        wrong_ca = self.faults.pick(connect, kinds=frozenset({"wrong_ca"})) is not None
+        context = self._impostor_context() if wrong_ca else listener.context
+        conn.setblocking(True)
+        conn.settimeout(IDLE_SECONDS)
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            tls = context.wrap_socket(conn, server_side=True)
+        except (OSError, ssl.SSLError):
+            conn.close()  # the client refused our certificate, or went away
+            return
+        try:
+            handler_context = _HandlerContext(self.api, listener.key)
+            _Handler(tls, ("127.0.0.1", 0), cast(Any, handler_context))
+        except (OSError, ssl.SSLError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                tls.close()
+
+
+@dataclass(frozen=True)
+class _HandlerContext:
+    api: KubernetesApi
+    key: ClusterKey
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive over one TLS connection; every method goes to the API."""
+
+    protocol_version = "HTTP/1.1"
+    server: Any  # _HandlerContext (BaseHTTPRequestHandler only stores it)
+
+    def _dispatch(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        path, _, query = self.path.partition("?")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        context: _HandlerContext = self.server
+        response = context.api.handle(context.key, KubeRequest(self.command, path, query, headers))
+        if response.reset:
+            # SO_LINGER on, 0 s: close() sends RST instead of FIN.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+            return
+        self.send_response(response.status)
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
+
+    def finish(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return  # no access log (and never the Authorization header)
