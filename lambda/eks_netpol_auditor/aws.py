@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.parsers import ResponseParserError
 
@@ -104,6 +105,19 @@ class AwsClients:
                 self._paginated.add(service)
                 return paginator
         return client.get_paginator(operation)
+
+    def signing_credentials(self) -> Credentials | None:
+        """The run's AWS credentials, for signing without a call (the EKS bearer token,
+        incluster/token.py): the same ones every client of this set signs with. Resolved
+        under the lock because a boto3 Session is not thread-safe; botocore refreshes
+        temporary credentials itself (RefreshableCredentials)."""
+        with self._lock:
+            return self._session.get_credentials()
+
+    def endpoint_url(self, service: str, region: str) -> str:
+        """Where `service` in `region` is reached, resolved by botocore as for every client
+        of this set (regional endpoints, AWS_ENDPOINT_URL and config files apply)."""
+        return str(self._client(service, region).meta.endpoint_url)
 
     def _count(self, model: Any, **_: Any) -> None:
         """Counts logical API calls (retries excluded) per service:operation."""

@@ -57,6 +57,8 @@ class ReadFailure:
     kind: FailureKind
     message: str
     http_status: int | None = None
+    # Kubernetes API requests made before it stopped, for the run's call counts.
+    requests: int = 0
 
 
 @dataclass(frozen=True)
