@@ -22,6 +22,9 @@ REGION_PATTERN = r"[a-z]{2}(-[a-z]+)+-[0-9]+"
 # The parameter that switches the auditor's own Security Hub CSPM insight.
 INSIGHT_PARAMETER = "CreateInsight"
 # A Lambda layer version ARN in any partition (Lambda API reference, LayerVersionArn).
+# A namespace name: an RFC 1123 DNS label (Kubernetes documentation, "Object Names and
+# IDs", DNS Label Names); config.parse_namespaces checks the same at run time.
+NAMESPACE_PATTERN = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 LAYER_ARN_PATTERN = (
     rf"arn:aws[a-z-]*:lambda:{REGION_PATTERN}:[0-9]{{12}}:layer:[A-Za-z0-9_-]+:[0-9]+"
 )
@@ -34,6 +37,7 @@ class AuditorParameters:
         self._stack = stack
         self._audit_parameters()
         self._remediation_parameters()
+        self._in_cluster_parameters()
         self._operations_parameters()
         self.event_driven = cfn_parameter(stack, "EventDrivenMode")
         self._create_conditions()
@@ -74,6 +78,16 @@ class AuditorParameters:
         self.max_remediations = self._parameter("MaxRemediationsPerRun")
         self.remediation_require_tag = self._parameter("RemediationRequireTag")
         self.remediation_cooldown = self._parameter("RemediationCooldownMinutes")
+
+    def _in_cluster_parameters(self) -> None:
+        self.in_cluster_check = self._parameter("InClusterCheck")
+        self.in_cluster_exclude_namespaces = self._parameter(
+            "InClusterExcludeNamespaces",
+            allowed_pattern=rf"^$|^{NAMESPACE_PATTERN}( *, *{NAMESPACE_PATTERN})*$",
+            constraint_description="empty, or comma-separated namespace names (lower-case "
+            "letters, digits and '-', at most 63 characters each).",
+        )
+        self.in_cluster_enrol = self._parameter("InClusterEnrol")
 
     def _operations_parameters(self) -> None:
         self.notification_email = self._parameter(
@@ -138,6 +152,14 @@ class AuditorParameters:
                 ],
             ),
             ("Event-driven runs", [self.event_driven, self.remediation_cooldown]),
+            (
+                "In-cluster check (off by default)",
+                [
+                    self.in_cluster_check,
+                    self.in_cluster_exclude_namespaces,
+                    self.in_cluster_enrol,
+                ],
+            ),
             *extra_groups,
             (
                 "Operations",
@@ -172,6 +194,9 @@ LABELS = {
     "RemediationRequireTag": "Only clusters tagged for remediation",
     "EventDrivenMode": "Re-audit on EKS change events",
     "RemediationCooldownMinutes": "No remediation within (minutes) of an add-on change",
+    "InClusterCheck": "Check network policy coverage inside each cluster",
+    "InClusterExcludeNamespaces": "Namespaces not counted (besides kube-system, ...)",
+    "InClusterEnrol": "Let the auditor grant itself read access (access entry)",
     "NotificationEmail": "Email for alarms (optional)",
     "ReservedConcurrency": "Reserve one concurrent execution",
     "LogLevel": "Log level",

@@ -268,6 +268,11 @@ class EksNetpolAuditorStack(Stack):
             Env.MAX_REMEDIATIONS_PER_RUN.value: params.max_remediations.value_as_string,
             Env.REMEDIATION_REQUIRE_TAG.value: params.remediation_require_tag.value_as_string,
             Env.REMEDIATION_COOLDOWN_MINUTES.value: params.remediation_cooldown.value_as_string,
+            Env.IN_CLUSTER_CHECK.value: params.in_cluster_check.value_as_string,
+            Env.IN_CLUSTER_EXCLUDE_NAMESPACES.value: (
+                params.in_cluster_exclude_namespaces.value_as_string
+            ),
+            Env.IN_CLUSTER_ENROL.value: params.in_cluster_enrol.value_as_string,
             Env.POWERTOOLS_SERVICE_NAME.value: PRODUCT,
             Env.POWERTOOLS_METRICS_NAMESPACE.value: METRICS_NAMESPACE,
             Env.LOG_LEVEL.value: params.log_level.value_as_string,

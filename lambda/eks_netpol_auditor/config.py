@@ -7,12 +7,14 @@ Every invalid value becomes a one-line ConfigError naming the variable or flag.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
 import boto3
 
+from .incluster.model import DEFAULT_EXCLUDED_NAMESPACES
 from .model import ComplianceStatus
 from .names import FINDINGS_REFRESH_HOURS_DEFAULT, FINDINGS_REFRESH_HOURS_MAX, Env
 from .settings_table import MAX_REMEDIATIONS_DEFAULT, REMEDIATION_COOLDOWN_MINUTES_DEFAULT
@@ -37,6 +39,11 @@ class Settings:
     remediation_cooldown_minutes: int = REMEDIATION_COOLDOWN_MINUTES_DEFAULT  # event runs only
     home_region: str = DEFAULT_HOME_REGION
     cluster_names: frozenset[str] | None = None  # narrows a manual run; disables archiving
+    # The in-cluster check (issue 18): off by default; the exclusions always hold the
+    # control plane's own namespaces, plus IN_CLUSTER_EXCLUDE_NAMESPACES.
+    in_cluster_check: bool = False
+    in_cluster_exclude_namespaces: frozenset[str] = DEFAULT_EXCLUDED_NAMESPACES
+    in_cluster_enrol: bool = False
     # Threads shared by every region, and EKS calls in flight per region. EKS publishes no
     # API rate limits; 16 per region is a conservative share that botocore's standard
     # retries absorb if AWS throttles. The pool is sized so that this per-region cap, not
@@ -104,6 +111,24 @@ def parse_regions(name: str, value: str) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(parse_region(name, region) for region in names))
 
 
+# A namespace name is an RFC 1123 DNS label: at most 63 characters, lower-case letters,
+# digits and '-', starting and ending with a letter or digit (Kubernetes documentation,
+# "Namespaces" and "Object Names and IDs", DNS Label Names).
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+
+
+def parse_namespaces(name: str, value: str) -> frozenset[str]:
+    """A comma list of namespace names, added to the always-excluded defaults."""
+    names = [part.strip() for part in value.split(",") if part.strip()]
+    for namespace in names:
+        if not _DNS_LABEL.fullmatch(namespace):
+            raise ConfigError(
+                f"{name}: {namespace!r} is not a namespace name (lower-case letters, digits "
+                "and '-', at most 63, starting and ending with a letter or digit)"
+            )
+    return DEFAULT_EXCLUDED_NAMESPACES | frozenset(names)
+
+
 def parse_statuses(name: str, values: Sequence[str]) -> frozenset[ComplianceStatus]:
     """`--status FAILED --status warning,not_available`: repeatable, comma lists, any case."""
     statuses: set[ComplianceStatus] = set()
@@ -166,6 +191,8 @@ def settings_from_env(
         (Env.AUTO_REMEDIATE, "auto_remediate"),
         (Env.REMEDIATION_DRY_RUN, "dry_run"),
         (Env.REMEDIATION_REQUIRE_TAG, "require_tag"),
+        (Env.IN_CLUSTER_CHECK, "in_cluster_check"),
+        (Env.IN_CLUSTER_ENROL, "in_cluster_enrol"),
     ):
         if (found := get(variable)) is not None:
             changes[attribute] = parse_bool(*found)
@@ -182,4 +209,6 @@ def settings_from_env(
         changes["max_remediations"] = parse_count(*found)
     if (found := get(Env.REMEDIATION_COOLDOWN_MINUTES)) is not None:
         changes["remediation_cooldown_minutes"] = parse_count(*found)
+    if (found := get(Env.IN_CLUSTER_EXCLUDE_NAMESPACES)) is not None:
+        changes["in_cluster_exclude_namespaces"] = parse_namespaces(*found)
     return replace(settings, **changes)  # type: ignore[arg-type]

@@ -33,6 +33,10 @@ class Env(StrEnum):
     REMEDIATION_REQUIRE_TAG = "REMEDIATION_REQUIRE_TAG"
     # Event runs re-audit, but never remediate, an add-on changed less than this ago.
     REMEDIATION_COOLDOWN_MINUTES = "REMEDIATION_COOLDOWN_MINUTES"
+    # The in-cluster check (CIS Amazon EKS Benchmark 4.3.2, issue 18): opt-in.
+    IN_CLUSTER_CHECK = "IN_CLUSTER_CHECK"
+    IN_CLUSTER_EXCLUDE_NAMESPACES = "IN_CLUSTER_EXCLUDE_NAMESPACES"
+    IN_CLUSTER_ENROL = "IN_CLUSTER_ENROL"
     # Read by Powertools itself (service name, metrics namespace, log level).
     POWERTOOLS_SERVICE_NAME = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_METRICS_NAMESPACE = "POWERTOOLS_METRICS_NAMESPACE"

@@ -135,6 +135,7 @@ def _engine() -> list[Setting]:
             parameter="FindingsRefreshHours",
         ),
         *_remediation(),
+        *_in_cluster(),
         Setting(
             "Log level of the functions (Powertools Logger).",
             "0.1.0",
@@ -219,6 +220,45 @@ def _remediation() -> list[Setting]:
             minimum=0,
             env=Env.REMEDIATION_COOLDOWN_MINUTES,
             parameter="RemediationCooldownMinutes",
+        ),
+    ]
+
+
+def _in_cluster() -> list[Setting]:
+    """The second control (CIS Amazon EKS Benchmark 4.3.2), read from each cluster's
+    Kubernetes API: off by default, and so is self-enrolment (docs/in-cluster.md)."""
+    return [
+        Setting(
+            "Also check, from inside each cluster (its Kubernetes API, read-only), that "
+            "network policy enforcement runs and that every namespace with pods has a "
+            "NetworkPolicy (CIS Amazon EKS Benchmark 4.3.2). Needs a public endpoint and an "
+            "access entry for the auditor's role with AmazonEKSViewPolicy.",
+            UNRELEASED,
+            default="false",
+            choices=_BOOL,
+            env=Env.IN_CLUSTER_CHECK,
+            parameter="InClusterCheck",
+        ),
+        Setting(
+            "Namespaces the in-cluster check never counts as uncovered, in addition to "
+            "kube-system, kube-public and kube-node-lease (always excluded).",
+            UNRELEASED,
+            default="",
+            allowed="empty, or comma-separated namespace names (DNS-1123 labels)",
+            env=Env.IN_CLUSTER_EXCLUDE_NAMESPACES,
+            parameter="InClusterExcludeNamespaces",
+        ),
+        Setting(
+            "With the in-cluster check on: where a cluster refuses the auditor (HTTP "
+            "401/403) and its authentication mode allows access entries, create the "
+            "auditor's own access entry with AmazonEKSViewPolicy at cluster scope. The "
+            "stack grants eks:CreateAccessEntry and eks:AssociateAccessPolicy only while "
+            "it is 'true', and only for its own role, that policy and that scope.",
+            UNRELEASED,
+            default="false",
+            choices=_BOOL,
+            env=Env.IN_CLUSTER_ENROL,
+            parameter="InClusterEnrol",
         ),
     ]
 

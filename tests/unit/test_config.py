@@ -39,6 +39,35 @@ def test_every_variable_is_read() -> None:
     assert settings.max_remediations == 7
 
 
+def test_in_cluster_is_off_by_default_and_excludes_the_control_planes_namespaces() -> None:
+    settings = settings_from_env(BASE)
+    assert not settings.in_cluster_check and not settings.in_cluster_enrol
+    assert settings.in_cluster_exclude_namespaces == {
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+    }
+
+
+def test_in_cluster_variables_are_read_and_exclusions_add_to_the_defaults() -> None:
+    settings = settings_from_env(
+        {
+            **BASE,
+            "IN_CLUSTER_CHECK": "true",
+            "IN_CLUSTER_ENROL": "TRUE",
+            "IN_CLUSTER_EXCLUDE_NAMESPACES": " monitoring,istio-system ,, monitoring",
+        }
+    )
+    assert settings.in_cluster_check and settings.in_cluster_enrol
+    assert settings.in_cluster_exclude_namespaces == {
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        "monitoring",
+        "istio-system",
+    }
+
+
 def test_all_means_every_enabled_region() -> None:
     assert settings_from_env({**BASE, "AUDIT_REGIONS": "ALL"}).regions is None
 
@@ -54,6 +83,14 @@ def test_all_means_every_enabled_region() -> None:
         ("MAX_REMEDIATIONS_PER_RUN", "five", "MAX_REMEDIATIONS_PER_RUN must be a whole number"),
         ("MAX_REMEDIATIONS_PER_RUN", "-1", "MAX_REMEDIATIONS_PER_RUN must not be negative"),
         ("AWS_REGION", "moon-1", "AWS_REGION: unknown region"),
+        ("IN_CLUSTER_CHECK", "on", "IN_CLUSTER_CHECK must be true or false"),
+        ("IN_CLUSTER_ENROL", "yes", "IN_CLUSTER_ENROL must be true or false"),
+        # Namespace names are DNS-1123 labels (Kubernetes "Object Names and IDs").
+        ("IN_CLUSTER_EXCLUDE_NAMESPACES", "ok,Monitoring", "'Monitoring' is not a namespace"),
+        ("IN_CLUSTER_EXCLUDE_NAMESPACES", "-lead", "'-lead' is not a namespace name"),
+        ("IN_CLUSTER_EXCLUDE_NAMESPACES", "trail-", "'trail-' is not a namespace name"),
+        ("IN_CLUSTER_EXCLUDE_NAMESPACES", "a.b", "'a.b' is not a namespace name"),
+        ("IN_CLUSTER_EXCLUDE_NAMESPACES", "x" * 64, "is not a namespace name"),
     ],
 )
 def test_invalid_values_name_the_variable(variable: str, value: str, message: str) -> None:
