@@ -26,6 +26,8 @@ DEFAULT_EXCLUDED_NAMESPACES = frozenset({"kube-system", "kube-public", "kube-nod
 class InClusterReason(StrEnum):
     """Stable machine codes of the second control; users filter on these, never rename."""
 
+    # DescribeCluster failed after retries (as the first control's EVALUATION_ERROR).
+    EVALUATION_ERROR = "EVALUATION_ERROR"
     EXEMPTED = "EXEMPTED"
     CLUSTER_NOT_READY = "CLUSTER_NOT_READY"
     ENDPOINT_PRIVATE = "ENDPOINT_PRIVATE"
