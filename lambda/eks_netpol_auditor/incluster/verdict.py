@@ -189,10 +189,18 @@ def _not_enrolled(facts: ClusterFacts, failure: ReadFailure, principal_arn: str 
         else "<the auditor role ARN (stack Output)>"
     )
     create, associate = enrolment_commands(facts, principal)
+    # EKS answers 401 to a principal it cannot map (no access entry) and 403 when the entry's
+    # policies do not allow the read (Kubernetes documentation, "Authenticating" and
+    # "Authorization": 401 for an unauthenticated request, 403 for a denied one).
+    why = (
+        f"its access entry does not grant {VIEW_POLICY} at cluster scope"
+        if failure.http_status == 403
+        else f"it has no access entry with {VIEW_POLICY}"
+    )
     return (
-        f"The auditor may not read this cluster ({failure.message}): it has no access entry "
-        f"with {VIEW_POLICY}. Grant it read-only access at cluster scope: {create} && "
-        f"{associate}"
+        f"The auditor may not read this cluster ({failure.message}): {why}. Grant it "
+        f"read-only access at cluster scope (skip the first command if the entry exists): "
+        f"{create} && {associate}"
     )
 
 

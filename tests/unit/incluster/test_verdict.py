@@ -11,6 +11,8 @@ from typing import Any
 import kubernetes_validate
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eks_netpol_auditor.incluster.model import (
     DEFAULT_EXCLUDED_NAMESPACES,
@@ -484,3 +486,47 @@ def test_the_documented_manifest_is_the_one_the_finding_gives() -> None:
     """docs/in-cluster.md includes docs/snippets/default-deny-all.yaml; it must not drift."""
     snippet = Path(__file__).resolve().parents[3] / "docs" / "snippets" / "default-deny-all.yaml"
     assert snippet.read_text() == DEFAULT_DENY_MANIFEST
+
+
+@pytest.mark.parametrize(
+    ("status", "said"),
+    [(401, "it has no access entry"), (403, "its access entry does not grant")],
+)
+def test_not_enrolled_tells_a_missing_entry_from_a_missing_policy(status: int, said: str) -> None:
+    facts = cluster_facts(kube=failure(FailureKind.UNAUTHORIZED, f"HTTP {status}", status))
+    assert said in evaluate_in_cluster(facts, EXCLUDED, principal_arn=ROLE).message
+
+
+NAMESPACE_NAMES = st.sampled_from(["kube-system", "shop", "blog", "team-a", "team-b"])
+PODS = st.lists(
+    st.builds(
+        lambda ns, i, app: pod(ns, f"p-{i}", **({"app": app} if app else {})),
+        NAMESPACE_NAMES,
+        st.integers(0, 99),
+        st.sampled_from(["", "web", "db"]),
+    ),
+    max_size=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(PODS, st.lists(NAMESPACE_NAMES, max_size=5), st.sampled_from([None, "web", "db"]))
+def test_coverage_properties(pods: list[Any], with_policy: list[str], app: str | None) -> None:
+    """Uncovered = namespaces with counted pods and no policy; unselected pods never exceed
+    the counted pods; a policy that selects all in every namespace leaves none open."""
+    selector = {} if app is None else {"matchLabels": {"app": app}}
+    policies = tuple(network_policy(ns, pod_selector=selector) for ns in set(with_policy))
+    namespaces = tuple(namespace(n) for n in ("kube-system", "shop", "blog", "team-a", "team-b"))
+    kube = cluster_objects(namespaces=namespaces, network_policies=policies, pods=tuple(pods))
+    verdict = evaluate_in_cluster(cluster_facts(kube=kube), EXCLUDED)
+    counted = [p for p in pods if p.namespace not in EXCLUDED]
+    assert verdict.namespaces_without_policy == tuple(
+        sorted({p.namespace for p in counted} - set(with_policy))
+    )
+    assert verdict.pods_not_selected is not None
+    assert 0 <= verdict.pods_not_selected <= len(counted)
+    everywhere = tuple(network_policy(n.name) for n in namespaces)
+    full = evaluate_in_cluster(
+        cluster_facts(kube=replace(kube, network_policies=everywhere)), EXCLUDED
+    )
+    assert (full.reason, full.pods_not_selected) == (R.NAMESPACES_COVERED, 0)
