@@ -69,6 +69,7 @@ class AwsClients:
             )
         )
         self._clients: dict[tuple[str, str], Any] = {}
+        self._standard_endpoints: dict[tuple[str, str], str] = {}
         self._paginated: set[str] = set()  # services whose paginator model is loaded
         self._lock = threading.Lock()
         self._counts: Counter[str] = Counter()
@@ -114,10 +115,23 @@ class AwsClients:
         with self._lock:
             return self._session.get_credentials()
 
-    def endpoint_url(self, service: str, region: str) -> str:
-        """Where `service` in `region` is reached, resolved by botocore as for every client
-        of this set (regional endpoints, AWS_ENDPOINT_URL and config files apply)."""
-        return str(self._client(service, region).meta.endpoint_url)
+    def standard_endpoint_url(self, service: str, region: str) -> str:
+        """`service`'s own endpoint in `region` as botocore resolves it (regional, FIPS or
+        dual-stack as configured), ignoring configured endpoint URLs (AWS_ENDPOINT_URL,
+        `endpoint_url` in config files; botocore Config `ignore_configured_endpoint_urls`).
+
+        For URLs that a third party calls, not us: EKS's authenticator accepts a token's
+        STS URL only on a standard STS host (aws-iam-authenticator `pkg/token/token.go`,
+        `verifySTSHostnameFormat`), so a VPC or test endpoint must never end up in it.
+        """
+        key = (service, region)
+        with self._lock:
+            url = self._standard_endpoints.get(key)
+            if url is None:
+                config = Config(ignore_configured_endpoint_urls=True)  # type: ignore[call-arg]  # stubs lag botocore 1.31+
+                client = self._session.client(service, region_name=region, config=config)  # type: ignore[call-overload]
+                url = self._standard_endpoints[key] = str(client.meta.endpoint_url)
+            return url
 
     def _count(self, model: Any, **_: Any) -> None:
         """Counts logical API calls (retries excluded) per service:operation."""

@@ -72,9 +72,9 @@ def presigned_url(
     botocore's `RequestSigner.generate_presigned_url`, as in the aws-iam-authenticator
     README's Python example; the CLI reaches the same signer through an STS client with
     the header injected in `before-sign`. A private event emitter keeps the shared
-    clients' handlers out of it. `endpoint_url` is the regional STS endpoint botocore
-    resolves for the run's clients (AwsClients.endpoint_url), so AWS_ENDPOINT_URL and
-    config files apply as for every other call.
+    clients' handlers out of it. `endpoint_url` is the standard regional STS endpoint
+    (AwsClients.standard_endpoint_url): the cluster's authenticator, not us, calls this
+    URL and accepts only standard STS hosts, so AWS_ENDPOINT_URL must not apply here.
     """
     # RequestSigner keeps only a weak reference to its emitter: hold it for the call.
     emitter = HierarchicalEmitter()
@@ -103,7 +103,9 @@ def bearer_token(clients: AwsClients, region: str, cluster_name: str) -> BearerT
     if credentials is None:
         raise TokenError("no AWS credentials to sign the EKS token with")
     try:
-        url = presigned_url(credentials, clients.endpoint_url("sts", region), region, cluster_name)
+        url = presigned_url(
+            credentials, clients.standard_endpoint_url("sts", region), region, cluster_name
+        )
     except Exception as error:  # botocore refresh errors vary; the token must not leak
         raise TokenError(f"the EKS token could not be signed ({type(error).__name__})") from None
     return BearerToken(encode(url))

@@ -38,7 +38,13 @@ def clients(*, secret: str = SECRET, session_token: str | None = SESSION_TOKEN) 
 @pytest.fixture(autouse=True)
 def no_endpoint_override(monkeypatch: pytest.MonkeyPatch) -> None:
     """Real endpoint resolution: no sandbox URL, no profile."""
-    for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_PROFILE", "AWS_CONFIG_FILE"):
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_STS",
+        "AWS_USE_FIPS_ENDPOINT",
+        "AWS_PROFILE",
+        "AWS_CONFIG_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -118,12 +124,24 @@ def test_signature_verifies_for_its_cluster_only() -> None:
     assert not signature_is_valid(url, "prod", SECRET + "x")
 
 
-def test_token_follows_the_configured_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    """AWS_ENDPOINT_URL applies as for every client of the run (the sandbox relies on it)."""
+def test_a_configured_endpoint_never_ends_up_in_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cluster's authenticator calls the URL and accepts only standard STS hosts
+    (aws-iam-authenticator token.go, verifySTSHostnameFormat): AWS_ENDPOINT_URL, a VPC
+    endpoint or the sandbox's loopback must not leak into it. FIPS, an endpoint setting
+    the authenticator accepts, still applies."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4567")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "https://vpce-0abc.sts.eu-west-1.vpce.amazonaws.com")
     url = decode(bearer_token(clients(), "us-west-2", "prod").reveal())
-    assert urlsplit(url).netloc == "127.0.0.1:4567"
+    assert urlsplit(url).netloc == "sts.us-west-2.amazonaws.com"
     assert signature_is_valid(url, "prod", SECRET)
+    monkeypatch.setenv("AWS_USE_FIPS_ENDPOINT", "true")
+    url = decode(bearer_token(clients(), "us-west-2", "prod").reveal())
+    assert urlsplit(url).netloc == "sts-fips.us-west-2.amazonaws.com"
+
+
+def test_other_partitions_use_their_own_sts_domain() -> None:
+    url = decode(bearer_token(clients(), "cn-north-1", "prod").reveal())
+    assert urlsplit(url).netloc == "sts.cn-north-1.amazonaws.com.cn"
 
 
 def test_long_term_credentials_sign_without_a_session_token() -> None:
