@@ -12,6 +12,13 @@ clusters, so listeners must be cheap:
   a daemon thread (TLS handshake, then HTTP/1.1 keep-alive with an idle timeout), so an
   idle cluster costs one socket and one TLS context, no thread.
 
+Reachability: the public endpoint admits only ``resourcesVpcConfig.publicAccessCidrs``,
+and none when ``endpointPublicAccess`` is false (EKS user guide, "Control network access
+to cluster API server endpoint", cluster-endpoint.html). What a refused client sees is not
+documented; the sandbox takes the harder case for the client: the connection is accepted
+and never answered (no TLS handshake) until the client gives up or ``HOLD_SECONDS`` pass,
+as when packets are dropped. The sandbox's clients are all 127.0.0.1.
+
 Faults (``faults.py``, service "kubernetes"): ``wrong_ca`` is decided per connection at
 accept time (a certificate from another CA, the "impostor"); ``reset`` closes the
 connection with SO_LINGER 0 (a TCP RST) after reading a request; the others are answers
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import ipaddress
 import selectors
 import socket
 import ssl
@@ -39,6 +47,8 @@ from sandbox.services.kubernetes.backend import ClusterKey
 from sandbox.services.kubernetes.responses import KubeRequest, KubernetesApi
 
 IDLE_SECONDS = 15.0  # a kept-alive connection's thread ends after this long idle
+HOLD_SECONDS = 60.0  # how long a refused connection is held unanswered
+CLIENT_ADDRESS = ipaddress.ip_address("127.0.0.1")
 # Names a cluster's serving certificate carries besides 127.0.0.1 (kube-apiserver's
 # defaults: the kubernetes Service's DNS names).
 _SERVING_NAMES = (
@@ -149,7 +159,29 @@ class KubernetesApiServer:
                 self._impostor = _server_context(trustme.CA(organization_name="impostor"))
             return self._impostor
 
+    def _admits(self, key: ClusterKey) -> bool:
+        """Whether the cluster's public endpoint lets the (loopback) client in."""
+        with self.api.eks.lock:
+            cluster = self.api.eks.cluster(*key)
+            if cluster is None or not cluster.endpoint_public_access:
+                return False
+            cidrs = list(cluster.public_access_cidrs)
+        return any(CLIENT_ADDRESS in ipaddress.ip_network(c, strict=False) for c in cidrs)
+
+    @staticmethod
+    def _hold(conn: socket.socket) -> None:
+        """Accept but never answer: the client's own timeout ends it."""
+        conn.setblocking(True)
+        conn.settimeout(HOLD_SECONDS)
+        with contextlib.suppress(OSError):
+            while conn.recv(4096):
+                pass
+        conn.close()
+
     def _serve(self, conn: socket.socket, listener: _Listener) -> None:
+        if not self._admits(listener.key):
+            self._hold(conn)
+            return
         account, region, name = listener.key
         connect = Call(KUBERNETES, "connect", region, name, None, account)
         wrong_ca = self.faults.pick(connect, kinds=frozenset({"wrong_ca"})) is not None

@@ -140,6 +140,17 @@ def test_a_token_for_a_host_that_is_not_sts_is_unauthorized(enrolled: KubeClient
     _assert_unauthorized(enrolled)
 
 
+def test_a_token_presigned_for_the_sandboxs_own_endpoint_stands_for_sts(
+    sandbox: SandboxClient, enrolled: KubeClient
+) -> None:
+    """The auditor presigns for the STS endpoint botocore resolves, which AWS_ENDPOINT_URL
+    makes the sandbox's own; any other plain-http host is refused."""
+    enrolled.token = eks_token("prod", sts_endpoint=sandbox.endpoint)
+    assert enrolled.get("/api/v1/namespaces").status == 200
+    enrolled.token = eks_token("prod", sts_endpoint="http://127.0.0.1:9")
+    _assert_unauthorized(enrolled)
+
+
 @pytest.mark.parametrize("token", ["not-a-token", "k8s-aws-v1.!!!", "k8s-aws-v1."])
 def test_malformed_tokens_are_unauthorized(enrolled: KubeClient, token: str) -> None:
     enrolled.token = token
@@ -338,3 +349,26 @@ def test_the_server_never_accepts_plain_http(enrolled: KubeClient) -> None:
     plain = enrolled.endpoint.replace("https://", "http://")
     with pytest.raises(urllib3.exceptions.ProtocolError):
         urllib3.PoolManager().request("GET", plain + "/api/v1/namespaces", retries=False)
+
+
+# ---------------------------------------------------------------------- reachability
+@pytest.mark.parametrize(
+    "settings",
+    [{"public_access_cidrs": ("203.0.113.0/24",)}, {"endpoint_public_access": False}],
+)
+def test_a_client_the_public_endpoint_does_not_admit_gets_no_answer(
+    sandbox: SandboxClient, settings: dict[str, object]
+) -> None:
+    sandbox.add_cluster("us-east-1", "walled", **settings)  # type: ignore[arg-type]
+    sandbox.put_access_entry("us-east-1", "walled", DEFAULT_PRINCIPAL)
+    client = client_for("walled")
+    started = time.monotonic()
+    with pytest.raises(
+        (urllib3.exceptions.ConnectTimeoutError, urllib3.exceptions.ReadTimeoutError)
+    ):
+        client.get("/api/v1/namespaces", timeout=1)
+    assert time.monotonic() - started < 5
+    sandbox.update_cluster(
+        "us-east-1", "walled", public_access_cidrs=["0.0.0.0/0"], endpoint_public_access=True
+    )
+    assert client.get("/api/v1/namespaces").status == 200
