@@ -10,6 +10,7 @@ tests/unit/securityhub/test_sample_finding.py keeps current. Regenerate with
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,13 @@ def sample_finding() -> dict[str, Any]:
     cluster = sample_cluster()
     result = ClusterResult(cluster, evaluate(cluster))
     _, (candidate,) = plan([result], ACCOUNT, require_tag=False)
-    result.remediation = Outcome(
-        Action.DRY_RUN,
-        "dry run: this UpdateAddon request would be sent; nothing was changed",
-        request=candidate.request,
+    result = replace(
+        result,
+        remediation=Outcome(
+            Action.DRY_RUN,
+            "dry run: this UpdateAddon request would be sent; nothing was changed",
+            request=candidate.request,
+        ),
     )
     created = "2026-11-02T06:00:01.412Z"
     return build_finding(

@@ -1,26 +1,26 @@
 """The orchestrator: discover -> evaluate -> remediate -> publish, concurrently.
 
-One bounded thread pool serves every region and cluster. The main thread only schedules:
-when a region's ListClusters finishes it queues that region's clusters, so slow regions
-never hold fast ones back and no worker ever waits on another (no nested-pool deadlock).
-The Lambda handler and the CLI are thin front ends over `run_audit`.
-
-Event runs (`targets`) take the narrow path: no DescribeRegions, no ListClusters, only the
-named clusters (DescribeCluster + DescribeAddon each) in their own regions, publishing
-narrowed to their findings, and remediation held back for the auditor's own changes and
-within the cooldown (docs/events.md).
+One pipeline for every run; a `RunScope` narrows it (all regions, some regions, some
+clusters). One bounded thread pool serves every region and cluster. The main thread only
+schedules: when a region's ListClusters finishes it queues that region's clusters, so slow
+regions never hold fast ones back and no worker ever waits on another (no nested-pool
+deadlock). An event run is "some clusters" named with their regions: nothing is listed,
+publishing is narrowed to their findings, and its `EventContext` adds remediation's
+own-update and cooldown guards (docs/events.md). Each stage returns a report; the frozen
+`AuditResult` is built from them. The Lambda handlers and the CLI are thin front ends over
+`run_audit`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from queue import SimpleQueue
 from typing import Any, TypeVar
@@ -38,20 +38,15 @@ from .discovery import (
     list_clusters,
 )
 from .evaluate import evaluate
-from .event_targets import Target, in_cooldown, is_own_call, principal_of
+from .event_targets import EventContext, Target
 from .model import (
-    TOKEN_PREFIX,
     AuditError,
     AuditResult,
     ClusterFacts,
     ClusterResult,
-    ComplianceStatus,
-    Guard,
-    Outcome,
     StageSeconds,
 )
 from .remediation import remediate
-from .remediation.plan import skip
 from .securityhub import publish
 
 logger = logging.getLogger(__name__)
@@ -71,6 +66,71 @@ class AuditAborted(RuntimeError):
 class AuditInterrupted(RuntimeError):
     """Interrupted while the account or its regions were still being looked up: nothing
     was audited, written or changed."""
+
+
+@dataclass(frozen=True)
+class RunScope:
+    """What one run looks at: every enabled region (`regions` None), some regions, and in
+    them every cluster or some clusters. Some clusters are named either by name alone
+    (`names`, a manual run: each region is listed to find them) or with their region
+    (`clusters`, an event run: nothing is listed). Only a run that lists its regions in
+    full may archive findings because their cluster was not seen (`narrowed` is False).
+    """
+
+    regions: tuple[str, ...] | None = None
+    names: frozenset[str] | None = None
+    clusters: frozenset[tuple[str, str]] | None = None
+
+    @property
+    def narrowed(self) -> bool:
+        return self.names is not None or self.clusters is not None
+
+    @classmethod
+    def of(cls, settings: Settings) -> RunScope:
+        """A scheduled or manual run: AUDIT_REGIONS (or every region) and the named clusters."""
+        return cls(regions=settings.regions, names=settings.cluster_names)
+
+    @classmethod
+    def for_targets(
+        cls, targets: Sequence[Target], account: str, settings: Settings
+    ) -> tuple[RunScope, list[AuditError]]:
+        """An event run: exactly the targets this deployment may audit, and an error for
+        each one it refuses (another account's cluster, a region outside AUDIT_REGIONS)."""
+        allowed: set[tuple[str, str]] = set()
+        refused: list[AuditError] = []
+        for target in targets:
+            region, cluster = target.key
+            if target.account != account:
+                refused.append(
+                    AuditError(
+                        region,
+                        cluster,
+                        f"event from account {target.account}; this auditor audits account "
+                        f"{account}",
+                    )
+                )
+            elif settings.regions is not None and region not in settings.regions:
+                refused.append(AuditError(region, cluster, f"{region} is not in AUDIT_REGIONS"))
+            else:
+                allowed.add(target.key)
+        regions = tuple(sorted({region for region, _ in allowed}))
+        return cls(regions=regions, clusters=frozenset(allowed)), refused
+
+    def listed(self, region: str, names: list[str]) -> list[str]:
+        """The clusters of a region's listing this run audits."""
+        if self.names is None:
+            return names
+        return [name for name in names if name in self.names]
+
+
+@dataclass
+class Discovery:
+    """The discovery stage's report, filled by its scheduling loop (main thread only)."""
+
+    facts: list[ClusterFacts] = field(default_factory=list)
+    errors: list[AuditError] = field(default_factory=list)
+    listed_regions: list[str] = field(default_factory=list)
+    confirmed_deleted: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _interruptible(interrupted: Callable[[], bool], call: Callable[..., T], *args: Any) -> T:
@@ -134,83 +194,119 @@ def run_audit(
         raise AuditAborted(f"cannot identify the account: {describe_error(error)}") from error
     except ValueError as error:  # botocore refused to build a client, e.g. AWS_ENDPOINT_URL
         raise ConfigError(f"invalid AWS client configuration: {error}") from None
-    if targets is not None:
-        result = _audit_targets(
-            settings, clients, targets, (account, partition, caller), should_stop
-        )
-        return _finished(result, clients, started, counted_before)
-    if settings.regions is not None:
-        regions = list(settings.regions)
+    refused: list[AuditError] = []
+    events: EventContext | None = None
+    if targets is None:
+        scope = RunScope.of(settings)
     else:
-        try:
-            regions = _interruptible(
-                interrupted, enabled_regions, clients, settings.home_region, known_regions()
-            )
-        except AWS_ERRORS as error:
-            raise AuditAborted(
-                f"cannot list the account's enabled regions: {describe_error(error)}"
-            ) from error
-
-    result = AuditResult(account=account, partition=partition, regions=regions)
+        scope, refused = RunScope.for_targets(targets, account, settings)
+        now = datetime.now(UTC)
+        events = EventContext.of(targets, caller, settings.remediation_cooldown_minutes, now)
+    regions = _regions(scope, settings, clients, interrupted)
 
     def stop() -> bool:
         return should_stop() or interrupted()
 
-    with _stage(result, "discover"):
-        facts = _discover(settings, clients, result, stop, progress)
-    _evaluate(result, facts)
-    _run_stages(settings, clients, result, stop, interrupted)
-    return _finished(result, clients, started, counted_before)
+    stages: dict[str, StageSeconds] = {}
+    with _stage(stages, "discover"):
+        found = _discover(
+            settings,
+            clients,
+            scope,
+            regions,
+            identity=(account, partition),
+            should_stop=stop,
+            progress=progress,
+        )
+    results = _evaluate(found.facts)
+    result = AuditResult(
+        account=account,
+        partition=partition,
+        regions=regions,
+        results=results,
+        errors=[*refused, *found.errors, *_fact_errors(results)],
+        listed_regions=found.listed_regions,
+        confirmed_deleted=sorted(found.confirmed_deleted),
+        narrowed=scope.narrowed,
+    )
+    # Remediation runs before publishing so each finding's Note can carry the update id.
+    if settings.auto_remediate and not interrupted():
+        with _stage(stages, "remediate"):
+            result = result.with_remediation(remediate(settings, clients, result, stop, events))
+    if settings.publish and not interrupted():
+        with _stage(stages, "publish"):
+            result = result.with_publishing(publish(settings, clients, result))
+    after = clients.api_calls()
+    return replace(
+        result,
+        errors=sorted(result.errors, key=lambda e: (e.region, e.cluster or "")),
+        api_calls={
+            name: count - counted_before.get(name, 0)
+            for name, count in after.items()
+            if count > counted_before.get(name, 0)
+        },
+        duration_seconds=round(time.monotonic() - started, 3),
+        stage_seconds=stages,
+    )
+
+
+def _regions(
+    scope: RunScope, settings: Settings, clients: AwsClients, interrupted: Callable[[], bool]
+) -> list[str]:
+    """The scope's regions, or every enabled region that has EKS."""
+    if scope.regions is not None:
+        return list(scope.regions)
+    try:
+        return _interruptible(
+            interrupted, enabled_regions, clients, settings.home_region, known_regions()
+        )
+    except AWS_ERRORS as error:
+        raise AuditAborted(
+            f"cannot list the account's enabled regions: {describe_error(error)}"
+        ) from error
 
 
 @contextlib.contextmanager
-def _stage(result: AuditResult, name: str) -> Iterator[None]:
-    """Record the stage's wall and CPU time in `result.stage_seconds`, even when it fails."""
+def _stage(stages: dict[str, StageSeconds], name: str) -> Iterator[None]:
+    """Record the stage's wall and CPU time in `stages`, even when it fails."""
     wall, cpu = time.perf_counter(), time.process_time()
     try:
         yield
     finally:
-        result.stage_seconds[name] = StageSeconds(
-            wall=time.perf_counter() - wall, cpu=time.process_time() - cpu
-        )
+        stages[name] = StageSeconds(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu)
 
 
-def _evaluate(result: AuditResult, facts: list[ClusterFacts]) -> None:
-    result.results = sorted(
+def _evaluate(facts: list[ClusterFacts]) -> list[ClusterResult]:
+    return sorted(
         (ClusterResult(facts=f, verdict=evaluate(f)) for f in facts),
         key=lambda r: (r.facts.region, r.facts.name),
     )
-    for cluster in result.results:
-        if cluster.facts.error is not None:
-            result.errors.append(
-                AuditError(cluster.facts.region, cluster.facts.name, cluster.facts.error)
-            )
 
 
-def _finished(
-    result: AuditResult, clients: AwsClients, started: float, before: dict[str, int]
-) -> AuditResult:
-    result.errors.sort(key=lambda e: (e.region, e.cluster or ""))
-    result.api_calls = {
-        name: count - before.get(name, 0)
-        for name, count in clients.api_calls().items()
-        if count > before.get(name, 0)
-    }
-    result.duration_seconds = round(time.monotonic() - started, 3)
-    return result
+def _fact_errors(results: list[ClusterResult]) -> list[AuditError]:
+    """A cluster whose facts could not be read is also a run error."""
+    return [
+        AuditError(r.facts.region, r.facts.name, r.facts.error)
+        for r in results
+        if r.facts.error is not None
+    ]
 
 
 def _discover(
     settings: Settings,
     clients: AwsClients,
-    result: AuditResult,
+    scope: RunScope,
+    regions: list[str],
+    *,
+    identity: tuple[str, str],
     should_stop: Callable[[], bool],
     progress: Progress | None,
-) -> list[ClusterFacts]:
-    """List every region, then describe clusters with at most `per_region` calls in flight
-    per region, so one large region cannot take every worker (or every request AWS allows
-    there) while the others wait. `should_stop` is checked as each cluster is started."""
-    facts: list[ClusterFacts] = []
+) -> Discovery:
+    """List each region (unless the scope names its clusters), then describe clusters with
+    at most `per_region` calls in flight per region, so one large region cannot take every
+    worker (or every request AWS allows there) while the others wait. `should_stop` is
+    checked as each cluster is started."""
+    report = Discovery()
     pending: dict[Future[Any], tuple[str, str | None]] = {}
     # Each future reports itself here when done, so a completion costs O(1); waiting on
     # the whole pending set (`concurrent.futures.wait`) would cost O(pending) per wake-up.
@@ -233,213 +329,68 @@ def _discover(
             while queue:
                 name = queue.popleft()
                 if should_stop():
-                    result.errors.append(AuditError(region, name, NOT_EVALUATED))
+                    report.errors.append(AuditError(region, name, NOT_EVALUATED))
                     done += 1
                     continue
-                submit(
-                    (region, name), describe_cluster, result.account, result.partition, region, name
-                )
+                submit((region, name), describe_cluster, *identity, region, name)
                 return
 
-        for region in result.regions:
-            submit((region, None), list_clusters, region)
+        def queue_region(region: str, names: list[str]) -> None:
+            nonlocal total
+            backlog[region] = deque(names)
+            total += len(names)
+            for _ in range(settings.per_region_concurrency):
+                start_next(region)
+
+        for region in regions:
+            if scope.clusters is None:
+                submit((region, None), list_clusters, region)
+            else:  # the clusters are named with their regions: nothing to list
+                queue_region(region, sorted(n for r, n in scope.clusters if r == region))
         while pending:
             future = completed.get()
             region, cluster = pending.pop(future)
             if cluster is None:
-                backlog[region] = deque(_listed(future, region, settings, result))
-                total += len(backlog[region])
-                for _ in range(settings.per_region_concurrency):
-                    start_next(region)
+                queue_region(region, _listed(future, region, scope, report))
             else:
                 done += 1
-                found = _described(future, region, cluster, result)
+                found = _described(future, region, cluster, report.errors)
                 if isinstance(found, ClusterFacts):
-                    facts.append(found)
+                    report.facts.append(found)
+                elif isinstance(found, Deleted) and found.confirmed:
+                    report.confirmed_deleted.append((found.region, found.name))
                 start_next(region)
             if progress is not None:
-                progress(done, total, len(backlog), len(result.regions))
+                progress(done, total, len(backlog), len(regions))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return facts
+    return report
 
 
-def _listed(future: Future[Any], region: str, settings: Settings, result: AuditResult) -> list[str]:
+def _listed(future: Future[Any], region: str, scope: RunScope, report: Discovery) -> list[str]:
     try:
         names: list[str] = future.result()
     except RegionError as error:
         logger.warning("region %s could not be listed: %s", region, error)
-        result.errors.append(AuditError(region, None, str(error)))
+        report.errors.append(AuditError(region, None, str(error)))
         return []
-    if settings.cluster_names is None:
+    if not scope.narrowed:
         # Only a complete listing may later archive findings of clusters that are gone.
-        result.listed_regions.append(region)
-        return names
-    return [name for name in names if name in settings.cluster_names]
+        report.listed_regions.append(region)
+    return scope.listed(region, names)
 
 
 def _described(
-    future: Future[Any], region: str, cluster: str, result: AuditResult
+    future: Future[Any], region: str, cluster: str, errors: list[AuditError]
 ) -> ClusterFacts | Deleted | None:
-    """The future's facts or `Deleted`; None (and an error recorded) when it failed."""
+    """The future's facts or `Deleted`; None (and an error recorded) when it failed.
+
+    A cluster still DELETING is not reported and its finding is left alone; one that
+    DescribeCluster no longer finds is `confirmed_deleted` (its finding may be archived)."""
     try:
         found: ClusterFacts | Deleted = future.result()
     except Exception as error:  # a bug must not lose the other clusters' results
         logger.exception("unexpected failure describing %s in %s", cluster, region)
-        result.errors.append(AuditError(region, cluster, describe_error(error)))
+        errors.append(AuditError(region, cluster, describe_error(error)))
         return None
     return found
-
-
-def _run_stages(
-    settings: Settings,
-    clients: AwsClients,
-    result: AuditResult,
-    should_stop: Callable[[], bool],
-    interrupted: Callable[[], bool],
-) -> None:
-    """Remediation runs before publishing so each finding's Note can carry the update id."""
-    if settings.auto_remediate and not interrupted():
-        with _stage(result, "remediate"):
-            remediate(settings, clients, result, should_stop)
-    if settings.publish and not interrupted():
-        with _stage(result, "publish"):
-            publish(settings, clients, result)
-
-
-# ------------------------------------------------------------------------- event runs
-
-
-def _audit_targets(
-    settings: Settings,
-    clients: AwsClients,
-    targets: Sequence[Target],
-    identity: tuple[str, str, str],
-    should_stop: Callable[[], bool],
-) -> AuditResult:
-    """Exactly the clusters the events named, each in its own region, nothing listed.
-
-    A cluster DescribeCluster no longer finds is `confirmed_deleted` (its finding may be
-    archived); one still DELETING is not reported, and its finding is left alone until a
-    later run sees it gone. Publishing is narrowed to these clusters, so no other finding
-    is ever archived by an event run.
-    """
-    account, partition, caller = identity
-    allowed, refused = [], []
-    for target in targets:
-        if target.account != account:
-            refused.append(
-                (
-                    target,
-                    f"event from account {target.account}; this auditor audits account {account}",
-                )
-            )
-        elif settings.regions is not None and target.region not in settings.regions:
-            refused.append((target, f"{target.region} is not in AUDIT_REGIONS"))
-        else:
-            allowed.append(target)
-    regions = sorted({t.region for t in allowed})
-    result = AuditResult(account=account, partition=partition, regions=regions)
-    result.errors.extend(AuditError(t.region, t.cluster, why) for t, why in refused)
-    gone: list[tuple[str, str]] = []
-    facts: list[ClusterFacts] = []
-    workers = max(1, min(settings.per_region_concurrency, len(allowed)))
-    with (
-        _stage(result, "discover"),
-        ThreadPoolExecutor(workers, thread_name_prefix="event") as pool,
-    ):
-        pending: dict[Future[Any], Target] = {}
-        for target in allowed:
-            if should_stop():
-                result.errors.append(AuditError(target.region, target.cluster, NOT_EVALUATED))
-                continue
-            task = pool.submit(
-                describe_cluster,
-                clients,
-                account,
-                partition,
-                target.region,
-                target.cluster,
-            )
-            pending[task] = target
-        for task, target in pending.items():
-            found = _described(task, target.region, target.cluster, result)
-            if isinstance(found, ClusterFacts):
-                facts.append(found)
-            elif isinstance(found, Deleted) and found.confirmed:
-                gone.append((found.region, found.name))
-    result.confirmed_deleted = sorted(gone)
-    _evaluate(result, facts)
-    narrowed = dataclasses.replace(
-        settings,
-        regions=tuple(regions),
-        cluster_names=frozenset(t.cluster for t in allowed),
-    )
-    if narrowed.auto_remediate:
-        with _stage(result, "remediate"):
-            _remediate_events(
-                narrowed, clients, result, should_stop, targets=targets, caller=caller
-            )
-    if narrowed.publish:
-        with _stage(result, "publish"):
-            publish(narrowed, clients, result)
-    return result
-
-
-def _remediate_events(
-    settings: Settings,
-    clients: AwsClients,
-    result: AuditResult,
-    should_stop: Callable[[], bool],
-    *,
-    targets: Sequence[Target],
-    caller: str,
-) -> None:
-    """The scheduled run's guards, tags and cap, applied only to clusters whose events are
-    not all the auditor's own echo and whose add-on is out of its cooldown."""
-    by_key = {t.key: t for t in targets}
-    now = datetime.now(UTC)
-    eligible: list[ClusterResult] = []
-    for cluster in result.results:
-        target = by_key[(cluster.facts.region, cluster.facts.name)]
-        held = _held(target, cluster, caller, now, settings.remediation_cooldown_minutes)
-        if held is None:
-            eligible.append(cluster)
-        elif cluster.verdict.status is not ComplianceStatus.PASSED:
-            cluster.remediation = held
-            logger.info(
-                "remediation skipped %s/%s: %s",
-                cluster.facts.region,
-                cluster.facts.name,
-                held.reason,
-                extra={
-                    "event": "remediation",
-                    "cluster": cluster.facts.name,
-                    "region": cluster.facts.region,
-                    "remediation": held.to_json(),
-                },
-            )
-    partial = dataclasses.replace(result, results=eligible, errors=[])
-    remediate(settings, clients, partial, should_stop)
-    result.errors.extend(partial.errors)
-
-
-def _held(
-    target: Target, cluster: ClusterResult, caller: str, now: datetime, cooldown: int
-) -> Outcome | None:
-    """Why an event must not remediate this cluster, or None when it may."""
-    own = principal_of(caller)
-    if all(is_own_call(event, own, TOKEN_PREFIX) for event in target.events):
-        return skip(
-            Guard.OWN_UPDATE,
-            "the event is the auditor's own change coming back (its role or its "
-            "idempotency token): re-audited only, never updated again",
-        )
-    addon = cluster.facts.addon
-    if addon is not None and in_cooldown(addon.modified_at, now, cooldown):
-        return skip(
-            Guard.COOLDOWN,
-            f"the add-on changed less than {cooldown} minutes ago "
-            "(REMEDIATION_COOLDOWN_MINUTES): re-audited only; a later run remediates",
-        )
-    return None

@@ -1,13 +1,16 @@
 """What an accepted EKS event means for the audit: the cluster it names, the batch's
-targets, whether it is the auditor's own call, and the cooldown. Pure and pydantic-free:
-parsing the payload is `events`' job (docs/events.md).
+targets, whether it is the auditor's own call, and the cooldown (`EventContext`, which
+remediation's own-update and cooldown guards read). Pure and pydantic-free: parsing the
+payload is `events`' job (docs/events.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from .model import TOKEN_PREFIX
 
 
 @dataclass(frozen=True)
@@ -99,3 +102,37 @@ def in_cooldown(modified_at: datetime | None, now: datetime, minutes: int) -> bo
     if modified_at is None or minutes <= 0:
         return False
     return now - modified_at < timedelta(minutes=minutes)
+
+
+@dataclass(frozen=True)
+class EventContext:
+    """What an event run knows that a scheduled run does not, for remediation's event guards
+    (Guard.OWN_UPDATE, Guard.COOLDOWN): each cluster's events (their principals and tokens),
+    the auditor's own principal, the cooldown and the time the run started."""
+
+    own_principal: str | None
+    events: Mapping[tuple[str, str], tuple[ClusterEvent, ...]]
+    cooldown_minutes: int
+    now: datetime
+
+    @classmethod
+    def of(
+        cls, targets: Sequence[Target], caller: str, cooldown_minutes: int, now: datetime
+    ) -> EventContext:
+        return cls(
+            own_principal=principal_of(caller),
+            events={target.key: target.events for target in targets},
+            cooldown_minutes=cooldown_minutes,
+            now=now,
+        )
+
+    def only_own_echo(self, key: tuple[str, str]) -> bool:
+        """True when every event naming the cluster is the auditor's own call coming back; a
+        person's change in the same batch is a change of its own (docs/events.md)."""
+        return all(
+            is_own_call(event, self.own_principal, TOKEN_PREFIX)
+            for event in self.events.get(key, ())
+        )
+
+    def cooling_down(self, modified_at: datetime | None) -> bool:
+        return in_cooldown(modified_at, self.now, self.cooldown_minutes)

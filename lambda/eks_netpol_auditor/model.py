@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import shlex
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -280,9 +280,10 @@ class Verdict:
         return self.fix.command if isinstance(self.fix, Fix) else None
 
 
-@dataclass
+@dataclass(frozen=True)
 class ClusterResult:
-    """One cluster's outcome; later stages (publish, remediate) fill their fields in.
+    """One cluster's outcome. Later stages never change one: `AuditResult.with_remediation`
+    and `with_publishing` build a new one from their stage's report (`dataclasses.replace`).
 
     `remediation` is the typed outcome; it becomes JSON only in `to_json`, where output
     is written.
@@ -295,6 +296,11 @@ class ClusterResult:
     in_cluster: InClusterVerdict | None = None
     finding_region: str | None = None
     publish_error: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(region, cluster name): unique within the audited account."""
+        return (self.facts.region, self.facts.name)
 
     def to_json(self) -> dict[str, Any]:
         addon = self.facts.addon
@@ -336,28 +342,94 @@ class StageSeconds:
     cpu: float
 
 
-@dataclass
+@dataclass(frozen=True)
+class RemediationReport:
+    """What the remediation stage decided: an outcome per (region, cluster) it held back or
+    acted on, and the run errors its failures are (a failed UpdateAddon)."""
+
+    outcomes: Mapping[tuple[str, str], Outcome] = field(default_factory=dict)
+    errors: Sequence[AuditError] = ()
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    """What the publishing stage did: its counters, where each cluster's finding went or why
+    it could not go, and the run errors it found (failed deliveries, archives, reads)."""
+
+    published: int = 0
+    failed: int = 0
+    archived: int = 0
+    # Unchanged findings not re-imported because their last import is recent (ingestion cost).
+    unchanged_skipped: int = 0
+    finding_regions: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    publish_errors: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    errors: Sequence[AuditError] = ()
+
+
+@dataclass(frozen=True)
 class AuditResult:
+    """One run's outcome, never changed once built: each stage returns a report and
+    `with_remediation` / `with_publishing` fold it into a new result.
+
+    The sequences are typed read-only so no stage can append to a result it was handed.
+    """
+
     account: str
     partition: str
-    regions: list[str]
-    results: list[ClusterResult] = field(default_factory=list)
-    errors: list[AuditError] = field(default_factory=list)
+    regions: Sequence[str]
+    results: Sequence[ClusterResult] = field(default_factory=list)
+    errors: Sequence[AuditError] = field(default_factory=list)
     # Regions whose ListClusters completed: only these may have stale findings archived.
-    listed_regions: list[str] = field(default_factory=list)
-    # (region, cluster name) that a narrowed run confirmed deleted (DescribeCluster said the
-    # cluster is gone): their findings are archived although no full listing was done.
-    confirmed_deleted: list[tuple[str, str]] = field(default_factory=list)
-    api_calls: dict[str, int] = field(default_factory=dict)
+    listed_regions: Sequence[str] = field(default_factory=list)
+    # (region, cluster name) that DescribeCluster confirmed deleted (the cluster is gone):
+    # their findings are archived, also by a narrowed run that listed nothing.
+    confirmed_deleted: Sequence[tuple[str, str]] = field(default_factory=list)
+    # A run limited to some clusters (an event run, a manual run naming clusters) looked for
+    # nothing else: it never archives a finding because its cluster was not seen.
+    narrowed: bool = False
+    api_calls: Mapping[str, int] = field(default_factory=dict)
     duration_seconds: float = 0.0
     # Stages that ran, in order: "discover", then "remediate" and "publish" when enabled.
-    stage_seconds: dict[str, StageSeconds] = field(default_factory=dict)
+    stage_seconds: Mapping[str, StageSeconds] = field(default_factory=dict)
     # Filled by the publishing stage (Security Hub); zero when not publishing.
     findings_published: int = 0
     findings_failed: int = 0
     findings_archived: int = 0
     # Unchanged findings not re-imported because their last import is recent (ingestion cost).
     findings_unchanged_skipped: int = 0
+
+    def with_remediation(self, report: RemediationReport) -> AuditResult:
+        """This result with each cluster's remediation outcome and the stage's errors."""
+        results = [
+            cluster
+            if (outcome := report.outcomes.get(cluster.key)) is None
+            else replace(cluster, remediation=outcome)
+            for cluster in self.results
+        ]
+        return replace(self, results=results, errors=[*self.errors, *report.errors])
+
+    def with_publishing(self, report: PublishReport) -> AuditResult:
+        """This result with where each finding went (or why not), the counters and errors."""
+        results = [
+            cluster
+            if cluster.key not in report.finding_regions
+            and cluster.key not in report.publish_errors
+            else replace(
+                cluster,
+                finding_region=report.finding_regions.get(cluster.key, cluster.finding_region),
+                publish_error=report.publish_errors.get(cluster.key, cluster.publish_error),
+            )
+            for cluster in self.results
+        ]
+        return replace(
+            self,
+            results=results,
+            errors=[*self.errors, *report.errors],
+            findings_published=self.findings_published + report.published,
+            findings_failed=self.findings_failed + report.failed,
+            findings_archived=self.findings_archived + report.archived,
+            findings_unchanged_skipped=self.findings_unchanged_skipped + report.unchanged_skipped,
+        )
 
     def summary(self) -> dict[str, int]:
         counts = {status.value: 0 for status in ComplianceStatus}

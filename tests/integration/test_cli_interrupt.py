@@ -70,9 +70,9 @@ def test_ctrl_c_while_publishing_finishes_the_batch_and_says_so(
     """Security Hub never keeps a half-applied batch that nobody was told about."""
     seed(sandbox)
 
-    def interrupt_then_publish(*args: Any) -> None:
+    def interrupt_then_publish(*args: Any) -> Any:
         os.kill(os.getpid(), signal.SIGINT)
-        real_publish(*args)
+        return real_publish(*args)
 
     monkeypatch.setattr(audit, "publish", interrupt_then_publish)
     code = cli.main(["scan", "--regions", REGION, "--publish"])

@@ -527,8 +527,8 @@ def test_narrowed_run_archives_only_a_confirmed_deletion(sandbox: SandboxClient)
     result = run_audit(settings, clients)  # discovery only: the cluster is not found
     assert result.results == []
     # What the events path's narrow discovery records when DescribeCluster says it is gone.
-    result.confirmed_deleted = [("eu-west-1", "gone")]
-    publish(replace(settings, publish=True), clients, result)
+    result = replace(result, confirmed_deleted=[("eu-west-1", "gone")])
+    result = result.with_publishing(publish(replace(settings, publish=True), clients, result))
     assert result.errors == []
     assert result.findings_archived == 1
     after = stored(sandbox, "eu-west-1")

@@ -13,7 +13,9 @@ from eks_netpol_auditor import audit, discovery
 from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
+from eks_netpol_auditor.event_targets import ClusterEvent, Target
 from sandbox.client import AddonSeed, SandboxClient
+from tests.builders import ACCOUNT
 
 REGIONS = ("eu-west-1", "us-east-1")
 
@@ -116,3 +118,53 @@ def test_an_unexpected_failure_on_one_cluster_keeps_the_others(
     assert sorted(r.facts.name for r in result.results) == ["off", "on"]
     assert [(e.region, e.cluster) for e in result.errors] == [("eu-west-1", "buggy")]
     assert "bug while describing" in result.errors[0].error
+
+
+def target(region: str, cluster: str, account: str = ACCOUNT) -> Target:
+    event = ClusterEvent("e", "UpdateAddon", account, region, cluster)
+    return Target(account, region, cluster, (event,))
+
+
+def test_an_event_run_is_the_one_pipeline_narrowed_to_its_clusters(
+    sandbox: SandboxClient,
+) -> None:
+    """RunScope "some clusters": the named clusters only, nothing listed, and its regions
+    never count as fully listed (so publishing never archives another cluster's finding);
+    targets outside the deployment's scope are refused with the reason."""
+    seed(sandbox)
+    sandbox.add_cluster("eu-west-1", "other", addon=AddonSeed())
+    sandbox.reset_calls()
+    settings = Settings(regions=("eu-west-1", "us-east-1"), home_region="us-east-1")
+    targets = [
+        target("eu-west-1", "off"),
+        target("eu-west-1", "off", account="999999999999"),
+        target("ap-south-1", "far"),
+    ]
+    result = run_audit(settings, AwsClients(), targets=targets)
+    assert [r.facts.name for r in result.results] == ["off"]
+    assert result.narrowed and result.listed_regions == []
+    assert result.regions == ["eu-west-1"]
+    assert sandbox.calls().count("eks", "ListClusters") == 0
+    assert sandbox.calls().count("eks", "DescribeCluster") == 1
+    assert [e.to_json() for e in result.errors] == [
+        {"region": "ap-south-1", "cluster": "far", "error": "ap-south-1 is not in AUDIT_REGIONS"},
+        {
+            "region": "eu-west-1",
+            "cluster": "off",
+            "error": f"event from account 999999999999; this auditor audits account {ACCOUNT}",
+        },
+    ]
+
+
+def test_a_deleted_cluster_is_confirmed_and_a_deleting_one_left_alone(
+    sandbox: SandboxClient,
+) -> None:
+    seed(sandbox)
+    sandbox.add_cluster("eu-west-1", "going", addon=AddonSeed(), status="DELETING")
+    settings = Settings(regions=REGIONS, home_region="us-east-1")
+    result = run_audit(
+        settings, AwsClients(), targets=[target("eu-west-1", "gone"), target("eu-west-1", "going")]
+    )
+    assert result.results == []
+    assert result.errors == []
+    assert result.confirmed_deleted == [("eu-west-1", "gone")]

@@ -1,7 +1,8 @@
 """Guarded remediation, the I/O shell: schema look-ups, UpdateAddon calls, the audit trail.
 
 Every decision is made by the pure `plan` module; this module only performs the
-calls it allows, in its order, and records what happened on each `ClusterResult`:
+calls it allows, in its order, and reports what happened to each cluster
+(`RemediationReport`, folded into the run's result by `AuditResult.with_remediation`):
 
 * DescribeAddonConfiguration
   (https://docs.aws.amazon.com/eks/latest/APIReference/API_DescribeAddonConfiguration.html)
@@ -30,7 +31,15 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws import describe_error, error_code
-from ..model import VPC_CNI_ADDON, Action, AuditError, AuditResult, Guard, Outcome
+from ..model import (
+    VPC_CNI_ADDON,
+    Action,
+    AuditError,
+    AuditResult,
+    Guard,
+    Outcome,
+    RemediationReport,
+)
 from .plan import (
     Candidate,
     DeferReason,
@@ -44,6 +53,7 @@ from .plan import (
 if TYPE_CHECKING:
     from ..aws import AwsClients
     from ..config import Settings
+    from ..event_targets import EventContext
 
 logger = logging.getLogger(__name__)
 
@@ -108,14 +118,18 @@ def remediate(
     clients: AwsClients,
     result: AuditResult,
     should_stop: Callable[[], bool],
-) -> None:
+    events: EventContext | None = None,
+) -> RemediationReport:
     """Apply (or, in a dry run, plan) the enable-network-policy change where it is safe.
 
-    Sets `remediation` on every cluster that is not PASSED and logs one line per action.
+    Reports an outcome for every cluster that is not PASSED and logs one line per action.
+    `events` (an event run's context) adds the own-update and cooldown guards.
     """
     if not settings.auto_remediate:
-        return
-    outcomes, candidates = plan(result.results, result.account, require_tag=settings.require_tag)
+        return RemediationReport()
+    outcomes, candidates = plan(
+        result.results, result.account, require_tag=settings.require_tag, events=events
+    )
     accepted = _schema_checked(candidates, SchemaCache(clients, should_stop), settings, outcomes)
     chosen, overflow = select(accepted, settings.max_remediations)
     for candidate in overflow:
@@ -135,7 +149,7 @@ def remediate(
             continue
         outcomes[candidate.key] = _apply(clients, candidate)
         last_call[candidate.region] = _monotonic()
-    _record(result, outcomes, dry_run=settings.dry_run)
+    return _record(result, outcomes, dry_run=settings.dry_run)
 
 
 def _schema_checked(
@@ -239,17 +253,17 @@ def _failed(
 
 def _record(
     result: AuditResult, outcomes: dict[tuple[str, str], Outcome], *, dry_run: bool
-) -> None:
-    """Attach each outcome to its cluster, log it, and surface failures as run errors."""
+) -> RemediationReport:
+    """Log each cluster's outcome and report it, with failures as run errors."""
     counts: dict[str, int] = {}
+    errors: list[AuditError] = []
     for cluster in result.results:
-        outcome = outcomes.get((cluster.facts.region, cluster.facts.name))
+        outcome = outcomes.get(cluster.key)
         if outcome is None:
             continue
-        cluster.remediation = outcome
         counts[outcome.action.value] = counts.get(outcome.action.value, 0) + 1
         if outcome.action is Action.FAILED:
-            result.errors.append(
+            errors.append(
                 AuditError(
                     cluster.facts.region, cluster.facts.name, f"remediation: {outcome.reason}"
                 )
@@ -274,3 +288,4 @@ def _record(
         ", ".join(f"{count} {action}" for action, count in sorted(counts.items())) or "nothing",
         extra={"event": "remediation_summary", "dry_run": dry_run, "actions": counts},
     )
+    return RemediationReport(outcomes=outcomes, errors=errors)

@@ -6,8 +6,9 @@ guard that stopped it is named. Nothing here performs I/O; `apply.py` is the she
 reads schemas, sends the requests and records the outcome. The rules are not run twice:
 `evaluate` decided the verdict and computed its fix (the merged document and the
 UpdateAddon request, or why none can be computed); this module maps the verdict's reason
-to its guard and adds only its own guards (account, state, tags, schema, selection). It
-never reads the configuration.
+to its guard and adds only its own guards (account, state, tags, schema, selection, and for
+event runs the own-update and cooldown holds fed by an `EventContext`). It never reads the
+configuration.
 
 The change itself follows the EKS API reference:
 
@@ -34,6 +35,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..addon_config import ENABLE_KEY
+from ..event_targets import EventContext
 from ..model import (
     AUTO_REMEDIATE_TAG,
     EXEMPT_TAG,
@@ -105,6 +107,8 @@ VERDICT_GUARDS: Mapping[Reason, Guard | None] = MappingProxyType(
 # cluster says "exempt", not "version"). The verdict's guards keep evaluate's order
 # (tests/unit/remediation/test_plan.py checks it against evaluate); remediation's own
 # guards (account, cluster and add-on state, the auto-remediate tag) sit between them.
+# The event runs' holds come last: they only matter for a cluster the schedule would
+# change, and any earlier guard names a more lasting reason (docs/events.md).
 GUARD_ORDER: tuple[Guard, ...] = (
     Guard.ACCOUNT,
     Guard.NOT_EVALUATED,
@@ -120,6 +124,8 @@ GUARD_ORDER: tuple[Guard, ...] = (
     Guard.ADDON_STATUS,
     Guard.CONFIGURATION,
     Guard.VERDICT,
+    Guard.OWN_UPDATE,
+    Guard.COOLDOWN,
 )
 
 
@@ -167,8 +173,19 @@ def _tag_value(tags: Mapping[str, str], key: str) -> str | None:
     return None if value is None else value.strip().lower()
 
 
-def _account(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+@dataclass(frozen=True)
+class Inputs:
+    """What remediation's own guards read besides the cluster's facts: the audited account,
+    REMEDIATION_REQUIRE_TAG, and for an event run its `EventContext` (None when scheduled)."""
+
+    account: str
+    require_tag: bool
+    events: EventContext | None = None
+
+
+def _account(facts: ClusterFacts, inputs: Inputs) -> Outcome | None:
     """The ARN EKS returned must name this account, region and cluster (never another's)."""
+    account = inputs.account
     parts = facts.arn.split(":", 5)
     if facts.account == account and len(parts) == 6:
         _, _, service, region, arn_account, resource = parts
@@ -182,20 +199,20 @@ def _account(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | 
     return skip(Guard.ACCOUNT, f"cluster {facts.arn} is not in the audited account {account}")
 
 
-def _cluster_status(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+def _cluster_status(facts: ClusterFacts, inputs: Inputs) -> Outcome | None:
     if facts.status != "ACTIVE":
         return skip(Guard.CLUSTER_STATUS, f"cluster is {facts.status}, not ACTIVE")
     return None
 
 
-def _opt_out(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+def _opt_out(facts: ClusterFacts, inputs: Inputs) -> Outcome | None:
     """ "false" (any case) opts out."""
     if _tag_value(facts.tags, AUTO_REMEDIATE_TAG) == "false":
         return skip(Guard.OPT_OUT_TAG, f"tagged {AUTO_REMEDIATE_TAG}=false (opted out)")
     return None
 
 
-def _tag_value_guard(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+def _tag_value_guard(facts: ClusterFacts, inputs: Inputs) -> Outcome | None:
     """Anything but true/false fails closed."""
     if _tag_value(facts.tags, AUTO_REMEDIATE_TAG) not in {None, "true", "false"}:
         return skip(
@@ -206,8 +223,8 @@ def _tag_value_guard(facts: ClusterFacts, account: str, require_tag: bool) -> Ou
     return None
 
 
-def _require_tag(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
-    if require_tag and _tag_value(facts.tags, AUTO_REMEDIATE_TAG) != "true":
+def _require_tag(facts: ClusterFacts, inputs: Inputs) -> Outcome | None:
+    if inputs.require_tag and _tag_value(facts.tags, AUTO_REMEDIATE_TAG) != "true":
         return skip(
             Guard.REQUIRE_TAG,
             f"REMEDIATION_REQUIRE_TAG is on and the cluster is not tagged "
@@ -216,7 +233,7 @@ def _require_tag(facts: ClusterFacts, account: str, require_tag: bool) -> Outcom
     return None
 
 
-def _addon_status(facts: ClusterFacts, account: str, require_tag: bool) -> Outcome | None:
+def _addon_status(facts: ClusterFacts, inputs: Inputs) -> Outcome | None:
     """An update goes only to an ACTIVE add-on; one already UPDATING is left to finish."""
     status = facts.addon.status if facts.addon is not None else None
     if status == "UPDATING":
@@ -229,8 +246,32 @@ def _addon_status(facts: ClusterFacts, account: str, require_tag: bool) -> Outco
     return None
 
 
+def _own_update(facts: ClusterFacts, inputs: Inputs) -> Outcome | None:
+    """Event runs: never act on the auditor's own change coming back (event_targets)."""
+    events = inputs.events
+    if events is not None and events.only_own_echo((facts.region, facts.name)):
+        return skip(
+            Guard.OWN_UPDATE,
+            "the event is the auditor's own change coming back (its role or its "
+            "idempotency token): re-audited only, never updated again",
+        )
+    return None
+
+
+def _cooldown(facts: ClusterFacts, inputs: Inputs) -> Outcome | None:
+    """Event runs: never change an add-on anyone changed within the cooldown."""
+    events, addon = inputs.events, facts.addon
+    if events is not None and addon is not None and events.cooling_down(addon.modified_at):
+        return skip(
+            Guard.COOLDOWN,
+            f"the add-on changed less than {events.cooldown_minutes} minutes ago "
+            "(REMEDIATION_COOLDOWN_MINUTES): re-audited only; a later run remediates",
+        )
+    return None
+
+
 # Remediation's own guards: facts the verdict does not decide on but an update needs.
-OWN_GUARDS: Mapping[Guard, Callable[[ClusterFacts, str, bool], Outcome | None]] = MappingProxyType(
+OWN_GUARDS: Mapping[Guard, Callable[[ClusterFacts, Inputs], Outcome | None]] = MappingProxyType(
     {
         Guard.ACCOUNT: _account,
         Guard.CLUSTER_STATUS: _cluster_status,
@@ -238,12 +279,19 @@ OWN_GUARDS: Mapping[Guard, Callable[[ClusterFacts, str, bool], Outcome | None]] 
         Guard.TAG_VALUE: _tag_value_guard,
         Guard.REQUIRE_TAG: _require_tag,
         Guard.ADDON_STATUS: _addon_status,
+        Guard.OWN_UPDATE: _own_update,
+        Guard.COOLDOWN: _cooldown,
     }
 )
 
 
 def assess(
-    facts: ClusterFacts, verdict: Verdict, account: str, *, require_tag: bool
+    facts: ClusterFacts,
+    verdict: Verdict,
+    account: str,
+    *,
+    require_tag: bool,
+    events: EventContext | None = None,
 ) -> Outcome | Candidate | None:
     """Decide one cluster without any AWS call, from its verdict and fix.
 
@@ -254,11 +302,12 @@ def assess(
     if verdict.status is ComplianceStatus.PASSED:
         return None
     named = verdict_guard(verdict)
+    inputs = Inputs(account, require_tag, events)
     for guard in GUARD_ORDER:
         if guard is named:
             return skip(guard, _verdict_text(guard, facts, verdict))
         own = OWN_GUARDS.get(guard)
-        held = None if own is None else own(facts, account, require_tag)
+        held = None if own is None else own(facts, inputs)
         if held is not None:
             return held
     if not isinstance(named, Fix):  # a guard GUARD_ORDER lacks still holds: fail closed
@@ -361,13 +410,19 @@ def deferred(reason: DeferReason, cap: int) -> Outcome:
 
 
 def plan(
-    results: Sequence[ClusterResult], account: str, *, require_tag: bool
+    results: Sequence[ClusterResult],
+    account: str,
+    *,
+    require_tag: bool,
+    events: EventContext | None = None,
 ) -> tuple[dict[tuple[str, str], Outcome], list[Candidate]]:
     """Outcomes decided without AWS, keyed by (region, cluster), plus ordered candidates."""
     decided: dict[tuple[str, str], Outcome] = {}
     candidates: list[Candidate] = []
     for result in results:
-        assessed = assess(result.facts, result.verdict, account, require_tag=require_tag)
+        assessed = assess(
+            result.facts, result.verdict, account, require_tag=require_tag, events=events
+        )
         if isinstance(assessed, Candidate):
             candidates.append(assessed)
         elif assessed is not None:

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws import describe_error, error_code
-from ..model import AuditError, AuditResult, ClusterResult
+from ..model import AuditError, AuditResult, ClusterResult, PublishReport
 from . import plan, reader
 from .asff import GENERATOR_ID, archived, build_finding, product_arn, remediation_note
 from .asff import NOTE_AUTHOR as NOTE_UPDATED_BY
@@ -107,10 +107,11 @@ class RateLimits:
         self._bucket(region, "read", self._read_tps).acquire()
 
 
-def publish(settings: Settings, clients: AwsClients, result: AuditResult) -> None:
-    """Deliver, resolve, annotate and archive this run's findings; fill in the counters,
-    each cluster's `finding_region`/`publish_error`, and `result.errors`."""
-    Publisher(settings, clients, result).run()
+def publish(settings: Settings, clients: AwsClients, result: AuditResult) -> PublishReport:
+    """Deliver, resolve, annotate and archive this run's findings; report the counters,
+    each cluster's finding region or publishing error, and the run errors found
+    (`AuditResult.with_publishing` folds the report into the run's result)."""
+    return Publisher(settings, clients, result).run()
 
 
 class Publisher:
@@ -132,43 +133,53 @@ class Publisher:
         self.limits = limits or RateLimits()
         self.account = result.account
         self.partition = result.partition
-        self.scope = plan.Scope.of(result, narrowed=settings.cluster_names is not None)
+        self.scope = plan.Scope.of(result, narrowed=result.narrowed)
         self.id_groups: list[list[str]] | None = None  # narrowed runs read only these Ids
 
-    def run(self) -> None:
+    def run(self) -> PublishReport:
         settings, result = self.settings, self.result
         planned = plan.reads_for(result, self.scope, settings.home_region, settings.findings_region)
         if planned is None:
-            return  # a narrowed run that found nothing to report or retire
+            return PublishReport()  # a narrowed run that found nothing to report or retire
         regions, self.id_groups = planned
         reads = {read.region: read for read in self._parallel(regions, self._read)}
         routes, undeliverable = plan.route(
             result.results, settings.home_region, settings.findings_region, reads
         )
-        for cluster, error in undeliverable:
-            record_failure(result, cluster, error)
         deliveries = self._parallel(
             sorted(routes.items()), lambda item: self._deliver_region(item[0], item[1], reads)
         )
-        delivered = merge(result, deliveries)
+        tally = merge([Delivery(failed=undeliverable), *deliveries])
         readable = sorted(
             (r for r in reads.values() if r.status is ReadStatus.OK), key=lambda r: r.region
         )
-        archives = self._parallel(readable, lambda read: self._archive_region(read, delivered))
-        for archive in archives:
-            result.findings_archived += archive.archived
-            result.errors.extend(archive.errors)
+        archives = self._parallel(
+            readable, lambda read: self._archive_region(read, tally.delivered)
+        )
         # A region we could not read may hold findings of deleted clusters we cannot retire.
         must_read = [*result.listed_regions, *(region for region, _ in result.confirmed_deleted)]
-        result.errors.extend(plan.unread_region_errors(reads.values(), must_read))
+        report = PublishReport(
+            published=tally.published,
+            failed=tally.failed,
+            archived=sum(archive.archived for archive in archives),
+            unchanged_skipped=tally.unchanged_skipped,
+            finding_regions=tally.finding_regions,
+            publish_errors=tally.publish_errors,
+            errors=[
+                *tally.errors,
+                *(error for archive in archives for error in archive.errors),
+                *plan.unread_region_errors(reads.values(), must_read),
+            ],
+        )
         logger.info(
             "Security Hub CSPM: published %d findings, %d unchanged and not re-imported, "
             "%d failed, %d archived",
-            result.findings_published,
-            result.findings_unchanged_skipped,
-            result.findings_failed,
-            result.findings_archived,
+            report.published,
+            report.unchanged_skipped,
+            report.failed,
+            report.archived,
         )
+        return report
 
     def _parallel(self, items: Sequence[T], work: Callable[[T], R]) -> list[R]:
         """Regions are independent; a bounded pool keeps slow regions from serialising."""
@@ -308,31 +319,45 @@ class Publisher:
         return outcome
 
 
-def record_failure(result: AuditResult, cluster: ClusterResult, error: str) -> None:
-    """A finding that could not be delivered: an error on the cluster, never silent."""
-    cluster.publish_error = error
-    result.findings_failed += 1
-    result.errors.append(AuditError(cluster.facts.region, cluster.facts.name, error))
+@dataclass
+class Tally:
+    """The regions' deliveries added up, built by `merge` alone (the main thread)."""
+
+    published: int = 0
+    unchanged_skipped: int = 0
+    failed: int = 0
+    delivered: dict[str, str] = field(default_factory=dict)  # finding Id -> region it is in
+    finding_regions: dict[tuple[str, str], str] = field(default_factory=dict)
+    publish_errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    errors: list[AuditError] = field(default_factory=list)
+
+    def place(self, cluster: ClusterResult, region: str) -> None:
+        self.finding_regions[cluster.key] = region
+        self.delivered[plan.cluster_finding_id(cluster)] = region
+
+    def problem(self, cluster: ClusterResult, error: str) -> None:
+        """A finding not delivered, or delivered but not updated: an error on the cluster,
+        never silent."""
+        self.publish_errors[cluster.key] = error
+        self.errors.append(AuditError(cluster.facts.region, cluster.facts.name, error))
 
 
-def merge(result: AuditResult, deliveries: Iterable[Delivery]) -> dict[str, str]:
-    """Apply the regions' outcomes to the result; returns finding Id -> region it is in."""
-    delivered: dict[str, str] = {}
+def merge(deliveries: Iterable[Delivery]) -> Tally:
+    """Add up the regions' outcomes: counters, where each finding is, and the errors."""
+    tally = Tally()
     for delivery in deliveries:
         for cluster, region in delivery.published:
-            cluster.finding_region = region
-            result.findings_published += 1
-            delivered[plan.cluster_finding_id(cluster)] = region
+            tally.published += 1
+            tally.place(cluster, region)
         for cluster, region in delivery.unchanged:
-            cluster.finding_region = region
-            result.findings_unchanged_skipped += 1
-            delivered[plan.cluster_finding_id(cluster)] = region
+            tally.unchanged_skipped += 1
+            tally.place(cluster, region)
         for cluster, error in delivery.failed:
-            record_failure(result, cluster, error)
+            tally.failed += 1
+            tally.problem(cluster, error)
         for cluster, warning in delivery.warnings:
-            cluster.publish_error = warning
-            result.errors.append(AuditError(cluster.facts.region, cluster.facts.name, warning))
-    return delivered
+            tally.problem(cluster, warning)
+    return tally
 
 
 # -- the calls themselves: one region's client, paced by `pace` before every request ------

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.evaluate import evaluate
+from eks_netpol_auditor.event_targets import ClusterEvent, EventContext, principal_of
 from eks_netpol_auditor.model import (
     Action,
     AddonFacts,
@@ -676,14 +677,15 @@ def client_error(code: str, status: int) -> ClientError:
 
 
 def audit_result(*facts: ClusterFacts) -> AuditResult:
-    result = AuditResult(
-        account=ACCOUNT, partition="aws", regions=sorted({f.region for f in facts})
+    return AuditResult(
+        account=ACCOUNT,
+        partition="aws",
+        regions=sorted({f.region for f in facts}),
+        results=sorted(
+            (ClusterResult(facts=f, verdict=evaluate(f)) for f in facts),
+            key=lambda r: (r.facts.region, r.facts.name),
+        ),
     )
-    result.results = sorted(
-        (ClusterResult(facts=f, verdict=evaluate(f)) for f in facts),
-        key=lambda r: (r.facts.region, r.facts.name),
-    )
-    return result
 
 
 def on(**overrides: Any) -> Settings:
@@ -705,11 +707,21 @@ def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
     return recorded
 
 
+def remediated(
+    clients: FakeClients, result: AuditResult, settings_: Settings, stop: Any = lambda: False
+) -> AuditResult:
+    """The result with the remediation stage's report folded in, as the pipeline does."""
+    return result.with_remediation(shell.remediate(settings_, clients, result, stop))  # type: ignore[arg-type]
+
+
+def records_of(result: AuditResult) -> dict[str, dict[str, Any] | None]:
+    return {r.facts.name: r.to_json()["remediation"] for r in result.results}
+
+
 def run(
     clients: FakeClients, result: AuditResult, settings_: Settings, stop: Any = lambda: False
 ) -> dict[str, dict[str, Any] | None]:
-    shell.remediate(settings_, clients, result, stop)  # type: ignore[arg-type]
-    return {r.facts.name: r.to_json()["remediation"] for r in result.results}
+    return records_of(remediated(clients, result, settings_, stop))
 
 
 def test_off_makes_no_call_and_records_nothing(sleeps: list[float]) -> None:
@@ -721,8 +733,12 @@ def test_off_makes_no_call_and_records_nothing(sleeps: list[float]) -> None:
 
 def test_applies_eligible_and_records_update_id_and_request(sleeps: list[float]) -> None:
     clients = FakeClients()
-    result = audit_result(cluster("a"), cluster("b", tags={"eks-netpol-auditor:exempt": "x"}))
-    records = run(clients, result, on())
+    result = remediated(
+        clients,
+        audit_result(cluster("a"), cluster("b", tags={"eks-netpol-auditor:exempt": "x"})),
+        on(),
+    )
+    records = records_of(result)
     updates = clients.calls("UpdateAddon")
     assert [kwargs["clusterName"] for _, kwargs in updates] == ["a"]
     record = records["a"]
@@ -755,8 +771,7 @@ def test_schema_is_fetched_once_per_version(sleeps: list[float]) -> None:
 def test_cap_defers_the_rest_in_deterministic_order(sleeps: list[float]) -> None:
     clients = FakeClients()
     facts = [cluster(n, region=r) for r in ("us-west-2", "eu-west-1") for n in ("b", "a")]
-    result = audit_result(*facts)
-    shell.remediate(on(max_remediations=3), clients, result, lambda: False)  # type: ignore[arg-type]
+    result = remediated(clients, audit_result(*facts), on(max_remediations=3))
     actions = {
         (r.facts.region, r.facts.name): r.remediation and r.remediation.action
         for r in result.results
@@ -807,8 +822,8 @@ def test_should_stop_defers_updates_not_yet_started(sleeps: list[float]) -> None
 
 def test_resource_in_use_is_in_progress_not_an_error(sleeps: list[float]) -> None:
     clients = FakeClients(update_errors={"prod": client_error("ResourceInUseException", 409)})
-    result = audit_result(cluster())
-    records = run(clients, result, on())
+    result = remediated(clients, audit_result(cluster()), on())
+    records = records_of(result)
     assert (records["prod"] or {})["action"] == "in_progress"
     assert result.errors == []
 
@@ -824,8 +839,8 @@ def test_resource_in_use_is_in_progress_not_an_error(sleeps: list[float]) -> Non
 )
 def test_other_update_errors_are_failed_and_reported(sleeps: list[float], error: Exception) -> None:
     clients = FakeClients(update_errors={"a": error})
-    result = audit_result(cluster("a"), cluster("b"))
-    records = run(clients, result, on())
+    result = remediated(clients, audit_result(cluster("a"), cluster("b")), on())
+    records = records_of(result)
     assert (records["a"] or {})["action"] == "failed"
     assert (records["b"] or {})["action"] == "applied", "one failure never stops the others"
     assert [(e.region, e.cluster) for e in result.errors] == [("eu-west-1", "a")]
@@ -833,8 +848,8 @@ def test_other_update_errors_are_failed_and_reported(sleeps: list[float], error:
 
 def test_a_replayed_finished_update_is_not_reported_as_applied(sleeps: list[float]) -> None:
     clients = FakeClients(update_status="Successful")
-    result = audit_result(cluster())
-    records = run(clients, result, on())
+    result = remediated(clients, audit_result(cluster()), on())
+    records = records_of(result)
     assert (records["prod"] or {})["action"] == "failed"
     assert len(result.errors) == 1
 
@@ -861,9 +876,8 @@ def test_every_record_is_json_and_logged_once(
 ) -> None:
     clients = FakeClients()
     facts = [cluster("a"), cluster("b", addon=addon(status="UPDATING")), cluster("c", addon=None)]
-    result = audit_result(*facts)
     with caplog.at_level("INFO", logger="eks_netpol_auditor.remediation.apply"):
-        run(clients, result, on())
+        result = remediated(clients, audit_result(*facts), on())
     lines = [r for r in caplog.records if getattr(r, "event", None) == "remediation"]
     assert sorted(r.__dict__["cluster"] for r in lines) == ["a", "b", "c"]
     for record in lines:
@@ -914,3 +928,108 @@ def test_an_exemption_tag_with_an_empty_value_counts_as_present() -> None:
     outcome = decide(facts)
     assert isinstance(outcome, Outcome)
     assert (outcome.action, outcome.guard) == (Action.SKIPPED, Guard.EXEMPT_TAG)
+
+
+# ---------------------------------------------------------------- event runs' guards
+
+
+def event_context(*events: ClusterEvent, cooldown: int = 15) -> EventContext:
+    """An event run's context for cluster eu-west-1/prod, audited by OWN_ROLE."""
+    return EventContext(
+        own_principal=principal_of(OWN_ROLE),
+        events={("eu-west-1", "prod"): events},
+        cooldown_minutes=cooldown,
+        now=EVENT_TIME,
+    )
+
+
+OWN_ROLE = f"arn:aws:sts::{ACCOUNT}:assumed-role/auditor/session"
+EVENT_TIME = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+def update_event(principal: str | None, token: str | None = None) -> ClusterEvent:
+    return ClusterEvent(
+        "e", "UpdateAddon", ACCOUNT, "eu-west-1", "prod", principal=principal, client_token=token
+    )
+
+
+def test_the_event_guards_are_in_the_guard_order_after_every_lasting_reason() -> None:
+    """OWN_UPDATE and COOLDOWN are remediation's own guards, tried in GUARD_ORDER like the
+    others: last, so an exempt or unfixable cluster still names its lasting reason."""
+    assert GUARD_ORDER[-2:] == (Guard.OWN_UPDATE, Guard.COOLDOWN)
+    assert {Guard.OWN_UPDATE, Guard.COOLDOWN} <= set(OWN_GUARDS)
+    echo = event_context(update_event(principal_of(OWN_ROLE)))
+    exempt = cluster(tags={"eks-netpol-auditor:exempt": "cilium"})
+    held = assess(exempt, evaluate(exempt), ACCOUNT, require_tag=False, events=echo)
+    assert isinstance(held, Outcome) and held.guard is Guard.EXEMPT_TAG
+
+
+@pytest.mark.parametrize(
+    ("events", "guard"),
+    [
+        pytest.param((update_event(principal_of(OWN_ROLE)),), Guard.OWN_UPDATE, id="own role"),
+        pytest.param((update_event(None, "enp1-abc"),), Guard.OWN_UPDATE, id="own token"),
+        pytest.param(
+            (update_event(principal_of(OWN_ROLE)), update_event("arn:aws:iam::1:user/alice")),
+            None,
+            id="a person's change batched with the echo",
+        ),
+        pytest.param((update_event("arn:aws:iam::1:user/alice"),), None, id="a person's change"),
+    ],
+)
+def test_only_a_cluster_whose_events_are_all_the_auditors_echo_is_held(
+    events: tuple[ClusterEvent, ...], guard: Guard | None
+) -> None:
+    facts = cluster()
+    decided = assess(
+        facts, evaluate(facts), ACCOUNT, require_tag=False, events=event_context(*events)
+    )
+    if guard is None:
+        assert isinstance(decided, Candidate)
+    else:
+        assert isinstance(decided, Outcome) and decided.guard is guard
+
+
+@pytest.mark.parametrize(
+    ("changed_ago", "cooldown", "held"),
+    [
+        (timedelta(minutes=14, seconds=59), 15, True),
+        (timedelta(minutes=15), 15, False),
+        (timedelta(minutes=1), 0, False),  # 0 switches the cooldown off
+    ],
+)
+def test_an_add_on_changed_within_the_cooldown_is_held_in_an_event_run_only(
+    changed_ago: timedelta, cooldown: int, held: bool
+) -> None:
+    facts = cluster(addon=addon(modified_at=EVENT_TIME - changed_ago))
+    person = update_event("arn:aws:iam::1:user/alice")
+    decided = assess(
+        facts,
+        evaluate(facts),
+        ACCOUNT,
+        require_tag=False,
+        events=event_context(person, cooldown=cooldown),
+    )
+    if held:
+        assert isinstance(decided, Outcome) and decided.guard is Guard.COOLDOWN
+        assert f"less than {cooldown} minutes" in decided.reason
+    else:
+        assert isinstance(decided, Candidate)
+    # A scheduled run has no EventContext: neither event guard can hold it.
+    assert isinstance(assess(facts, evaluate(facts), ACCOUNT, require_tag=False), Candidate)
+
+
+def test_remediation_reports_and_leaves_the_result_it_was_handed_alone(
+    sleeps: list[float],
+) -> None:
+    """Stages return reports: the result is folded by the pipeline, never changed in place."""
+    clients = FakeClients(update_errors={"a": client_error("AccessDeniedException", 403)})
+    given = audit_result(cluster("a"), cluster("b"))
+    report = shell.remediate(on(), clients, given, lambda: False)  # type: ignore[arg-type]
+    assert [r.remediation for r in given.results] == [None, None]
+    assert given.errors == []
+    assert {key: o.action for key, o in report.outcomes.items()} == {
+        ("eu-west-1", "a"): Action.FAILED,
+        ("eu-west-1", "b"): Action.APPLIED,
+    }
+    assert [(e.region, e.cluster) for e in report.errors] == [("eu-west-1", "a")]

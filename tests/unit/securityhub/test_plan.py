@@ -206,12 +206,17 @@ def test_cluster_gone(
 
 
 def test_scope_counts_clusters_seen_only_in_errors_as_present() -> None:
-    result = AuditResult(ACCOUNT, "aws", ["eu-west-1"], listed_regions=["eu-west-1"])
-    result.results = [cluster("eu-west-1", "ok")]
-    result.errors = [
-        AuditError("eu-west-1", "flaky", "AccessDenied"),
-        AuditError("eu-west-1", None, "region"),
-    ]
+    result = AuditResult(
+        ACCOUNT,
+        "aws",
+        ["eu-west-1"],
+        listed_regions=["eu-west-1"],
+        results=[cluster("eu-west-1", "ok")],
+        errors=[
+            AuditError("eu-west-1", "flaky", "AccessDenied"),
+            AuditError("eu-west-1", None, "region"),
+        ],
+    )
     made = Scope.of(result, narrowed=False)
     assert made.seen == {("eu-west-1", "ok"), ("eu-west-1", "flaky")}
     assert not made.cluster_gone(fid("eu-west-1", "flaky"))
@@ -372,9 +377,13 @@ def test_confirmed_deletions(
 
 
 def test_a_narrowed_run_reads_only_its_own_ids_in_groups_of_20() -> None:
-    result = AuditResult(ACCOUNT, "aws", ["eu-west-1"])
-    result.results = [cluster("eu-west-1", f"c{i:02d}") for i in range(20)]
-    result.confirmed_deleted = [("eu-west-1", "gone")]
+    result = AuditResult(
+        ACCOUNT,
+        "aws",
+        ["eu-west-1"],
+        results=[cluster("eu-west-1", f"c{i:02d}") for i in range(20)],
+        confirmed_deleted=[("eu-west-1", "gone")],
+    )
     ids = Scope.of(result, narrowed=True).finding_ids(result)
     assert ids is not None and len(ids) == 21 and fid("eu-west-1", "gone") in ids
     groups = id_filter_groups(ids)
@@ -424,15 +433,23 @@ def test_import_needed(stored_copy: dict[str, Any] | None, refresh: int, needed:
 
 
 def test_reads_for_a_full_and_a_narrowed_run() -> None:
-    result = AuditResult(ACCOUNT, "aws", ["eu-west-1", "ap-south-1"])
-    result.listed_regions = ["eu-west-1"]
-    result.results = [cluster("eu-west-1", "a")]
+    result = AuditResult(
+        ACCOUNT,
+        "aws",
+        ["eu-west-1", "ap-south-1"],
+        listed_regions=["eu-west-1"],
+        results=[cluster("eu-west-1", "a")],
+    )
     full = reads_for(result, Scope.of(result, narrowed=False), HOME, None)
     assert full == (["eu-west-1", HOME], None)  # every finding of the listed regions
 
-    narrow = AuditResult(ACCOUNT, "aws", ["eu-west-1"])
-    narrow.results = [cluster("eu-west-1", "a")]
-    narrow.confirmed_deleted = [("ap-south-1", "gone")]
+    narrow = AuditResult(
+        ACCOUNT,
+        "aws",
+        ["eu-west-1"],
+        results=[cluster("eu-west-1", "a")],
+        confirmed_deleted=[("ap-south-1", "gone")],
+    )
     planned = reads_for(narrow, Scope.of(narrow, narrowed=True), HOME, "eu-central-1")
     assert planned == (
         ["ap-south-1", "eu-central-1", "eu-west-1", HOME],
