@@ -49,7 +49,6 @@ JSON = "application/json"
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 MIB = 1024 * 1024
 _CHUNK = 64 * 1024
-_OPEN_INTERNET = "0.0.0.0/0"
 
 
 @dataclass(frozen=True)
@@ -315,13 +314,7 @@ class KubeClient:
         return self._incomplete(f"GET {path}: {detail}", answer.status)
 
     def _unreachable(self, cause: str) -> KubeReadError:
-        cidrs = self._api.public_access_cidrs
-        if cidrs and _OPEN_INTERNET not in cidrs:
-            shown = ", ".join(cidrs[:5]) + (", ..." if len(cidrs) > 5 else "")
-            cause += (
-                f"; the public endpoint admits only {shown} (publicAccessCidrs), not "
-                f"{_OPEN_INTERNET}, and the auditor has no fixed egress address"
-            )
+        # The restricted publicAccessCidrs note is the verdict's (verdict._read_failure).
         return self._failure(FailureKind.UNREACHABLE, cause)
 
     def _incomplete(self, message: str, status: int | None = None) -> KubeReadError:

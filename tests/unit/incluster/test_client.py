@@ -104,29 +104,20 @@ def test_plain_http_endpoint_is_never_used(double: HttpsDouble) -> None:
 
 
 # --------------------------------------------------------------------- reachability
-def closed_api(double: HttpsDouble, cidrs: tuple[str, ...]) -> ApiAccess:
+def closed_api(double: HttpsDouble) -> ApiAccess:
     return ApiAccess(
         endpoint=f"https://127.0.0.1:{closed_port()}",
         certificate_authority=double.ca_data(),
         public_access=True,
-        public_access_cidrs=cidrs,
     )
 
 
 def test_refused_connection_is_unreachable_with_its_cause(double: HttpsDouble) -> None:
-    failure = failure_of(closed_api(double, ("0.0.0.0/0",)))
+    failure = failure_of(closed_api(double))
     assert failure.kind is FailureKind.UNREACHABLE
     assert failure.message.startswith("connection failed (")
     assert "refused" in failure.message.lower()
-    assert "publicAccessCidrs" not in failure.message
     assert failure.requests == 1
-
-
-def test_restricted_public_access_cidrs_are_named_when_unreachable(double: HttpsDouble) -> None:
-    failure = failure_of(closed_api(double, ("203.0.113.0/24", "198.51.100.7/32")))
-    assert failure.kind is FailureKind.UNREACHABLE
-    assert "203.0.113.0/24, 198.51.100.7/32 (publicAccessCidrs)" in failure.message
-    assert "0.0.0.0/0" in failure.message
 
 
 def test_a_hanging_server_is_unreachable_after_the_read_timeout(double: HttpsDouble) -> None:
