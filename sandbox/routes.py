@@ -7,8 +7,8 @@ Why a table: the endpoints were listed three times (the control modules' route l
 client's URL strings and a docstring), and nothing kept the three in step.
 
 Stdlib only: the client imports it, and importing the client must not pull in botocore.
-Every endpoint takes an optional ``account`` (body field, or query parameter) unless its
-row says otherwise; without it, the default account 123456789012. Errors are
+``account``, where a row takes it, may be a body field or a query parameter; without it,
+the default account 123456789012, unless the row says every account. Errors are
 ``{"error": "..."}`` with 400, 404 or 405.
 """
 
@@ -78,7 +78,7 @@ ROUTES: tuple[Route, ...] = (
     ),
     _r("get_account", "GET", "/accounts/{account}", "", "one account"),
     _r("get_regions", "GET", "/regions", "`?account=`", "the account's enabled regions"),
-    _r("put_regions", "PUT", "/regions", "`{enabled: [...]}`", "set them"),
+    _r("put_regions", "PUT", "/regions", "`{enabled: [...]}`, `?account=`", "set them"),
     _r("get_faults", "GET", "/faults", "", "the fault rules"),
     _r(
         "add_fault",
@@ -113,52 +113,60 @@ ROUTES: tuple[Route, ...] = (
         "`{clusters: [...]}`",
         "seed many (each as above)",
     ),
-    _r("get_cluster", "GET", "/clusters/{region}/{name}", "", "one cluster's state"),
+    _r("get_cluster", "GET", "/clusters/{region}/{name}", "`?account=`", "one cluster's state"),
     _r(
         "patch_cluster",
         "PATCH",
         "/clusters/{region}/{name}",
         "`{status?, version?, platform_version?, tags?, auto_mode?, omit_compute_config?, "
-        "authentication_mode?, endpoint_public_access?, public_access_cidrs?}`",
+        "authentication_mode?, endpoint_public_access?, public_access_cidrs?}`, "
+        "`?account=`",
         "change it",
     ),
-    _r("delete_cluster", "DELETE", "/clusters/{region}/{name}", "", "remove it"),
+    _r("delete_cluster", "DELETE", "/clusters/{region}/{name}", "`?account=`", "remove it"),
     _r(
         "put_addon",
         "PUT",
         "/clusters/{region}/{name}/addon",
         "`{version?, status?, configuration_values?, health_issues?, "
-        "service_account_role_arn?, tags?}`",
+        "service_account_role_arn?, tags?}`, `?account=`",
         "install or replace its vpc-cni add-on",
     ),
-    _r("delete_addon", "DELETE", "/clusters/{region}/{name}/addon", "", "remove the add-on"),
+    _r(
+        "delete_addon",
+        "DELETE",
+        "/clusters/{region}/{name}/addon",
+        "`?account=`",
+        "remove the add-on",
+    ),
     _r(
         "updates",
         "GET",
         "/updates",
         "`?region=&cluster=&account=`",
-        "the UpdateAddon calls accepted",
+        "the UpdateAddon calls accepted (every account without `account`)",
     ),
     _r(
         "settle",
         "POST",
         "/settle",
         "`{region?, cluster?, outcome?, account?}`",
-        "finish pending EKS work (`Successful` or `Failed`)",
+        "finish pending EKS work as `Successful` or `Failed` (every account without `account`)",
     ),
     _r(
         "get_events",
         "GET",
         "/events",
         "`?account=&region=&event_name=`",
-        "CloudTrail events of mutating EKS calls, as EventBridge delivers them",
+        "CloudTrail events of mutating EKS calls, as EventBridge delivers them (every account "
+        "without `account`)",
     ),
     _r("clear_events", "DELETE", "/events", "", "forget them"),
     _r(
         "put_access_entry",
         "POST",
         "/clusters/{region}/{name}/access-entries",
-        "`{principal_arn, policies?: [{policy_arn, scope?, namespaces?}]}`",
+        "`{principal_arn, policies?: [{policy_arn, scope?, namespaces?}], account?}`",
         "seed an EKS access entry (STANDARD) with its access policies",
     ),
     # inside the clusters: their Kubernetes APIs (control/kubernetes.py)
@@ -166,7 +174,7 @@ ROUTES: tuple[Route, ...] = (
         "put_kube_objects",
         "PUT",
         "/kubernetes/{region}/{name}/objects",
-        "`{objects: [manifest, ...]}`",
+        "`{objects: [manifest, ...], account?}`",
         "create or replace Namespaces, ConfigMaps, DaemonSets, NetworkPolicies, "
         "ClusterNetworkPolicies (a stored `amazon-vpc-cni`/`aws-node` replaces the add-on's)",
     ),
@@ -174,21 +182,21 @@ ROUTES: tuple[Route, ...] = (
         "delete_kube_object",
         "DELETE",
         "/kubernetes/{region}/{name}/objects",
-        "`?kind=&name=&namespace=`",
+        "`?kind=&name=&namespace=&account=`",
         "remove one (also the add-on's ConfigMap or DaemonSet)",
     ),
     _r(
         "add_pods",
         "POST",
         "/kubernetes/{region}/{name}/pods",
-        "`{namespace, names?, prefix?, count?, labels?}`",
+        "`{namespace, names?, prefix?, count?, labels?, account?}`",
         "add running pods to an existing namespace",
     ),
     _r(
         "compact_kube",
         "POST",
         "/kubernetes/{region}/{name}/compact",
-        "",
+        "`?account=`",
         "etcd compaction: continue tokens issued so far answer 410 Expired",
     ),
     # Security Hub (control/securityhub.py); `account` is not checked against the accounts
@@ -199,7 +207,13 @@ ROUTES: tuple[Route, ...] = (
         "`{enabled}`, `?account=` (every account without it)",
         "enable or disable Security Hub",
     ),
-    _r("findings", "GET", "/securityhub/{region}/findings", "`?account=`", "stored findings"),
+    _r(
+        "findings",
+        "GET",
+        "/securityhub/{region}/findings",
+        "`?account=`",
+        "stored findings (every account's without `account`)",
+    ),
     _r("ingestion", "GET", "/securityhub:ingestion", "", "finding ingestion events"),
     _r("reset_ingestion", "DELETE", "/securityhub:ingestion", "", "reset them"),
     _r("expire", "POST", "/securityhub:expire", "`{as_of}`", "apply finding retention"),
@@ -218,15 +232,21 @@ ROUTES: tuple[Route, ...] = (
         "put_stack",
         "PUT",
         "/cloudformation/{region}/stacks/{name}",
-        "`{status, reason, parameters, outputs}`",
+        "`{status, reason, parameters, outputs, account?}`",
         "place a stack",
     ),
-    _r("delete_stack", "DELETE", "/cloudformation/{region}/stacks/{name}", "", "remove it"),
+    _r(
+        "delete_stack",
+        "DELETE",
+        "/cloudformation/{region}/stacks/{name}",
+        "`?account=`",
+        "remove it",
+    ),
     _r(
         "add_datapoints",
         "POST",
         "/cloudwatch/datapoints",
-        "`{region, namespace, metric, dimensions, points: [[epoch, value]]}`",
+        "`{region, namespace, metric, dimensions, points: [[epoch, value]], account?}`",
         "add CloudWatch datapoints",
     ),
     _r(
@@ -234,10 +254,10 @@ ROUTES: tuple[Route, ...] = (
         "PUT",
         "/cloudtrail/trails/{name}",
         "`{home_region, multi_region, organization?, logging, event_selectors?, "
-        "advanced_event_selectors?}`",
+        "advanced_event_selectors?, account?}`",
         "place a CloudTrail trail",
     ),
-    _r("delete_trail", "DELETE", "/cloudtrail/trails/{name}", "", "remove it"),
+    _r("delete_trail", "DELETE", "/cloudtrail/trails/{name}", "`?account=`", "remove it"),
 )
 
 ROUTE = {route.name: route for route in ROUTES}
