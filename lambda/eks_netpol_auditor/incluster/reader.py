@@ -49,11 +49,16 @@ def read_cluster(
     """Everything the second control reads from `facts`' cluster, or why it could not.
 
     The caller decides whether to read at all (check on, ACTIVE, public endpoint); a
-    cluster without DescribeCluster's endpoint or CA is answered as unreachable.
+    private-only endpoint or a cluster without DescribeCluster's endpoint or CA is still
+    answered as unreachable without a connection.
     """
     api = facts.api
     if api is None or not api.endpoint:
         return ReadFailure(FailureKind.UNREACHABLE, "DescribeCluster returned no endpoint")
+    if not api.public_access:  # the function runs outside any VPC: never try
+        return ReadFailure(
+            FailureKind.UNREACHABLE, "the endpoint is private only; no connection was attempted"
+        )
     try:
         token = bearer_token(clients, facts.region, facts.name)
     except TokenError as error:

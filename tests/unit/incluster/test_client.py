@@ -8,6 +8,7 @@ no test asserts on elapsed time.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,15 +80,27 @@ def test_a_certificate_for_another_host_is_refused() -> None:
         assert double.requests == []
 
 
-def test_the_system_trust_store_is_not_used(double: HttpsDouble) -> None:
-    """Only the cluster's CA counts: a CA that is not the cluster's fails even when it
-    is valid, and a CA that is not PEM fails with its own message."""
+def test_the_system_trust_store_is_not_used(
+    double: HttpsDouble, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Only the cluster's CA counts: a CA the machine trusts (SSL_CERT_FILE, which
+    OpenSSL's default store reads) does not make another CA's certificate acceptable."""
+    machine_ca = tmp_path / "machine-ca.pem"
+    machine_ca.write_bytes(double.ca.cert_pem.bytes())
+    monkeypatch.setenv("SSL_CERT_FILE", str(machine_ca))
+    failure = failure_of(double.api(ca=double.ca_data(trustme.CA())))
+    assert failure.kind is FailureKind.UNREACHABLE
+    assert failure.message.startswith("TLS verification failed")
+
+
+def test_a_ca_that_is_not_base64_pem_is_refused(double: HttpsDouble) -> None:
     failure = failure_of(double.api(ca="bm90IGEgY2VydGlmaWNhdGU="))  # "not a certificate"
     assert failure.kind is FailureKind.UNREACHABLE
     assert "not a base64 PEM certificate" in failure.message
     assert failure_of(double.api(ca="")).message.startswith(
         "DescribeCluster returned no certificateAuthority"
     )
+    assert double.requests == []
 
 
 def test_plain_http_endpoint_is_never_used(double: HttpsDouble) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -237,4 +238,16 @@ def test_wrong_ca_through_the_reader_is_unreachable(
     assert isinstance(result, ReadFailure)
     assert result.kind is FailureKind.UNREACHABLE
     assert result.message.startswith("TLS verification failed")
+    assert double.requests == []
+
+
+def test_a_private_only_endpoint_is_never_connected_to(
+    double: HttpsDouble, clients: AwsClients
+) -> None:
+    double.handler = cluster_api()
+    private = replace(facts(double), api=replace(double.api(), public_access=False))
+    result = read_cluster(clients, private, LIMITS)
+    assert isinstance(result, ReadFailure)
+    assert result.kind is FailureKind.UNREACHABLE
+    assert "private only" in result.message
     assert double.requests == []
