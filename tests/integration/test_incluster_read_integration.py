@@ -166,7 +166,7 @@ def test_a_token_for_another_cluster_is_unauthorized(prod: SandboxClient) -> Non
         ("wrong_ca", None, FailureKind.UNREACHABLE, "TLS verification failed"),
         ("reset", "list:pods", FailureKind.UNREACHABLE, "connection broken"),
         ("oversized", "list:pods", FailureKind.INCOMPLETE, "cap per response"),
-        ("expired_token", None, FailureKind.UNAUTHORIZED, "token was rejected (HTTP 401"),
+        ("expired_token", None, FailureKind.UNAUTHORIZED, "not authenticated (HTTP 401"),
         ("access_denied", "list:pods", FailureKind.UNAUTHORIZED, "GET /api/v1/pods: access denied"),
         ("server_error", "list:networkpolicies", FailureKind.INCOMPLETE, "HTTP 500 InternalError"),
     ],

@@ -307,7 +307,7 @@ class KubeClient:
         detail = f"HTTP {answer.status}" + (f" {reason}" if reason else "")
         detail += f": {message}" if message else ""
         if answer.status in (401, 403):
-            what = "the token was rejected" if answer.status == 401 else "access denied"
+            what = "not authenticated" if answer.status == 401 else "access denied"
             return self._failure(
                 FailureKind.UNAUTHORIZED, f"GET {path}: {what} ({detail})", answer.status
             )

@@ -289,7 +289,7 @@ def test_a_redirect_is_not_followed(double: HttpsDouble) -> None:
 @pytest.mark.parametrize(
     ("code", "reason", "message", "expected"),
     [
-        (401, "Unauthorized", "Unauthorized", "the token was rejected (HTTP 401 Unauthorized"),
+        (401, "Unauthorized", "Unauthorized", "not authenticated (HTTP 401 Unauthorized"),
         (
             403,
             "Forbidden",
