@@ -343,3 +343,21 @@ def test_get_object_answers_none_for_an_absent_status(double: HttpsDouble) -> No
             kube.get_object("/api/v1/namespaces/kube-system/configmaps/x")
     assert raised.value.failure.kind is FailureKind.INCOMPLETE
     assert "HTTP 404 NotFound" in raised.value.failure.message
+
+
+def test_without_read1_as_in_urllib3_1_26_reads_and_caps_still_hold(
+    double: HttpsDouble, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Some Lambda runtimes' botocore may come with urllib3 1.26, whose responses have no
+    read1: the client falls back to read(chunk), and pages and the byte cap still work."""
+    import urllib3.response
+
+    monkeypatch.delattr(urllib3.response.HTTPResponse, "read1")
+    monkeypatch.delattr(urllib3.response.BaseHTTPResponse, "read1")
+    double.handler = paged({"": k8s_list([ns("a")], "t1"), "t1": k8s_list([ns("b")])})
+    with client(double.api()) as kube:
+        assert [i["metadata"]["name"] for i in kube.list_items(NAMESPACES)] == ["a", "b"]
+    double.handler = lambda _seen: Reply(body=TEN_MB, no_length=True)
+    failure = failure_of(double.api(), ReadLimits(read_timeout=5.0, max_response_bytes=1024 * 1024))
+    assert failure.kind is FailureKind.INCOMPLETE
+    assert "cap per response" in failure.message
