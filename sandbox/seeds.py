@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sandbox.client import AddonSeed, ClusterSeed, SandboxClient
+from sandbox.services.kubernetes.objects import aws_node_daemonset
 
 # The tags a user puts on a cluster. The sandbox shares no code with the auditor it checks
 # (tests/unit/test_imports.py), so these mirror eks_netpol_auditor.model's; a test pins them.
@@ -21,6 +22,9 @@ DEMO_REGIONS = ("us-east-1", "eu-west-1", "ap-southeast-2")
 
 _ENABLED_JSON = json.dumps({"enableNetworkPolicy": "true"})
 _ENABLED_YAML = 'enableNetworkPolicy: "true"\nnodeAgent:\n  enablePolicyEventLogs: "true"\n'
+# Strict enforcing mode: pods no NetworkPolicy selects are denied (vpc-cni
+# NETWORK_POLICY_ENFORCING_MODE, v1.17.1+).
+_STRICT_YAML = _ENABLED_YAML + "env:\n  NETWORK_POLICY_ENFORCING_MODE: strict\n"
 _DISABLED_JSON = json.dumps(
     {"enableNetworkPolicy": "false", "env": {"ENABLE_PREFIX_DELEGATION": "true"}}
 )
@@ -45,8 +49,8 @@ def seed_demo(client: SandboxClient) -> list[tuple[str, str]]:
         use1,
         "checkout-staging",
         version="1.30",
-        addon=AddonSeed(version="v1.18.3-eksbuild.3", configuration_values=_ENABLED_YAML),
-    )  # compliant: enabled via YAML
+        addon=AddonSeed(version="v1.18.3-eksbuild.3", configuration_values=_STRICT_YAML),
+    )  # compliant: enabled via YAML, strict mode
     add(use1, "analytics-dev", addon=AddonSeed())  # non-compliant: absent key means off
     add(
         use1,
@@ -54,7 +58,8 @@ def seed_demo(client: SandboxClient) -> list[tuple[str, str]]:
         version="1.27",
         platform_version="eks.4",
         addon=AddonSeed(version="v1.12.6-eksbuild.2"),
-    )  # add-on too old to enable
+        authentication_mode="CONFIG_MAP",
+    )  # add-on too old to enable; aws-auth only
     add(
         use1, "automode-web", version="1.32", auto_mode=True, addon=None
     )  # Auto Mode: no add-on, not visible through the EKS API
@@ -65,7 +70,9 @@ def seed_demo(client: SandboxClient) -> list[tuple[str, str]]:
         version="1.29",
         addon=AddonSeed(version="v1.16.4-eksbuild.2", configuration_values=_DISABLED_JSON),
     )  # non-compliant: explicitly "false"
-    add(euw1, "cilium-edge", addon=None, tags={"cni": "cilium"})  # no vpc-cni (Cilium)
+    add(
+        euw1, "cilium-edge", addon=None, tags={"cni": "cilium"}, endpoint_public_access=False
+    )  # no vpc-cni (Cilium); private endpoint only
     add(
         euw1,
         "k8s124-legacy",
@@ -73,7 +80,8 @@ def seed_demo(client: SandboxClient) -> list[tuple[str, str]]:
         platform_version="eks.15",
         omit_compute_config=True,
         addon=AddonSeed(version="v1.14.1-eksbuild.1"),
-    )  # Kubernetes too old
+        public_access_cidrs=("203.0.113.0/24",),
+    )  # Kubernetes too old; public endpoint for one office range only
     add(euw1, "research-sandbox", addon=AddonSeed(), tags={EXEMPT_TAG: "calico"})  # exempted by tag
     # ap-southeast-2
     add(
@@ -105,6 +113,7 @@ def seed_demo(client: SandboxClient) -> list[tuple[str, str]]:
         ),
     )  # non-compliant with custom config to preserve; opted in to remediation
     seed_demo_deployment(client)
+    seed_demo_kubernetes(client)
     return [(c["region"], c["name"]) for c in client.clusters()]
 
 
@@ -164,6 +173,151 @@ def seed_demo_deployment(client: SandboxClient) -> None:
     client.add_datapoints(home, "AWS/SQS", "ApproximateAgeOfOldestMessage", queue, age)
     client.put_trail("management-events", home_region=home, multi_region=True)
     client.add_fault("access_denied", service="cloudtrail", operation="GetEventSelectors")
+
+
+# ---------------------------------------------------------------------- inside the clusters
+# Who `make demo` runs as (the default account's principal): enrolled with
+# AmazonEKSViewPolicy at cluster scope where the demo should be readable.
+DEMO_AUDITOR = "arn:aws:iam::123456789012:user/sandbox"
+# Second control (in-cluster) verdict each demo cluster shows with the check on:
+DEMO_IN_CLUSTER = {
+    ("us-east-1", "payments-prod"): "NAMESPACES_COVERED",
+    ("us-east-1", "checkout-staging"): "DEFAULT_DENY",  # strict mode, agent running
+    ("us-east-1", "analytics-dev"): "ENFORCEMENT_NOT_RUNNING",  # controller "false"
+    ("us-east-1", "legacy-batch"): "ACCESS_ENTRIES_UNAVAILABLE",  # CONFIG_MAP
+    ("us-east-1", "automode-web"): "NAMESPACES_WITHOUT_POLICY",  # namespace batch
+    ("eu-west-1", "ml-training"): "NOT_ENROLLED",  # no access entry
+    ("eu-west-1", "cilium-edge"): "ENDPOINT_PRIVATE",
+    ("eu-west-1", "k8s124-legacy"): "ENDPOINT_UNREACHABLE",  # publicAccessCidrs
+    ("eu-west-1", "research-sandbox"): "EXEMPTED",
+    ("ap-southeast-2", "mobile-api"): "ENFORCEMENT_NOT_RUNNING",  # 1 of 3 agents ready
+    ("ap-southeast-2", "new-cluster"): "CLUSTER_NOT_READY",
+    ("ap-southeast-2", "sydney-prod"): "ENFORCEMENT_NOT_RUNNING",  # controller "false"
+}
+_NOT_ENROLLED = {("eu-west-1", "ml-training"), ("us-east-1", "legacy-batch")}
+
+
+def _namespace(name: str, **labels: str) -> dict[str, object]:
+    return {"kind": "Namespace", "apiVersion": "v1", "metadata": {"name": name, "labels": labels}}
+
+
+def _policy(
+    namespace: str, name: str, match: dict[str, str], types: list[str]
+) -> dict[str, object]:
+    """A NetworkPolicy; an empty ``match`` selects every pod of the namespace."""
+    spec: dict[str, object] = {"podSelector": {"matchLabels": match} if match else {}}
+    spec["policyTypes"] = types
+    if "Ingress" in types and match:
+        spec["ingress"] = [{"from": [{"podSelector": {}}]}]
+    return {
+        "kind": "NetworkPolicy",
+        "apiVersion": "networking.k8s.io/v1",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": spec,
+    }
+
+
+# An EKS admin network policy (EKS user guide, "Limit Pod traffic with Kubernetes network
+# policies", ClusterNetworkPolicy): AmazonEKSViewPolicy cannot read it, as on EKS.
+_DENY_IMDS: dict[str, object] = {
+    "kind": "ClusterNetworkPolicy",
+    "apiVersion": "networking.k8s.aws/v1alpha1",
+    "metadata": {"name": "deny-instance-metadata"},
+    "spec": {
+        "tier": "Admin",
+        "priority": 10,
+        "subject": {"namespaces": {}},
+        "egress": [
+            {
+                "name": "deny-imds",
+                "action": "Deny",
+                "to": [{"networks": ["169.254.169.254/32"]}],
+            }
+        ],
+    },
+}
+
+
+def _workloads(
+    client: SandboxClient,
+    region: str,
+    cluster: str,
+    namespaces: dict[str, dict[str, int]],
+    policies: Sequence[dict[str, object]] = (),
+) -> None:
+    """Namespaces with ``{app: pod count}``, CoreDNS in kube-system, and ``policies``."""
+    objects = [_namespace(ns, team=ns) for ns in namespaces]
+    client.put_kube_objects(region, cluster, [*objects, *policies])
+    client.add_pods(
+        region, cluster, "kube-system", prefix="coredns", count=2, labels={"k8s-app": "kube-dns"}
+    )
+    for ns, apps in namespaces.items():
+        for app, count in apps.items():
+            client.add_pods(region, cluster, ns, prefix=app, count=count, labels={"app": app})
+
+
+def seed_demo_kubernetes(client: SandboxClient) -> None:
+    """What is inside the demo clusters, so that the in-cluster check shows every row of
+    its table (``DEMO_IN_CLUSTER``); the auditor is enrolled where it should read."""
+    use1, euw1, apse2 = DEMO_REGIONS
+    for region, name in DEMO_IN_CLUSTER:
+        if (region, name) not in _NOT_ENROLLED and name != "new-cluster":
+            client.put_access_entry(region, name, DEMO_AUDITOR)
+    _workloads(
+        client,
+        use1,
+        "payments-prod",
+        {"payments": {"api": 3, "worker": 2}, "ledger": {"ledger": 2, "ledger-batch": 1}},
+        [
+            _policy("payments", "default-deny", {}, ["Ingress", "Egress"]),
+            _policy("payments", "allow-api", {"app": "api"}, ["Ingress"]),
+            _policy("ledger", "allow-ledger", {"app": "ledger"}, ["Ingress"]),
+            _DENY_IMDS,
+        ],
+    )  # covered; ledger-batch is selected by no policy
+    _workloads(client, use1, "checkout-staging", {"checkout": {"web": 2}, "cart": {"cart": 2}})
+    _workloads(client, use1, "analytics-dev", {"analytics": {"spark": 3}})
+    _workloads(client, use1, "legacy-batch", {"batch": {"job": 2}})
+    # Auto Mode turns network policy on with this ConfigMap (EKS user guide, "Use Network
+    # Policies with EKS Auto Mode"); there is no aws-node DaemonSet.
+    client.put_kube_objects(
+        use1,
+        "automode-web",
+        [
+            {
+                "kind": "ConfigMap",
+                "apiVersion": "v1",
+                "metadata": {"name": "amazon-vpc-cni", "namespace": "kube-system"},
+                "data": {"enable-network-policy-controller": "true"},
+            }
+        ],
+    )
+    _workloads(
+        client,
+        use1,
+        "automode-web",
+        {"web": {"frontend": 3}, "batch": {"report": 2}},
+        [_policy("web", "default-deny", {}, ["Ingress"])],
+    )  # batch has pods and no policy
+    _workloads(client, euw1, "ml-training", {"training": {"trainer": 2}})
+    _workloads(client, euw1, "research-sandbox", {"research": {"notebook": 1}})
+    _workloads(client, apse2, "mobile-api", {"mobile": {"api": 3}})
+    # The add-on is DEGRADED: only one node agent of three is ready.
+    client.put_kube_objects(apse2, "mobile-api", [_aws_node_degraded()])
+    _workloads(client, apse2, "sydney-prod", {"mobile-backend": {"api": 2}})
+
+
+def _aws_node_degraded() -> dict[str, object]:
+    daemonset = aws_node_daemonset(
+        version="v1.19.0-eksbuild.1", created=0, rv=1, agent=True, network_policy="true", ready=1
+    )
+    return {k: v for k, v in daemonset.items() if k != "metadata"} | {
+        "metadata": {
+            "name": "aws-node",
+            "namespace": "kube-system",
+            "labels": {"k8s-app": "aws-node"},
+        }
+    }
 
 
 def seed_scale(

@@ -183,8 +183,6 @@ class SandboxServer:
             )
         self.host = host
         self.port: int = self._server.socket.getsockname()[1]
-        # Tokens presigned for this endpoint (AWS_ENDPOINT_URL) stand for STS URLs.
-        self.app.kubernetes_api.api.sandbox_hosts = frozenset({f"{host}:{self.port}"})
         self._thread = threading.Thread(
             target=self._server.serve_forever, name=f"aws-sandbox-{self.port}", daemon=True
         )

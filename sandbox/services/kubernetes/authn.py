@@ -8,10 +8,8 @@ auditor's token code is tested against the real rules, not a shortcut. The token
 
 * at most 4 KiB; prefix ``k8s-aws-v1.``; base64 RawURLEncoding;
 * ``https``, host an STS endpoint (``sts.amazonaws.com`` or ``sts.REGION.amazonaws.com``;
-  "unexpected hostname"), path ``/``. In the sandbox the AWS endpoint of every service is
-  the sandbox's own (``AWS_ENDPOINT_URL``), so a URL presigned for that endpoint (plain
-  ``http://127.0.0.1:PORT``, ``sandbox_hosts``) plays the STS endpoint; any other host is
-  refused as EKS refuses it;
+  "unexpected hostname"), path ``/``: a URL presigned for a configured endpoint (the
+  sandbox's own ``AWS_ENDPOINT_URL`` included) is refused, as EKS refuses it;
 * only the allow-listed query parameters, each once; ``Action=GetCallerIdentity``;
 * ``x-k8s-aws-id`` among ``X-Amz-SignedHeaders`` ("client did not sign the x-k8s-aws-id
   header");
@@ -92,20 +90,16 @@ def verify_token(
     now: datetime,
     *,
     expired: bool = False,
-    sandbox_hosts: frozenset[str] = frozenset(),
 ) -> Caller:
     """The caller a token proves for ``cluster_name``; TokenRejected otherwise.
 
     ``expired`` (the ``expired_token`` fault) judges every token past its lifetime, as a
-    verifier whose clock runs ahead would. ``sandbox_hosts``: the ``HOST:PORT`` of the
-    sandbox's own AWS endpoint, accepted in place of STS (plain http).
+    verifier whose clock runs ahead would.
     """
     url = urlsplit(_decode(token))
-    if url.netloc in sandbox_hosts and url.scheme == "http":
-        pass  # the sandbox's AWS endpoint stands for STS
-    elif url.scheme != "https":
+    if url.scheme != "https":
         raise TokenRejected(f"unexpected scheme {url.scheme!r} in pre-signed URL")
-    elif not _STS_HOST.match(url.netloc):
+    if not _STS_HOST.match(url.netloc):
         raise TokenRejected(f"unexpected hostname {url.netloc!r} in pre-signed URL")
     if url.path != "/":
         raise TokenRejected("unexpected path in pre-signed URL")

@@ -153,9 +153,6 @@ class KubernetesApi:
     ) -> None:
         self.accounts, self.eks, self.backend = accounts, eks, backend
         self.faults, self.recorder, self.clock = faults, recorder, clock
-        # HOST:PORT of the sandbox's own AWS endpoint: tokens presigned for it (the
-        # auditor's STS endpoint under AWS_ENDPOINT_URL) count as STS URLs (authn.py).
-        self.sandbox_hosts: frozenset[str] = frozenset()
 
     def handle(self, key: ClusterKey, request: KubeRequest) -> KubeResponse:
         route = _route(request.path)
@@ -217,7 +214,6 @@ class KubernetesApi:
                     self.accounts,
                     datetime.fromtimestamp(self.clock(), UTC),
                     expired=kind == "expired_token",
-                    sandbox_hosts=self.sandbox_hosts,
                 )
             except TokenRejected:
                 return status_response(401, "Unauthorized", "Unauthorized")
