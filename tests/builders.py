@@ -9,8 +9,14 @@ from __future__ import annotations
 from dataclasses import replace as _replace
 from typing import Any
 
-from eks_netpol_auditor.incluster.model import ClusterObjects, NamespaceMeta, PodMeta
-from eks_netpol_auditor.model import AddonFacts, ApiAccess, ClusterFacts
+from eks_netpol_auditor.incluster.model import (
+    ClusterObjects,
+    InClusterReason,
+    InClusterVerdict,
+    NamespaceMeta,
+    PodMeta,
+)
+from eks_netpol_auditor.model import AddonFacts, ApiAccess, ClusterFacts, ComplianceStatus
 from sandbox.client import AddonSeed
 
 ACCOUNT = "123456789012"
@@ -133,3 +139,66 @@ def cluster_facts(**overrides: Any) -> ClusterFacts:
         kube=cluster_objects(),
     )
     return _replace(base, **overrides)
+
+
+# ------------------------------------------------------------------- publishing's builders
+def described_cluster(
+    region: str,
+    name: str,
+    *,
+    config: str | None = ENABLED_CONFIG,
+    addon: bool = True,
+    tags: dict[str, str] | None = None,
+) -> ClusterFacts:
+    """A described ACTIVE cluster with fixed, realistic facts (no sandbox values in it), so
+    what is built from it is the same on every run."""
+    arn = f"arn:aws:eks:{region}:{ACCOUNT}:cluster/{name}"
+    return ClusterFacts(
+        account=ACCOUNT,
+        partition="aws",
+        region=region,
+        name=name,
+        arn=arn,
+        kubernetes_version="1.31",
+        platform_version="eks.12",
+        tags=tags if tags is not None else {"team": name},
+        addon=AddonFacts("v1.19.0-eksbuild.1", "ACTIVE", configuration_values=config)
+        if addon
+        else None,
+        details={
+            "Arn": arn,
+            "ClusterStatus": "ACTIVE",
+            "Endpoint": f"https://0123456789ABCDEF.gr7.{region}.eks.amazonaws.com",
+            "Name": name,
+            "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/eks",
+            "Version": "1.31",
+        },
+    )
+
+
+def in_cluster_verdict(
+    status: ComplianceStatus = ComplianceStatus.FAILED,
+    reason: InClusterReason = InClusterReason.NAMESPACES_WITHOUT_POLICY,
+    message: str | None = None,
+    *,
+    namespaces: tuple[str, ...] = ("shop", "web"),
+    pods_not_selected: int | None = 7,
+    enforcing_mode: str | None = "standard",
+) -> InClusterVerdict:
+    """The second control's verdict as `incluster.verdict` returns it, built directly so the
+    publisher's tests need no Kubernetes API."""
+    if message is None:
+        message = (
+            f"{len(namespaces)} namespaces have pods and no NetworkPolicy: "
+            f"{', '.join(namespaces)} ({pods_not_selected} pods not selected)."
+            if status is ComplianceStatus.FAILED
+            else "Every namespace with pods has a NetworkPolicy."
+        )
+    return InClusterVerdict(
+        status,
+        reason,
+        message,
+        enforcing_mode=enforcing_mode,
+        namespaces_without_policy=namespaces if status is ComplianceStatus.FAILED else (),
+        pods_not_selected=pods_not_selected,
+    )

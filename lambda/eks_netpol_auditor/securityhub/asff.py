@@ -20,15 +20,18 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..evaluate import USER_GUIDE_URL
+from ..incluster.model import IN_CLUSTER_CONTROL_ID
 from ..model import (
     AUTO_REMEDIATE_TAG,
     CONTROL_ID,
     EXEMPT_TAG,
     Action,
+    ClusterFacts,
     ClusterResult,
     ComplianceStatus,
     Outcome,
@@ -37,8 +40,20 @@ from ..model import (
 from ..names import PRODUCT
 
 SCHEMA_VERSION = "2018-10-08"
-# Fixed per control: GetFindings filters on it to find (and only find) our own findings.
-GENERATOR_ID = f"{PRODUCT}/{CONTROL_ID}"
+
+
+def generator_id(control: str) -> str:
+    """Fixed per control: GetFindings filters on it to find (and only find) our findings."""
+    return f"{PRODUCT}/{control}"
+
+
+GENERATOR_ID = generator_id(CONTROL_ID)
+# The second control (CIS 4.3.2, the in-cluster check): its own generator beside the first,
+# so a user can filter, alert and build insights on either control alone.
+IN_CLUSTER_GENERATOR_ID = generator_id(IN_CLUSTER_CONTROL_ID)
+# Every control that has findings, first control first; each cluster has one finding each.
+CONTROLS = (CONTROL_ID, IN_CLUSTER_CONTROL_ID)
+GENERATOR_IDS = tuple(generator_id(control) for control in CONTROLS)
 FINDING_TYPE = (
     "Software and Configuration Checks/Industry and Regulatory Standards/CIS Amazon EKS Benchmark"
 )
@@ -49,6 +64,8 @@ NOTE_AUTHOR = PRODUCT
 PRODUCT_FIELD_PREFIX = f"{PRODUCT}/"
 # ProductFields key of the content digest that tells a later run the finding is unchanged.
 DIGEST_FIELD = f"{PRODUCT_FIELD_PREFIX}ContentDigest"
+# ProductFields key saying why a finding whose cluster still exists was archived.
+ARCHIVED_REASON_FIELD = f"{PRODUCT_FIELD_PREFIX}ArchivedReason"
 # What a re-import changes without the content changing: left out of the digest.
 _RUN_FIELDS = ("CreatedAt", "FirstObservedAt", "LastObservedAt", "UpdatedAt")
 
@@ -117,28 +134,37 @@ def product_arn(partition: str, region: str, account: str) -> str:
     return f"arn:{partition}:securityhub:{region}:{account}:product/{account}/default"
 
 
-def finding_id(partition: str, account: str, region: str, cluster: str) -> str:
-    """Stable identity: the same cluster always maps to the same Id, whatever its state.
+def finding_id(
+    partition: str, account: str, region: str, cluster: str, control: str = CONTROL_ID
+) -> str:
+    """Stable identity: the same cluster and control always map to the same Id, whatever
+    its state.
 
     The region is the cluster's, not the one the finding is delivered to, so a finding that
     moves between Security Hub regions keeps its Id. EKS cluster names cannot contain `/`,
     which makes the Id parseable (see `parse_finding_id`).
     """
-    return f"{PRODUCT}/{partition}/{account}/{region}/{cluster}/{CONTROL_ID}"
+    return f"{PRODUCT}/{partition}/{account}/{region}/{cluster}/{control}"
 
 
 def parse_finding_id(value: str) -> tuple[str, str, str, str] | None:
-    """(partition, account, cluster region, cluster name) of one of our Ids, else None.
+    """(partition, account, cluster region, cluster name) of one of our Ids (either
+    control), else None.
 
     Anything that does not parse is not ours and must never be archived or updated.
     """
     parts = value.split("/")
-    if len(parts) != 6 or parts[0] != PRODUCT or parts[5] != CONTROL_ID:
+    if len(parts) != 6 or parts[0] != PRODUCT or parts[5] not in CONTROLS:
         return None
     _, partition, account, region, cluster, _ = parts
     if not all((partition, account, region, cluster)):
         return None
     return partition, account, region, cluster
+
+
+def finding_control(value: str) -> str | None:
+    """The control (CONTROLS) one of our Ids is about, else None."""
+    return value.rsplit("/", 1)[-1] if parse_finding_id(value) is not None else None
 
 
 def severity_label(result: ClusterResult) -> str:
@@ -300,6 +326,11 @@ def product_fields(result: ClusterResult) -> dict[str, str]:
         "RemediationAction": remediation.action.value if remediation else None,
         "RemediationUpdateId": remediation.update_id if remediation else None,
     }
+    return named_fields(raw)
+
+
+def named_fields(raw: Mapping[str, object]) -> dict[str, str]:
+    """ProductFields from plain names: prefixed, clipped, blank and non-text values left out."""
     fields: dict[str, str] = {}
     for key, value in raw.items():
         if value is None or not isinstance(value, str) or not _NON_BLANK.search(value):
@@ -318,14 +349,67 @@ def build_finding(
     existing: Mapping[str, Any] | None = None,
     newest_updated_at: object = None,
 ) -> dict[str, Any]:
-    """The ASFF finding for one cluster, to import into `delivery_region`.
+    """The first control's (CIS 5.4.4) ASFF finding for one cluster, to import into
+    `delivery_region`.
 
     `existing` is the active copy already in Security Hub (any region): its CreatedAt and
     FirstObservedAt are kept so the finding's age survives updates and region moves.
     `newest_updated_at` is the newest UpdatedAt of any stored copy with this Id in the
     delivery region (archived ones included); the new UpdatedAt is strictly later.
     """
-    facts = result.facts
+    verdict = result.verdict
+    # Context first, then the verdict: if clipping is needed it cuts the command at the end,
+    # which is also in Remediation and ProductFields.
+    description = (
+        "CIS Amazon EKS Benchmark 5.4.4: Kubernetes network policies must be enforced so "
+        "that pods cannot reach every other pod; on Amazon EKS this means the managed "
+        f'vpc-cni add-on with enableNetworkPolicy "true". {verdict.message}'
+    )
+    return assemble(
+        result.facts,
+        Content(
+            control=CONTROL_ID,
+            title=TITLE_TEXT,
+            description=description,
+            severity=severity_label(result),
+            recommendation=recommendation(result),
+            fields=product_fields(result),
+            status=verdict.status,
+            requirements=RELATED_REQUIREMENTS,
+            note=remediation_note(result.remediation),
+        ),
+        delivery_region=delivery_region,
+        now=now,
+        existing=existing,
+        newest_updated_at=newest_updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class Content:
+    """What one control says about one cluster; `assemble` wraps it in the shared envelope
+    (identity, timestamps, resource, digest), so both controls' findings are built alike."""
+
+    control: str
+    title: str  # with {name} for the cluster's name
+    description: str
+    severity: str
+    recommendation: dict[str, str]
+    fields: dict[str, str]
+    status: ComplianceStatus
+    requirements: tuple[str, ...]
+    note: str | None = None  # the BatchUpdateFindings Note this run writes, in the digest
+
+
+def assemble(
+    facts: ClusterFacts,
+    content: Content,
+    *,
+    delivery_region: str,
+    now: datetime,
+    existing: Mapping[str, Any] | None,
+    newest_updated_at: object,
+) -> dict[str, Any]:
     observed = timestamp(now)
     created = (existing or {}).get("CreatedAt") or observed
     first_observed = (existing or {}).get("FirstObservedAt") or created
@@ -342,42 +426,32 @@ def build_finding(
     details = eks_details(facts.details)
     if details:
         resource["Details"] = {"AwsEksCluster": details}
-    verdict = result.verdict
-    # Context first, then the verdict: if clipping is needed it cuts the command at the end,
-    # which is also in Remediation and ProductFields.
-    description = (
-        "CIS Amazon EKS Benchmark 5.4.4: Kubernetes network policies must be enforced so "
-        "that pods cannot reach every other pod; on Amazon EKS this means the managed "
-        f'vpc-cni add-on with enableNetworkPolicy "true". {verdict.message}'
-    )
     finding: dict[str, Any] = {
         "SchemaVersion": SCHEMA_VERSION,
-        "Id": finding_id(facts.partition, facts.account, facts.region, facts.name),
+        "Id": finding_id(facts.partition, facts.account, facts.region, facts.name, content.control),
         "ProductArn": product_arn(facts.partition, delivery_region, facts.account),
         # ASFF "ProductName": custom integrations may set it; users filter on it.
         "ProductName": PRODUCT,
-        "GeneratorId": GENERATOR_ID,
+        "GeneratorId": generator_id(content.control),
         "AwsAccountId": facts.account,
         "CreatedAt": created,
         "FirstObservedAt": first_observed,
         "LastObservedAt": observed,
         "UpdatedAt": fresh_updated_at(now, newest_updated_at),
-        "FindingProviderFields": provider_fields(severity_label(result)),
-        "Title": clip(TITLE_TEXT.format(name=facts.name), MAX_TITLE),
-        "Description": clip(description, MAX_DESCRIPTION),
-        "Remediation": {"Recommendation": recommendation(result)},
-        "ProductFields": product_fields(result),
+        "FindingProviderFields": provider_fields(content.severity),
+        "Title": clip(content.title.format(name=facts.name), MAX_TITLE),
+        "Description": clip(content.description, MAX_DESCRIPTION),
+        "Remediation": {"Recommendation": content.recommendation},
+        "ProductFields": content.fields,
         "Resources": [resource],
         "Compliance": {
-            "Status": verdict.status.value,
-            "RelatedRequirements": list(RELATED_REQUIREMENTS),
+            "Status": content.status.value,
+            "RelatedRequirements": list(content.requirements),
         },
         "RecordState": "ACTIVE",
     }
     finding = _within_size(finding)
-    finding["ProductFields"][DIGEST_FIELD] = content_digest(
-        finding, remediation_note(result.remediation)
-    )
+    finding["ProductFields"][DIGEST_FIELD] = content_digest(finding, content.note)
     return finding
 
 
@@ -452,19 +526,26 @@ _PROVIDER_FIELDS = (
 )
 
 
-def archived(existing: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+def archived(
+    existing: Mapping[str, Any], now: datetime, reason: str | None = None
+) -> dict[str, Any]:
     """Re-import of a stored finding with RecordState ARCHIVED (ASFF "RecordState": how a
     provider retires a finding whose resource is gone), with a strictly newer UpdatedAt.
 
-    LastObservedAt stays as it was: the problem was last seen then, not now.
+    LastObservedAt stays as it was: the problem was last seen then, not now. `reason`, when
+    given, is written to ProductFields ARCHIVED_REASON_FIELD (a cluster that is still there,
+    whose control is no longer evaluated: plan.archive_reason).
     """
     finding = {name: existing[name] for name in _PROVIDER_FIELDS if name in existing}
     finding["FindingProviderFields"] = _stored_provider_fields(existing)
     fields = existing.get("ProductFields")
+    kept: dict[str, Any] = {}
     if isinstance(fields, Mapping):
         kept = {k: v for k, v in fields.items() if str(k).startswith(PRODUCT_FIELD_PREFIX)}
-        if kept:
-            finding["ProductFields"] = kept
+    if reason is not None and len(kept) < MAX_PRODUCT_FIELDS:
+        kept[ARCHIVED_REASON_FIELD] = reason
+    if kept:
+        finding["ProductFields"] = kept
     finding["UpdatedAt"] = fresh_updated_at(now, existing.get("UpdatedAt"))
     finding["RecordState"] = "ARCHIVED"
     return finding

@@ -19,12 +19,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from ..model import AuditError, AuditResult, ClusterResult, ComplianceStatus
+from ..incluster.model import IN_CLUSTER_CONTROL_ID
+from ..model import CONTROL_ID, AuditError, AuditResult, ClusterResult, ComplianceStatus
 from .asff import (
     DIGEST_FIELD,
-    GENERATOR_ID,
+    finding_control,
     finding_id,
     finding_size,
+    generator_id,
     parse_finding_id,
     parse_timestamp,
 )
@@ -69,9 +71,42 @@ class RegionFindings:
     findings: Mapping[str, StoredFinding] = field(default_factory=dict)
 
 
-def cluster_finding_id(cluster: ClusterResult) -> str:
+def cluster_finding_id(cluster: ClusterResult, control: str = CONTROL_ID) -> str:
     facts = cluster.facts
-    return finding_id(facts.partition, facts.account, facts.region, facts.name)
+    return finding_id(facts.partition, facts.account, facts.region, facts.name, control)
+
+
+# ProductFields value of a second-control finding archived because the in-cluster check is
+# off (`archive_reason`): the cluster is still there, the control is no longer evaluated.
+CHECK_OFF = "IN_CLUSTER_CHECK_OFF"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One finding a run delivers: a cluster and one of its controls. Both of a cluster's
+    findings go to the same region (routing is per cluster) and share every rule below."""
+
+    cluster: ClusterResult
+    control: str = CONTROL_ID
+
+    @property
+    def finding_id(self) -> str:
+        return cluster_finding_id(self.cluster, self.control)
+
+    @property
+    def status(self) -> ComplianceStatus:
+        if self.control == IN_CLUSTER_CONTROL_ID and self.cluster.in_cluster is not None:
+            return self.cluster.in_cluster.status
+        return self.cluster.verdict.status
+
+
+def subjects(cluster: ClusterResult) -> list[Subject]:
+    """The cluster's findings this run: the first control's always, the second control's
+    when its in-cluster check ran (`ClusterResult.in_cluster`; None = the check is off)."""
+    found = [Subject(cluster)]
+    if cluster.in_cluster is not None:
+        found.append(Subject(cluster, IN_CLUSTER_CONTROL_ID))
+    return found
 
 
 def is_ours(finding: StoredFinding, arn: str, account: str) -> bool:
@@ -79,11 +114,14 @@ def is_ours(finding: StoredFinding, arn: str, account: str) -> bool:
     Id parses as ours for this account and its ProductArn, GeneratorId and AwsAccountId all
     agree. A delegated administrator's GetFindings also returns member accounts' findings;
     those are never updated, moved or archived by us."""
-    parsed = parse_finding_id(str(finding.get("Id", "")))
+    fid = str(finding.get("Id", ""))
+    parsed = parse_finding_id(fid)
+    control = finding_control(fid)
     return (
         parsed is not None
+        and control is not None
         and finding.get("ProductArn") == arn
-        and finding.get("GeneratorId") == GENERATOR_ID
+        and finding.get("GeneratorId") == generator_id(control)
         and finding.get("AwsAccountId") == account
         and parsed[1] == account
     )
@@ -201,9 +239,11 @@ class Scope:
     narrowed: bool  # a run limited to some clusters looked for nothing else
     # Clusters DescribeCluster confirmed gone (a narrowed run's evidence instead of a listing).
     confirmed_deleted: frozenset[tuple[str, str]] = frozenset()
+    # The in-cluster check (the second control) is on for this run.
+    in_cluster: bool = False
 
     @classmethod
-    def of(cls, result: AuditResult, *, narrowed: bool) -> Scope:
+    def of(cls, result: AuditResult, *, narrowed: bool, in_cluster: bool = False) -> Scope:
         return cls(
             account=result.account,
             listed_regions=frozenset(result.listed_regions),
@@ -213,17 +253,27 @@ class Scope:
             ),
             narrowed=narrowed,
             confirmed_deleted=frozenset(result.confirmed_deleted),
+            in_cluster=in_cluster,
         )
+
+    @property
+    def controls(self) -> tuple[str, ...]:
+        return (CONTROL_ID, IN_CLUSTER_CONTROL_ID) if self.in_cluster else (CONTROL_ID,)
 
     def finding_ids(self, result: AuditResult) -> list[str] | None:
         """The only Ids a narrowed run may read and touch: its clusters' findings and the
-        confirmed deletions'. None for a full run, which reads every finding of ours."""
+        confirmed deletions'. None for a full run, which reads every finding of ours.
+
+        With the in-cluster check off, only the first control's: the Ids, and so the
+        GetFindings calls, are those of a run before the second control existed; a second
+        finding left from when the check was on is retired by the next full run."""
         if not self.narrowed:
             return None
-        ids = {cluster_finding_id(r) for r in result.results}
+        ids = {s.finding_id for r in result.results for s in subjects(r)}
         ids.update(
-            finding_id(result.partition, self.account, region, name)
+            finding_id(result.partition, self.account, region, name, control)
             for region, name in self.confirmed_deleted
+            for control in self.controls
         )
         return sorted(ids)
 
@@ -246,6 +296,25 @@ class Scope:
             return True
         return not self.narrowed and region in self.listed_regions
 
+    def check_off(self, fid: str) -> bool:
+        """True for a second-control finding of a cluster this run accounts for while the
+        in-cluster check is off: the control is no longer evaluated, so its last verdict
+        must not stay active as if it were current.
+
+        Security Hub CSPM does the same with its own controls: "Existing findings for the
+        disabled controls are archived automatically after approximately 3-5 days" (user
+        guide, "Disabling a security standard"). Only where this run has evidence (the
+        cluster's region listed in full, or the cluster seen); a region it could not list
+        keeps its findings, as for deletions.
+        """
+        parsed = parse_finding_id(fid)
+        if self.in_cluster or parsed is None or finding_control(fid) != IN_CLUSTER_CONTROL_ID:
+            return False
+        _, account, region, name = parsed
+        if account != self.account:
+            return False
+        return (region, name) in self.seen or (not self.narrowed and region in self.listed_regions)
+
 
 def id_filter_groups(ids: Sequence[str] | None) -> list[list[str]] | None:
     """GetFindings `Id` EQUALS filter values, at most 20 per query; None reads everything."""
@@ -256,15 +325,23 @@ def id_filter_groups(ids: Sequence[str] | None) -> list[list[str]] | None:
 
 def stale_ids(read: RegionFindings, delivered: Mapping[str, str], scope: Scope) -> list[str]:
     """Active findings in `read.region` to archive: the cluster is gone, or its finding was
-    just delivered to another region (one active copy per cluster)."""
+    just delivered to another region (one active copy per cluster and control), or it is a
+    second-control finding and the in-cluster check is off (`Scope.check_off`)."""
     stale = []
     for fid, finding in sorted(read.findings.items()):
         if finding.get("RecordState") != ACTIVE:
             continue
         moved = fid in delivered and delivered[fid] != read.region
-        if moved or scope.cluster_gone(fid):
+        if moved or scope.cluster_gone(fid) or scope.check_off(fid):
             stale.append(fid)
     return stale
+
+
+def archive_reason(fid: str, scope: Scope) -> str | None:
+    """What the archived copy says about why, in ProductFields `ArchivedReason`: CHECK_OFF
+    for a cluster that is still there; None (nothing added, as before the second control)
+    for a deletion or a move, which the finding's own state already explains."""
+    return CHECK_OFF if scope.check_off(fid) and not scope.cluster_gone(fid) else None
 
 
 def archive_error(fid: str, stored_region: str, problem: str) -> AuditError:
@@ -335,16 +412,14 @@ def import_needed(
     return updated is None or now - updated >= timedelta(hours=refresh_hours)
 
 
-def to_resolve(
-    delivered: Mapping[str, ClusterResult], stored: Mapping[str, StoredFinding]
-) -> list[str]:
+def to_resolve(delivered: Mapping[str, Subject], stored: Mapping[str, StoredFinding]) -> list[str]:
     """Ids of delivered PASSED findings whose Workflow must be set to RESOLVED (Security Hub
-    resolves only its own control findings, and reopens ours itself on regression)."""
+    resolves only its own control findings, and reopens ours itself on regression). Each
+    control by its own status: a cluster can pass one control and fail the other."""
     return [
         fid
-        for fid, cluster in delivered.items()
-        if cluster.verdict.status is ComplianceStatus.PASSED
-        and not workflow_settled(stored.get(fid))
+        for fid, subject in delivered.items()
+        if subject.status is ComplianceStatus.PASSED and not workflow_settled(stored.get(fid))
     ]
 
 

@@ -4,7 +4,7 @@ Every decision (where a finding goes, what is stale, what to resolve or annotate
 by the pure `plan` module; this module only talks to AWS. Per run, in four phases, regions
 in parallel (bounded) and each region's calls paced by client-side token buckets:
 
-1. Read: GetFindings filtered to this account's ProductArn and our GeneratorId, paginated,
+1. Read: GetFindings filtered to this account's ProductArn and our GeneratorIds, paginated,
    in every region that can hold one of our findings. InvalidAccessException means
    Security Hub CSPM is not enabled there.
 2. Route (`plan.route`): the cluster's own region, FINDINGS_REGION, or the home region.
@@ -36,10 +36,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws import describe_error, error_code
-from ..model import AuditError, AuditResult, ClusterResult, PublishReport
+from ..model import CONTROL_ID, AuditError, AuditResult, ClusterResult, PublishReport
 from . import plan, reader
-from .asff import GENERATOR_ID, archived, build_finding, product_arn, remediation_note
+from .asff import GENERATOR_IDS, archived, build_finding, product_arn, remediation_note
 from .asff import NOTE_AUTHOR as NOTE_UPDATED_BY
+from .in_cluster_finding import build_in_cluster_finding
 from .plan import (
     MAX_IDENTIFIERS_PER_UPDATE,
     NOT_ENABLED,
@@ -76,6 +77,9 @@ class Delivery:
     unchanged: list[tuple[ClusterResult, str]] = field(default_factory=list)  # not re-imported
     failed: list[tuple[ClusterResult, str]] = field(default_factory=list)
     warnings: list[tuple[ClusterResult, str]] = field(default_factory=list)
+    # Finding Id -> the region it is now in, for each delivered finding of either control
+    # (an older copy elsewhere is then archived as moved).
+    placed: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -133,7 +137,9 @@ class Publisher:
         self.limits = limits or RateLimits()
         self.account = result.account
         self.partition = result.partition
-        self.scope = plan.Scope.of(result, narrowed=result.narrowed)
+        self.scope = plan.Scope.of(
+            result, narrowed=result.narrowed, in_cluster=settings.in_cluster_check
+        )
         self.id_groups: list[list[str]] | None = None  # narrowed runs read only these Ids
 
     def run(self) -> PublishReport:
@@ -213,12 +219,13 @@ class Publisher:
         delivery: Delivery,
     ) -> None:
         stored_here = reads[region].findings
-        by_id: dict[str, tuple[ClusterResult, dict[str, Any]]] = {}
-        delivered: dict[str, ClusterResult] = {}
-        for cluster in clusters:
-            fid = plan.cluster_finding_id(cluster)
-            finding = build_finding(
-                cluster,
+        by_id: dict[str, tuple[plan.Subject, dict[str, Any]]] = {}
+        delivered: dict[str, plan.Subject] = {}
+        for subject in (s for cluster in clusters for s in plan.subjects(cluster)):
+            fid = subject.finding_id
+            build = build_finding if subject.control == CONTROL_ID else build_in_cluster_finding
+            finding = build(
+                subject.cluster,
                 delivery_region=region,
                 now=self.now,
                 existing=plan.active_copy(fid, region, reads),
@@ -226,31 +233,32 @@ class Publisher:
             )
             refresh = self.settings.findings_refresh_hours
             if plan.import_needed(finding, stored_here.get(fid), self.now, refresh):
-                by_id[fid] = (cluster, finding)
+                by_id[fid] = (subject, finding)
             else:
-                delivery.unchanged.append((cluster, region))
-                delivered[fid] = cluster
+                delivery.unchanged.append((subject.cluster, region))
+                delivered[fid] = subject
 
         failures = self._import(region, [f for _, f in by_id.values()]) if by_id else {}
         if failures:
             retried = self._import(region, [by_id[fid][1] for fid in failures])
             failures = {fid: retried[fid] for fid in failures if fid in retried}
-        for fid, (cluster, _) in by_id.items():
+        for fid, (subject, _) in by_id.items():
             if fid in failures:
-                delivery.failed.append(
-                    (
-                        cluster,
-                        f"Security Hub CSPM rejected the finding in {region}: {failures[fid]}",
-                    )
-                )
+                message = f"Security Hub CSPM rejected the finding in {region}: {failures[fid]}"
+                delivery.failed.append((subject.cluster, about(subject, message)))
             else:
-                delivery.published.append((cluster, region))
-                delivered[fid] = cluster
+                delivery.published.append((subject.cluster, region))
+                delivered[fid] = subject
+        delivery.placed.update((fid, region) for fid in delivered)
 
-        # PASSED -> Workflow RESOLVED; the remediation outcome as the finding's Note.
+        # PASSED -> Workflow RESOLVED; the remediation outcome as the first control's Note.
         resolve = plan.to_resolve(delivered, stored_here)
         self._update(region, resolve, {"Workflow": {"Status": plan.RESOLVED}}, delivered, delivery)
-        notes = {fid: remediation_note(cluster.remediation) for fid, cluster in delivered.items()}
+        notes = {
+            fid: remediation_note(subject.cluster.remediation)
+            for fid, subject in delivered.items()
+            if subject.control == CONTROL_ID
+        }
         for text, ids in plan.notes_by_text(notes, stored_here).items():
             note = {"Note": {"Text": text, "UpdatedBy": NOTE_UPDATED_BY}}
             self._update(region, ids, note, delivered, delivery)
@@ -275,7 +283,7 @@ class Publisher:
         region: str,
         ids: list[str],
         change: Mapping[str, Any],
-        delivered: Mapping[str, ClusterResult],
+        delivered: Mapping[str, plan.Subject],
         delivery: Delivery,
     ) -> None:
         problems = update_findings(
@@ -288,20 +296,18 @@ class Publisher:
         what = ", ".join(change)
         for fid, problem in problems.items():
             if fid in delivered:
-                delivery.warnings.append(
-                    (
-                        delivered[fid],
-                        f"Security Hub CSPM: finding imported in {region} but {what} not "
-                        f"updated: {problem}",
-                    )
+                message = (
+                    f"Security Hub CSPM: finding imported in {region} but {what} not "
+                    f"updated: {problem}"
                 )
+                delivery.warnings.append((delivered[fid].cluster, about(delivered[fid], message)))
 
     # -- phase 4: archive -------------------------------------------------------------------
 
     def _archive_region(self, read: RegionFindings, delivered: Mapping[str, str]) -> Archive:
         outcome = Archive()
         stale = [
-            archived(read.findings[fid], self.now)
+            archived(read.findings[fid], self.now, plan.archive_reason(fid, self.scope))
             for fid in plan.stale_ids(read, delivered, self.scope)
         ]
         if not stale:
@@ -342,6 +348,14 @@ class Tally:
         self.errors.append(AuditError(cluster.facts.region, cluster.facts.name, error))
 
 
+def about(subject: plan.Subject, message: str) -> str:
+    """A cluster's publishing error, naming the control when it is the second one's (the
+    first control's lines read as they did before there were two)."""
+    if subject.control == CONTROL_ID:
+        return message
+    return f"{message} (in-cluster control {subject.control})"
+
+
 def merge(deliveries: Iterable[Delivery]) -> Tally:
     """Add up the regions' outcomes: counters, where each finding is, and the errors."""
     tally = Tally()
@@ -352,6 +366,7 @@ def merge(deliveries: Iterable[Delivery]) -> Tally:
         for cluster, region in delivery.unchanged:
             tally.unchanged_skipped += 1
             tally.place(cluster, region)
+        tally.delivered.update(delivery.placed)
         for cluster, error in delivery.failed:
             tally.failed += 1
             tally.problem(cluster, error)
@@ -381,7 +396,10 @@ def read_findings(
     """
     base: dict[str, Any] = {
         "ProductArn": [{"Value": arn, "Comparison": "EQUALS"}],
-        "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
+        # Both controls' findings, also with the in-cluster check off: a second-control
+        # finding left from when it was on must be seen to be retired (plan.Scope.check_off).
+        # One attribute's EQUALS values are ORed (API_GetFindings), so the calls are the same.
+        "GeneratorId": [{"Value": g, "Comparison": "EQUALS"} for g in GENERATOR_IDS],
         "AwsAccountId": [{"Value": account, "Comparison": "EQUALS"}],
     }
     queries = (

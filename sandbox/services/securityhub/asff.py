@@ -314,6 +314,21 @@ def _state_problems(finding: dict[str, Any]) -> list[str]:
         require(finding["WorkflowState"] in WORKFLOW_STATES, "WorkflowState is invalid")
     if "VerificationState" in finding:
         require(finding["VerificationState"] in VERIFICATION_STATES, "VerificationState is invalid")
+    remediation = finding.get("Remediation")
+    if remediation is not None:
+        # ASFF syntax page, Remediation.Recommendation.Text: "Maximum of 512 characters".
+        recommendation = (remediation if isinstance(remediation, dict) else {}).get(
+            "Recommendation"
+        )
+        require(
+            isinstance(recommendation, dict)
+            and all(
+                nonempty_str(recommendation[key], 512 if key == "Text" else None)
+                for key in ("Text", "Url")
+                if key in recommendation
+            ),
+            "Remediation.Recommendation.Text must be 1-512 characters",
+        )
     compliance = finding.get("Compliance")
     if compliance is not None:
         require(

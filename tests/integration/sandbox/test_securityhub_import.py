@@ -6,14 +6,20 @@ that would let a broken publisher pass shows up here first.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from eks_netpol_auditor.evaluate import evaluate
+from eks_netpol_auditor.model import ClusterResult
+from eks_netpol_auditor.securityhub.asff import build_finding
+from eks_netpol_auditor.securityhub.in_cluster_finding import build_in_cluster_finding
 from sandbox.client import SandboxClient
 from sandbox.services.securityhub import (
     SecurityHubResponses,
     default_product_arn,
 )
-from tests.builders import ACCOUNT
+from tests.builders import ACCOUNT, described_cluster, in_cluster_verdict
 from tests.conftest import AwsClientFactory
 from tests.integration.sandbox.securityhub_support import (
     PRODUCT_ARN,
@@ -69,6 +75,9 @@ def test_invalid_findings_fail_individually(hub: SecurityHubResponses) -> None:
         "long-field": finding("long-field", ProductFields={"a/b": "x" * 2049}),
         "reserved-key": finding("reserved-key", ProductFields={"aws/mine": "x"}),
         "resource-no-id": finding("resource-no-id", Resources=[{"Type": "AwsEksCluster"}]),
+        "long-recommendation": finding(
+            "long-recommendation", Remediation={"Recommendation": {"Text": "x" * 513}}
+        ),
     }
     huge = finding("huge", Resources=[{"Type": "Other", "Id": "r" * 9000}] * 30)
     bad["huge"] = huge
@@ -177,3 +186,20 @@ def test_ingestion_events_through_the_control_api(
     sandbox.reset_ingestion_events()
     assert sandbox.ingestion_events() == 0
     assert len(sandbox.findings(REGION)) == 2
+
+
+def test_both_controls_findings_are_accepted(hub: SecurityHubResponses) -> None:
+    """Issue 18: the second control's finding (its own Id and GeneratorId, coverage fields, a
+    Recommendation at the 512-character limit) is valid ASFF, beside the first control's."""
+    facts = described_cluster(REGION, "shop")
+    verdict = in_cluster_verdict(message="x" * 600 + "\napiVersion: networking.k8s.io/v1")
+    cluster = ClusterResult(facts, evaluate(facts), in_cluster=verdict)
+    now = datetime(2026, 11, 5, 10, 0, tzinfo=UTC)
+    first = build_finding(cluster, delivery_region=REGION, now=now)
+    second = build_in_cluster_finding(cluster, delivery_region=REGION, now=now)
+    assert len(second["Remediation"]["Recommendation"]["Text"]) <= 512
+    body = import_findings(hub, first, second)
+    assert (body["SuccessCount"], body["FailedCount"]) == (2, 0)
+    stored = {f["Id"]: f for f in hub.backend.findings(REGION)}
+    assert stored[second["Id"]]["GeneratorId"] == "eks-netpol-auditor/CIS-EKS-4.3.2"
+    assert stored[first["Id"]]["GeneratorId"] == "eks-netpol-auditor/CIS-EKS-5.4.4"

@@ -28,6 +28,7 @@ from eks_netpol_auditor.securityhub.plan import (
     ReadStatus,
     RegionFindings,
     Scope,
+    Subject,
     active_copy,
     archive_error,
     id_filter_groups,
@@ -307,9 +308,9 @@ def test_only_passed_unsettled_findings_are_resolved() -> None:
     passed, failed = cluster("eu-west-1", "p", ComplianceStatus.PASSED), cluster("eu-west-1", "f")
     done = cluster("eu-west-1", "d", ComplianceStatus.PASSED)
     delivered = {
-        fid("eu-west-1", "p"): passed,
-        fid("eu-west-1", "f"): failed,
-        fid("eu-west-1", "d"): done,
+        fid("eu-west-1", "p"): Subject(passed),
+        fid("eu-west-1", "f"): Subject(failed),
+        fid("eu-west-1", "d"): Subject(done),
     }
     stored_here = {fid("eu-west-1", "d"): stored("eu-west-1", "d", workflow="RESOLVED")}
     assert to_resolve(delivered, stored_here) == [fid("eu-west-1", "p")]
