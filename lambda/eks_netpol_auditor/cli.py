@@ -39,6 +39,7 @@ from .config import (
 from .doctor import command as doctor_command
 from .model import AuditResult, ComplianceStatus
 from .names import PRODUCT, Env
+from .report.aggregate import CONTROL_CHOICES
 from .report.command import ReportUnavailable, run_report
 from .report.render import render_csv as render_report_csv
 from .report.render import render_table as render_report_table
@@ -178,16 +179,24 @@ def _add_report(commands: argparse._SubParsersAction[_Parser]) -> None:
         help="the organization's findings from the Security Hub CSPM administrator (read-only)",
         description="Every member account's auditor findings, read with the Security Hub "
         "CSPM administrator's credentials in the aggregation region: one row per account, "
-        "region and cluster, totals per account and per reason, and which regions that "
-        "covers. Every member is listed with its member status; one without any auditor "
-        "finding as 'no auditor findings', one the administrator cannot read as 'not "
-        "readable'. Read-only.",
+        "region and cluster with both controls side by side (CIS 5.4.4 and, where the "
+        "in-cluster check runs, 4.3.2), totals per account and per reason, and which "
+        "regions that covers. Every member is listed with its member status; one without "
+        "any auditor finding as 'no auditor findings', one the administrator cannot read "
+        "as 'not readable'. Read-only.",
         epilog=REPORT_EXIT_CODES,
         formatter_class=_Formatter,
     )
     report.add_argument("--region", help=flag_help("report", "--region"))
     _format(report, "report")
     _status(report, "report")
+    control = by_flag("report", "--control")
+    report.add_argument(
+        "--control",
+        choices=control.choices,
+        default=control.default,
+        help=flag_help("report", "--control"),
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -320,7 +329,11 @@ def _report(args: argparse.Namespace) -> int:
             "no AWS region configured: give the Security Hub CSPM aggregation region with "
             "--region (or set AWS_REGION)"
         )
-    report = run_report(region, frozenset(status.value for status in statuses))
+    report = run_report(
+        region,
+        frozenset(status.value for status in statuses),
+        controls=CONTROL_CHOICES[args.control],
+    )
     covered = report.coverage
     if covered is not None and (covered.this_region_only or covered.error):
         print(f"{PROG}: warning: the report covers {covered.describe()}", file=sys.stderr)

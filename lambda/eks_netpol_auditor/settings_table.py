@@ -586,6 +586,17 @@ def _cli_only() -> list[Setting]:
             command="report",
         ),
         Setting(
+            "Which CIS Amazon EKS Benchmark control to report: 5.4.4 (network policy "
+            "enforced, every cluster), 4.3.2 (every namespace has a NetworkPolicy, clusters "
+            "with the in-cluster check) or all (both, side by side per cluster); rows, "
+            "totals and the exit code cover only the controls chosen.",
+            UNRELEASED,
+            default="all",
+            choices=("all", "5.4.4", "4.3.2"),
+            flags=("--control",),
+            command="report",
+        ),
+        Setting(
             "Regions to check: 'all' (every region enabled in the account) or a "
             f"comma-separated list (default: {Env.AUDIT_REGIONS}, else the stack's "
             "AuditRegions parameter, else every enabled region).",

@@ -25,6 +25,7 @@ from eks_netpol_auditor.model import AuditResult
 from sandbox.client import AddonSeed, SandboxAccount, SandboxClient
 from tests.builders import ENABLED
 
+FIRST, SECOND = "CIS-EKS-5.4.4", "CIS-EKS-4.3.2"
 AGGREGATION = "us-east-1"
 LINKED = "eu-west-1"
 REGIONS = (AGGREGATION, LINKED)
@@ -124,12 +125,15 @@ def test_twenty_members_each_scan_lands_in_its_own_account_and_the_report_adds_u
     for account, scan in org.scans.items():
         if account != hub_off:
             expected.update(scan.summary())
-    assert document["summary"] == {s: expected[s] for s in document["summary"]}
+    # The scans ran with the in-cluster check off: the first control only.
+    assert document["controls"] == [FIRST, SECOND]
+    assert document["summary"][FIRST] == {s: expected[s] for s in document["summary"][FIRST]}
+    assert sum(document["summary"][SECOND].values()) == 0
     for account, scan in org.scans.items():
         if account == hub_off:
             continue
         counts = document["by_account"][account]
-        assert {s: counts[s] for s in scan.summary()} == scan.summary()
+        assert {s: counts[FIRST][s] for s in scan.summary()} == scan.summary()
         assert counts["clusters"] == len(scan.results)
     # Neither the member with Security Hub off nor the one that never ran vanishes.
     assert document["no_auditor_findings"] == sorted([ADMIN, hub_off, never_ran])
@@ -141,6 +145,7 @@ def test_twenty_members_each_scan_lands_in_its_own_account_and_the_report_adds_u
         "account",
         "region",
         "cluster",
+        "control",
         "status",
         "reason",
         "workflow",
@@ -166,21 +171,19 @@ def test_table_csv_and_status_filter(
     assert code == 1
     lines = table.splitlines()
     assert lines[0].split() == [
-        "ACCOUNT",
-        "REGION",
-        "CLUSTER",
-        "STATUS",
-        "REASON",
-        "WORKFLOW",
-        "LAST",
-        "OBSERVED",
-    ]
+        "ACCOUNT", "REGION", "CLUSTER",
+        "5.4.4", "STATUS", "5.4.4", "REASON", "5.4.4", "WORKFLOW",
+        "4.3.2", "STATUS", "4.3.2", "REASON", "4.3.2", "WORKFLOW",
+        "LAST", "OBSERVED",
+    ]  # fmt: skip
     never_ran = org.members[-1].account
     assert any(line.split()[:5] == [never_ran, "-", "-", "no", "auditor"] for line in lines)
     split = [line.split() for line in lines]
-    assert ["NETWORK_POLICY_ENABLED", "2"] in split  # totals per reason
-    assert ["NETWORK_POLICY_DISABLED", "1"] in split
-    assert [org.members[1].account, "1", "1", "0", "0", "2"] in split  # totals per account
+    assert ["5.4.4", "NETWORK_POLICY_ENABLED", "2"] in split  # totals per control and reason
+    assert ["5.4.4", "NETWORK_POLICY_DISABLED", "1"] in split
+    # totals per account and control
+    assert [org.members[1].account, "5.4.4", "1", "1", "0", "0", "2"] in split
+    assert [org.members[1].account, "4.3.2", "0", "0", "0", "0", "0"] in split
     assert "in 4 accounts (2 with no auditor findings, 0 not readable)" in table
 
     code, text, _ = report(monkeypatch, capsys, org.admin, "--format", "csv", "--status", "FAILED")
@@ -206,7 +209,7 @@ def test_a_member_with_only_passed_clusters_and_no_gaps_exits_0(
         audit_as(account)
     code, out, _ = report(monkeypatch, capsys, admin, "--format", "json")
     assert code == 0
-    assert json.loads(out)["summary"]["PASSED"] == 2
+    assert json.loads(out)["summary"][FIRST]["PASSED"] == 2
 
 
 def test_security_hub_off_in_the_report_region_is_one_line_exit_3(

@@ -1,10 +1,12 @@
 """The organization report as data: rows, totals and gaps from GetFindings' findings.
 
 Pure and boto3-free. Input is what Security Hub CSPM returned (ASFF dicts), the accounts
-(the administrator and every ListMembers member with its MemberStatus) and which regions
-GetFindings covered; output is a `Report` whose JSON shape is the documented contract
-(docs/report.md): `{"accounts", "results": [{"account", "region", "cluster", "status",
-"reason", "workflow", "updated_at"}], "summary", "by_account", ...}`.
+(the administrator and every ListMembers member with its MemberStatus), which regions
+GetFindings covered and which controls were asked for (`--control`); output is a `Report`
+whose JSON shape is the documented contract (docs/report.md): `{"accounts", "controls",
+"results": [{"account", "region", "cluster", "control", "status", "reason", "workflow",
+"updated_at"}], "summary": {CONTROL: {...}}, "by_account", ...}`. One row per finding, so
+per cluster and control: a cluster checked in-cluster has two (CIS 5.4.4 and 4.3.2).
 
 A member without findings whose relationship is Enabled is listed, not an error: it may
 simply have no EKS cluster. A member whose relationship is anything else (Invited, Removed,
@@ -19,13 +21,24 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..model import ComplianceStatus, Reason
-from ..securityhub.asff import PRODUCT_FIELD_PREFIX, parse_finding_id
+from ..incluster.model import IN_CLUSTER_CONTROL_ID, InClusterReason
+from ..model import CONTROL_ID, ComplianceStatus, Reason
+from ..securityhub.asff import CONTROLS, PRODUCT_FIELD_PREFIX, finding_control, parse_finding_id
 
 NO_FINDINGS = "no auditor findings"
 NOT_READABLE = "not readable"
 ADMINISTRATOR = "Administrator"  # the caller's own relationship: always readable
 ENABLED = "Enabled"  # MemberStatus of a member whose findings the administrator sees
+
+# `report --control`: the CIS Amazon EKS Benchmark numbers users know, or both.
+ALL_CONTROLS = "all"
+CONTROL_CHOICES: dict[str, tuple[str, ...]] = {
+    ALL_CONTROLS: CONTROLS,
+    "5.4.4": (CONTROL_ID,),
+    "4.3.2": (IN_CLUSTER_CONTROL_ID,),
+}
+# How the table heads each control's columns.
+SHORT_NAMES = {CONTROL_ID: "5.4.4", IN_CLUSTER_CONTROL_ID: "4.3.2"}
 
 
 @dataclass(frozen=True)
@@ -87,7 +100,7 @@ class Coverage:
 
 @dataclass(frozen=True)
 class Row:
-    """One cluster's current finding, as an administrator sees it."""
+    """One cluster's current finding of one control, as an administrator sees it."""
 
     account: str
     region: str
@@ -96,12 +109,30 @@ class Row:
     reason: str
     workflow: str
     updated_at: str
+    control: str = CONTROL_ID
+
+    @property
+    def cluster_key(self) -> tuple[str, str, str]:
+        return (self.account, self.region, self.cluster)
+
+    @property
+    def unread(self) -> bool:
+        """The auditor could not evaluate the cluster for this control: the first control's
+        evaluation error, or the second control's NOT_AVAILABLE for any reason but a cluster
+        still being created (private endpoint, not enrolled, unreachable...), as for scan."""
+        if self.control == IN_CLUSTER_CONTROL_ID:
+            return (
+                self.status == ComplianceStatus.NOT_AVAILABLE
+                and self.reason != InClusterReason.CLUSTER_NOT_READY
+            )
+        return self.reason == Reason.EVALUATION_ERROR
 
     def to_json(self) -> dict[str, str]:
         return {
             "account": self.account,
             "region": self.region,
             "cluster": self.cluster,
+            "control": self.control,
             "status": self.status,
             "reason": self.reason,
             "workflow": self.workflow,
@@ -112,12 +143,14 @@ class Row:
 def row_from_finding(finding: Mapping[str, Any]) -> Row | None:
     """The row for one of our findings; None for anything whose Id is not ours.
 
-    Account, cluster region and name come from the Id (derived from them alone, so it
-    cannot disagree with the cluster); the reason from ProductFields, the status from
+    Account, cluster region, name and control come from the Id (derived from them alone, so
+    it cannot disagree with the cluster); the reason from ProductFields, the status from
     Compliance.Status, the workflow from Workflow.Status (ASFF syntax page).
     """
-    parsed = parse_finding_id(str(finding.get("Id", "")))
-    if parsed is None:
+    fid = str(finding.get("Id", ""))
+    parsed = parse_finding_id(fid)
+    control = finding_control(fid)
+    if parsed is None or control is None:
         return None
     _, account, region, cluster = parsed
     fields = finding.get("ProductFields") or {}
@@ -129,6 +162,7 @@ def row_from_finding(finding: Mapping[str, Any]) -> Row | None:
         reason=str(fields.get(f"{PRODUCT_FIELD_PREFIX}Reason", "UNKNOWN")),
         workflow=str((finding.get("Workflow") or {}).get("Status", "NEW")),
         updated_at=str(finding.get("UpdatedAt", "")),
+        control=control,
     )
 
 
@@ -149,6 +183,7 @@ class Report:
     # MemberStatus per account (ADMINISTRATOR for the caller); an account absent is Enabled.
     relationships: dict[str, str] = field(default_factory=dict)
     coverage: Coverage | None = None
+    controls: tuple[str, ...] = CONTROLS  # what `--control` asked for, first control first
 
     @property
     def shown(self) -> list[Row]:
@@ -178,8 +213,13 @@ class Report:
             return f"{NOT_READABLE} (member status {self.relationship(account)})"
         return NO_FINDINGS
 
-    def summary(self) -> dict[str, int]:
-        return _counts(self.rows)
+    def _per_control(self, rows: Iterable[Row]) -> dict[str, dict[str, int]]:
+        listed = list(rows)
+        return {c: _counts(r for r in listed if r.control == c) for c in self.controls}
+
+    def summary(self) -> dict[str, dict[str, int]]:
+        """Clusters per status, per control (a cluster counts once in each control)."""
+        return self._per_control(self.rows)
 
     def by_account(self) -> dict[str, dict[str, Any]]:
         grouped: dict[str, list[Row]] = {account: [] for account in self.accounts}
@@ -187,29 +227,36 @@ class Report:
             grouped.setdefault(row.account, []).append(row)
         return {
             account: {
-                **_counts(rows),
-                "clusters": len(rows),
+                **self._per_control(rows),
+                "clusters": len({row.cluster_key for row in rows}),
                 "member_status": self.relationship(account),
                 **({} if rows else {"note": self.note(account)}),
             }
             for account, rows in sorted(grouped.items())
         }
 
-    def by_reason(self) -> dict[str, int]:
-        return dict(sorted(Counter(row.reason for row in self.rows).items()))
+    def by_reason(self) -> dict[str, dict[str, int]]:
+        return {
+            control: dict(
+                sorted(Counter(row.reason for row in self.rows if row.control == control).items())
+            )
+            for control in self.controls
+        }
 
     def exit_code(self) -> int:
-        """As for scan: 1 any FAILED; 3 something unread (a member the administrator cannot
-        read, a cluster the auditor could not evaluate) and none FAILED; else 0. A member
-        without findings is not unread: it may have no cluster at all."""
+        """As for scan: 1 any FAILED (either control); 3 something unread (a member the
+        administrator cannot read, a cluster the auditor could not evaluate for a control,
+        `Row.unread`) and none FAILED; else 0. A member without findings is not unread: it
+        may have no cluster at all."""
         if any(row.status == ComplianceStatus.FAILED for row in self.rows):
             return 1
-        unread = any(row.reason == Reason.EVALUATION_ERROR for row in self.rows)
+        unread = any(row.unread for row in self.rows)
         return 3 if unread or self.unreadable else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
             "accounts": len(self.by_account()),
+            "controls": list(self.controls),
             "results": [row.to_json() for row in self.shown],
             "summary": self.summary(),
             "by_account": self.by_account(),
@@ -225,18 +272,21 @@ def build_report(
     accounts: Iterable[str] | Mapping[str, str],
     statuses: Collection[str] = (),
     coverage: Coverage | None = None,
+    controls: tuple[str, ...] = CONTROLS,
 ) -> Report:
-    """One row per (account, cluster region, cluster): a finding seen twice (pages that
-    shifted while reading) counts once, the newer UpdatedAt winning."""
-    latest: dict[tuple[str, str, str], Row] = {}
+    """One row per (account, cluster region, cluster, control) of the controls asked for: a
+    finding seen twice (pages that shifted while reading) counts once, the newer UpdatedAt
+    winning."""
+    latest: dict[tuple[str, str, str, str], Row] = {}
     for finding in findings:
         row = row_from_finding(finding)
-        if row is None:
+        if row is None or row.control not in controls:
             continue
-        key = (row.account, row.region, row.cluster)
+        key = (*row.cluster_key, row.control)
         if key not in latest or row.updated_at > latest[key].updated_at:
             latest[key] = row
-    rows = sorted(latest.values(), key=lambda r: (r.account, r.region, r.cluster))
+    order = {control: index for index, control in enumerate(CONTROLS)}
+    rows = sorted(latest.values(), key=lambda r: (*r.cluster_key, order[r.control]))
     relationships = dict(accounts) if isinstance(accounts, Mapping) else {}
     known = sorted(set(accounts) | {row.account for row in rows})
     return Report(
@@ -245,4 +295,5 @@ def build_report(
         statuses=frozenset(statuses),
         relationships=relationships,
         coverage=coverage,
+        controls=tuple(c for c in CONTROLS if c in controls),
     )

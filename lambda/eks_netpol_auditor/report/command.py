@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from ..aws import AwsClients, describe_error, error_code
 from ..discovery import caller_identity
+from ..securityhub.asff import CONTROLS
 from ..securityhub.plan import NOT_ENABLED
 from .aggregate import ADMINISTRATOR, Report, build_report
 from .read import auditor_findings, coverage, member_accounts
@@ -20,7 +21,10 @@ class ReportUnavailable(RuntimeError):
 
 
 def run_report(
-    region: str, statuses: Collection[str] = (), clients: AwsClients | None = None
+    region: str,
+    statuses: Collection[str] = (),
+    clients: AwsClients | None = None,
+    controls: tuple[str, ...] = CONTROLS,
 ) -> Report:
     clients = clients or AwsClients()
     try:
@@ -30,7 +34,7 @@ def run_report(
     securityhub = clients.securityhub(region)
     try:
         members = member_accounts(securityhub)
-        findings = auditor_findings(securityhub)
+        findings = auditor_findings(securityhub, controls=controls)
         covered = coverage(securityhub, region)
     except ClientError as error:
         if error_code(error) == NOT_ENABLED:
@@ -42,4 +46,4 @@ def run_report(
         raise ReportUnavailable(
             f"cannot read Security Hub CSPM in {region}: {describe_error(error)}"
         ) from error
-    return build_report(findings, {account: ADMINISTRATOR, **members}, statuses, covered)
+    return build_report(findings, {account: ADMINISTRATOR, **members}, statuses, covered, controls)

@@ -6,7 +6,8 @@ GetFindingAggregator, nothing else (docs/report.md, "IAM").
 AWS references:
 * API_GetFindings: from the aggregation Region the results "include all of the matching
   findings from both the home Region and linked Regions"; an administrator sees its
-  members' findings. Filters by `GeneratorId` and `ProductName` (both StringFilter, EQUALS)
+  members' findings. Filters by `GeneratorId` (one per control) and `ProductName` (both
+  StringFilter, EQUALS)
   rather than `ProductArn`: a custom product ARN names the importing account, so filtering
   by the caller's own ARN would return only the caller's findings. `RecordState` ACTIVE
   leaves out archived copies (deleted clusters, findings that moved region).
@@ -31,7 +32,7 @@ from botocore.exceptions import ClientError
 from ..aws import describe_error
 from ..names import PRODUCT
 from ..securityhub import reader
-from ..securityhub.asff import GENERATOR_ID
+from ..securityhub.asff import CONTROLS, generator_id
 from ..securityhub.ratelimit import TokenBucket
 from ..securityhub.reader import READ_TPS
 from .aggregate import Coverage
@@ -41,11 +42,15 @@ if TYPE_CHECKING:
 
 LIST_MEMBERS_PAGE = 50  # API_ListMembers MaxResults maximum (botocore model)
 
-FILTERS: dict[str, list[dict[str, str]]] = {
-    "GeneratorId": [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}],
-    "ProductName": [{"Value": PRODUCT, "Comparison": "EQUALS"}],
-    "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
-}
+
+def filters(controls: tuple[str, ...] = CONTROLS) -> dict[str, list[dict[str, str]]]:
+    """Our active findings of the controls asked for: one GeneratorId per control, whose
+    EQUALS values GetFindings ORs (API_GetFindings, "Filters"), so one query reads both."""
+    return {
+        "GeneratorId": [{"Value": generator_id(c), "Comparison": "EQUALS"} for c in controls],
+        "ProductName": [{"Value": PRODUCT, "Comparison": "EQUALS"}],
+        "RecordState": [{"Value": "ACTIVE", "Comparison": "EQUALS"}],
+    }
 
 
 def member_accounts(client: SecurityHubClient) -> dict[str, str]:
@@ -83,9 +88,11 @@ def coverage(client: SecurityHubClient, region: str) -> Coverage:
 
 
 def auditor_findings(
-    client: SecurityHubClient, bucket: TokenBucket | None = None
+    client: SecurityHubClient,
+    bucket: TokenBucket | None = None,
+    controls: tuple[str, ...] = CONTROLS,
 ) -> list[dict[str, Any]]:
-    """Every ACTIVE auditor finding visible to the caller in the client's region, paged
-    at GetFindings' sustained rate."""
+    """Every ACTIVE auditor finding of `controls` visible to the caller in the client's
+    region, paged at GetFindings' sustained rate."""
     bucket = bucket or TokenBucket(READ_TPS, READ_TPS)
-    return list(reader.findings(client, FILTERS, bucket.acquire))
+    return list(reader.findings(client, filters(controls), bucket.acquire))

@@ -6,13 +6,17 @@ from typing import Any
 
 from eks_netpol_auditor.names import PRODUCT
 from eks_netpol_auditor.report.aggregate import build_report
-from eks_netpol_auditor.report.read import FILTERS, auditor_findings
-from eks_netpol_auditor.securityhub.asff import GENERATOR_ID, finding_id
+from eks_netpol_auditor.report.read import auditor_findings, filters
+from eks_netpol_auditor.securityhub.asff import GENERATOR_ID, IN_CLUSTER_GENERATOR_ID, finding_id
+
+FIRST = "CIS-EKS-5.4.4"
+FILTERS = filters()
 
 
 def finding(account: str, region: str, cluster: str, status: str, **extra: Any) -> dict[str, Any]:
+    control = extra.pop("control", FIRST)
     return {
-        "Id": finding_id("aws", account, region, cluster),
+        "Id": finding_id("aws", account, region, cluster, control),
         "AwsAccountId": account,
         "Compliance": {"Status": status},
         "ProductFields": {f"{PRODUCT}/Reason": extra.pop("reason", "NETWORK_POLICY_DISABLED")},
@@ -34,11 +38,16 @@ def test_rows_totals_and_silent_accounts() -> None:
     )
     document = report.to_json()
     assert document["accounts"] == 3
-    assert document["summary"] == {"PASSED": 1, "FAILED": 1, "WARNING": 1, "NOT_AVAILABLE": 0}
+    assert document["summary"][FIRST] == {
+        "PASSED": 1,
+        "FAILED": 1,
+        "WARNING": 1,
+        "NOT_AVAILABLE": 0,
+    }
     assert document["no_auditor_findings"] == ["333333333333"]
     assert document["by_account"]["111111111111"]["clusters"] == 2
     assert document["by_account"]["333333333333"]["note"] == "no auditor findings"
-    assert document["by_reason"] == {
+    assert document["by_reason"][FIRST] == {
         "EXEMPTED": 1,
         "NETWORK_POLICY_DISABLED": 1,
         "NETWORK_POLICY_ENABLED": 1,
@@ -85,7 +94,7 @@ def test_status_filter_narrows_results_only() -> None:
     )
     document = report.to_json()
     assert [r["cluster"] for r in document["results"]] == ["b"]
-    assert document["summary"]["FAILED"] == 1
+    assert document["summary"][FIRST]["FAILED"] == 1
     assert report.exit_code() == 1
 
 
@@ -121,7 +130,10 @@ def test_every_page_is_read_filtered_by_generator_and_product_and_paced() -> Non
     for request in hub.requests:
         assert request["MaxResults"] == 100
         assert request["Filters"] == FILTERS
-    assert FILTERS["GeneratorId"] == [{"Value": GENERATOR_ID, "Comparison": "EQUALS"}]
+    assert FILTERS["GeneratorId"] == [
+        {"Value": GENERATOR_ID, "Comparison": "EQUALS"},
+        {"Value": IN_CLUSTER_GENERATOR_ID, "Comparison": "EQUALS"},
+    ]
     assert FILTERS["ProductName"] == [{"Value": PRODUCT, "Comparison": "EQUALS"}]
     assert FILTERS["RecordState"] == [{"Value": "ACTIVE", "Comparison": "EQUALS"}]
     assert "ProductArn" not in FILTERS  # would match only the caller's own account
@@ -135,7 +147,7 @@ def test_a_finding_without_compliance_is_not_available_never_passed() -> None:
     del unknown["Compliance"]
     report = build_report([unknown], ["1"])
     assert [r.status for r in report.rows] == ["NOT_AVAILABLE"]
-    assert report.to_json()["summary"] == {
+    assert report.to_json()["summary"][FIRST] == {
         "PASSED": 0,
         "FAILED": 0,
         "WARNING": 0,
