@@ -81,13 +81,15 @@ def auditor_metric(name: str, statistic: str) -> cloudwatch.Metric:
 
 
 def findings_search_fragment() -> str:
-    """Console fragment listing our findings: GeneratorId EQUALS ours.
+    """Console fragment listing our findings of both controls: ProductName EQUALS ours
+    (each control has its own GeneratorId; the product name is common to both and set by
+    nobody else, asff.build_finding).
 
     The Security Hub CSPM console's search syntax is not documented; this is the form
     the console itself writes into the address bar (values URL-encoded twice).
     """
-    value = quote(quote(GENERATOR_ID, safe=""), safe="")
-    return f"#/findings?search=GeneratorId%3D%255Coperator%255C%253AEQUALS%255C%253A{value}"
+    value = quote(quote(PRODUCT, safe=""), safe="")
+    return f"#/findings?search=ProductName%3D%255Coperator%255C%253AEQUALS%255C%253A{value}"
 
 
 class OperationsViews(Construct):

@@ -53,13 +53,14 @@ def test_outputs_name_what_a_user_looks_for(template_json: Json) -> None:
     assert all(o["Description"] for o in outputs.values())
 
 
-def test_findings_link_filters_on_our_generator_id(template_json: Json) -> None:
+def test_findings_link_lists_both_controls_by_our_product_name(template_json: Json) -> None:
+    """Each control has its own GeneratorId (issue 18); the link filters on the product name
+    both share, so it lists CIS 5.4.4 and 4.3.2 findings alike."""
     url = joined(template_json["Outputs"]["FindingsUrl"]["Value"])
     assert url.startswith("https://<If>/securityhub/home?region=<If>#/findings?search=")
     # The console's search value is URL-encoded twice.
-    assert url.endswith(
-        "GeneratorId%3D%255Coperator%255C%253AEQUALS%255C%253A" + GENERATOR_ID.replace("/", "%252F")
-    )
+    assert url.endswith("ProductName%3D%255Coperator%255C%253AEQUALS%255C%253Aeks-netpol-auditor")
+    assert "GeneratorId" not in url
     region = template_json["Outputs"]["FindingsUrl"]["Value"]["Fn::Join"][1][3]
     assert region == {
         "Fn::If": ["HasFindingsRegion", {"Ref": "FindingsRegion"}, {"Ref": "AWS::Region"}]

@@ -17,6 +17,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from eks_netpol_auditor.securityhub import GENERATOR_ID
+from eks_netpol_auditor.securityhub.asff import IN_CLUSTER_GENERATOR_ID
 from eks_netpol_auditor.settings_table import by_parameter
 from infra import release
 from infra.org_parameters import OU_LIST_PATTERN
@@ -351,17 +352,30 @@ def test_insights_group_auditor_findings_by_account_and_status(org: Json) -> Non
         for r in deploy(org, CreateInsights="true").values()
         if r["Type"] == "AWS::SecurityHub::Insight"
     ]
-    assert sorted(i["GroupByAttribute"] for i in insights) == ["AwsAccountId", "ComplianceStatus"]
+    assert sorted(i["GroupByAttribute"] for i in insights) == [
+        "AwsAccountId",
+        "AwsAccountId",
+        "ComplianceStatus",
+    ]
     for insight in insights:
-        assert insight["Filters"]["GeneratorId"] == [
-            {"Comparison": "EQUALS", "Value": GENERATOR_ID}
-        ]
         assert insight["Filters"]["RecordState"] == [{"Comparison": "EQUALS", "Value": "ACTIVE"}]
         assert insight["Name"].startswith("EksNetpolAuditorOrg: ")
-    [by_account] = [i for i in insights if i["GroupByAttribute"] == "AwsAccountId"]
+    by_generator = {i["Filters"]["GeneratorId"][0]["Value"]: i for i in insights}
+    first = [i for i in insights if i["Filters"]["GeneratorId"][0]["Value"] == GENERATOR_ID]
+    assert sorted(i["GroupByAttribute"] for i in first) == ["AwsAccountId", "ComplianceStatus"]
+    [by_account] = [i for i in first if i["GroupByAttribute"] == "AwsAccountId"]
     assert by_account["Filters"]["ComplianceStatus"] == [
         {"Comparison": "EQUALS", "Value": "FAILED"}
     ]
+    # The second control (issue 18) has its own: never counted with the first one's.
+    uncovered = by_generator[IN_CLUSTER_GENERATOR_ID]
+    assert uncovered["GroupByAttribute"] == "AwsAccountId"
+    assert uncovered["Filters"]["GeneratorId"] == [
+        {"Comparison": "EQUALS", "Value": IN_CLUSTER_GENERATOR_ID}
+    ]
+    assert uncovered["Filters"]["ComplianceStatus"] == [{"Comparison": "EQUALS", "Value": "FAILED"}]
+    assert "4.3.2" in uncovered["Name"]
+    assert all(len(i["Filters"]["GeneratorId"]) == 1 for i in insights)
 
 
 def test_forwarders_only_when_regions_are_given(org: Json) -> None:
