@@ -55,9 +55,7 @@ def _result(
         listed_regions=listed,
         confirmed_deleted=deleted or [],
     )
-    if narrowed and "narrowed" in {f.name for f in dataclasses.fields(AuditResult)}:
-        audit = dataclasses.replace(audit, narrowed=True)  # type: ignore[call-arg]
-    return audit
+    return dataclasses.replace(audit, narrowed=narrowed)
 
 
 def _runs() -> list[tuple[Settings, AuditResult, datetime]]:
