@@ -321,12 +321,20 @@ def _aws_node_degraded() -> dict[str, object]:
 
 
 def seed_scale(
-    client: SandboxClient, clusters: int, regions: list[str], *, seed: int = 7
+    client: SandboxClient,
+    clusters: int,
+    regions: list[str],
+    *,
+    seed: int = 7,
+    pods_per_cluster: int = 0,
+    auditor: str = DEMO_AUDITOR,
 ) -> list[tuple[str, str]]:
     """``clusters`` clusters spread round-robin over ``regions`` with a realistic mix.
 
     Mix (deterministic for a given ``seed``): ~45% enabled, ~30% default, ~10% explicit
-    false, ~5% old add-on, ~5% no add-on, ~5% Auto Mode.
+    false, ~5% old add-on, ~5% no add-on, ~5% Auto Mode. With ``pods_per_cluster``, each
+    cluster also holds that many pods (``seed_scale_kubernetes``) and ``auditor`` is
+    enrolled with AmazonEKSViewPolicy, for the in-cluster check at scale.
     """
     if not regions:
         raise ValueError("regions must not be empty")
@@ -352,7 +360,28 @@ def seed_scale(
             addon, auto_mode = None, True
         batch.append(ClusterSeed(region, name, addon=addon, auto_mode=auto_mode))
     client.add_clusters(batch)
+    if pods_per_cluster:
+        for cluster in batch:
+            seed_scale_kubernetes(client, cluster.region, cluster.name, pods_per_cluster, auditor)
     return [(c.region, c.name) for c in batch]
+
+
+SCALE_NAMESPACES = 3  # application namespaces per cluster; the first one has no policy
+
+
+def seed_scale_kubernetes(
+    client: SandboxClient, region: str, name: str, pods: int, auditor: str
+) -> None:
+    """``pods`` pods over ``SCALE_NAMESPACES`` namespaces, a default-deny policy in all but
+    the first, and ``auditor`` enrolled: five control calls per cluster."""
+    client.put_access_entry(region, name, auditor)
+    namespaces = [f"team-{i}" for i in range(SCALE_NAMESPACES)]
+    policies = [_policy(ns, "default-deny", {}, ["Ingress"]) for ns in namespaces[1:]]
+    client.put_kube_objects(region, name, [*(_namespace(ns) for ns in namespaces), *policies])
+    for index, ns in enumerate(namespaces):
+        count = pods // SCALE_NAMESPACES + (1 if index < pods % SCALE_NAMESPACES else 0)
+        if count:
+            client.add_pods(region, name, ns, prefix="app", count=count, labels={"app": ns})
 
 
 SEEDS: dict[str, Callable[[SandboxClient], object]] = {"demo": seed_demo}

@@ -217,10 +217,10 @@ class KubernetesBackend:
             state = self.state(key)
             if namespace not in state.objects.get("namespaces", {}):
                 raise ValueError(f"namespace {namespace!r} does not exist")
-            now = self.clock()
+            now, shared = self.clock(), dict(labels)  # one labels dict for the batch (memory)
             for name in names:
                 state.revision += 1
-                state.pods[key_of(namespace, name)] = (dict(labels), now, state.revision)
+                state.pods[key_of(namespace, name)] = (shared, now, state.revision)
             return len(names)
 
     def compact(self, key: ClusterKey) -> int:
@@ -277,17 +277,28 @@ class KubernetesBackend:
         derived = self._derived(cluster, state).get(resource.plural, {})
         return {**derived, **stored}
 
+    @staticmethod
+    def _pod(k: str, entry: tuple[dict[str, str], float, int]) -> Obj:
+        ns, name = k.split("/", 1)
+        labels, created, rv = entry
+        return objects.pod(ns, name, labels, created, rv, node=len(name))
+
+    def _objects(self, cluster: Cluster, key: ClusterKey, resource: Resource) -> dict[str, Any]:
+        """Key -> object (pods: key -> compact entry, rendered by ``_pod``)."""
+        if resource.plural == "pods":
+            return self.state(key).pods
+        return self._keyed(cluster, key, resource)
+
+    def _render(self, resource: Resource, k: str, value: Any) -> Obj:
+        return self._pod(k, value) if resource.plural == "pods" else dict(value)
+
     def get(
         self, cluster: Cluster, key: ClusterKey, resource: Resource, ns: str | None, name: str
     ) -> Obj | None:
         with self.lock:
-            if resource.plural == "pods":
-                entry = self.state(key).pods.get(key_of(ns, name))
-                if entry is None:
-                    return None
-                labels, created, rv = entry
-                return objects.pod(ns or "", name, labels, created, rv, node=len(name))
-            return self._keyed(cluster, key, resource).get(key_of(ns, name))
+            k = key_of(ns, name)
+            value = self._objects(cluster, key, resource).get(k)
+            return None if value is None else self._render(resource, k, value)
 
     def list_page(
         self,
@@ -306,34 +317,14 @@ class KubernetesBackend:
                 revision, start = decode_continue(continue_token)
                 if revision < state.compacted:
                     raise ContinueError(410, EXPIRED_MESSAGE)
-            keys = sorted(
-                self._pod_keys(state)
-                if resource.plural == "pods"
-                else self._keyed(cluster, key, resource)
-            )
-            if namespace is not None:
-                keys = [k for k in keys if k.startswith(namespace + "/")]
-            keys = [k for k in keys if k >= start]
+            source = self._objects(cluster, key, resource)
+            prefix = "" if namespace is None else namespace + "/"
+            keys = sorted(k for k in source if k >= start and k.startswith(prefix))
             page = keys[:limit] if limit > 0 else keys
             more = len(keys) - len(page)
-            items = [
-                item
-                for k in page
-                if (item := self.get(cluster, key, resource, *_split(resource, k))) is not None
-            ]
+            items = [self._render(resource, k, source[k]) for k in page]
             token = encode_continue(revision, page[-1]) if more else None
             return ListPage(items, str(revision), token, more if more else None)
-
-    @staticmethod
-    def _pod_keys(state: KubeState) -> list[str]:
-        return list(state.pods)
-
-
-def _split(resource: Resource, key: str) -> tuple[str | None, str]:
-    if resource.namespaced:
-        ns, name = key.split("/", 1)
-        return ns, name
-    return None, key
 
 
 # kube-apiserver's text for a continue token older than the compaction (410, Expired).

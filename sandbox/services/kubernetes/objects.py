@@ -15,6 +15,7 @@ The vpc-cni objects follow the amazon-vpc-cni-k8s Helm chart
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from datetime import UTC, datetime
@@ -29,7 +30,14 @@ NODES = 3  # worker nodes of a sandbox cluster: the DaemonSet's desired count
 
 def timestamp(epoch: float) -> str:
     """RFC 3339 in UTC, whole seconds, as ``metav1.Time`` serialises."""
-    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _timestamp(int(epoch))
+
+
+@functools.lru_cache(maxsize=4096)
+def _timestamp(seconds: int) -> str:
+    # Cached: the pods of one seeding share their creation second, and a list renders
+    # hundreds of them.
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def uid(*parts: str) -> str:

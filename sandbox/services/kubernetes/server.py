@@ -6,8 +6,9 @@ certificate from the cluster's own CA (DescribeCluster ``endpoint`` and
 (``trustme``: a CA and a leaf certificate for ``127.0.0.1``). ``make bench`` runs 1,000
 clusters, so listeners must be cheap:
 
-* lazily created: a cluster's CA, certificate and socket are made the first time
-  DescribeCluster names it (``endpoint``), never for clusters nobody describes;
+* lazily created: a cluster's CA and socket are made the first time DescribeCluster names
+  it (``endpoint``, about 1 ms), never for clusters nobody describes; its serving
+  certificate and TLS context on the first connection;
 * one selector thread accepts on every listening socket; each accepted connection gets
   a daemon thread (TLS handshake, then HTTP/1.1 keep-alive with an idle timeout), so an
   idle cluster costs one socket and one TLS context, no thread.
@@ -62,7 +63,9 @@ _SERVING_NAMES = (
 
 
 def _server_context(ca: trustme.CA) -> ssl.SSLContext:
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    """A server context with a fresh certificate from ``ca`` (no client certificates, and
+    no system trust store to load: a server context does not verify anyone)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     ca.issue_cert(*_SERVING_NAMES, common_name="kube-apiserver").configure_cert(context)
     return context
@@ -72,8 +75,9 @@ def _server_context(ca: trustme.CA) -> ssl.SSLContext:
 class _Listener:
     key: ClusterKey
     sock: socket.socket
-    context: ssl.SSLContext
+    ca: trustme.CA
     endpoint: ApiEndpoint
+    context: ssl.SSLContext | None = None  # made on the first connection
 
 
 class KubernetesApiServer:
@@ -100,13 +104,14 @@ class KubernetesApiServer:
             return listener.endpoint
 
     def _listen(self, key: ClusterKey) -> _Listener:
+        # Only the CA here (DescribeCluster waits for it, under the EKS lock): the serving
+        # certificate and TLS context wait for the first connection.
         ca = trustme.CA(organization_name="kubernetes")
-        context = _server_context(ca)
         sock = socket.create_server((self.host, 0), backlog=128)
         sock.setblocking(False)
         port = sock.getsockname()[1]
         ca_data = base64.b64encode(ca.cert_pem.bytes()).decode()
-        listener = _Listener(key, sock, context, (f"https://{self.host}:{port}", ca_data))
+        listener = _Listener(key, sock, ca, (f"https://{self.host}:{port}", ca_data))
         self._selector.register(sock, selectors.EVENT_READ, listener)
         if self._thread is None:
             self._stopping.clear()
@@ -159,6 +164,12 @@ class KubernetesApiServer:
                 self._impostor = _server_context(trustme.CA(organization_name="impostor"))
             return self._impostor
 
+    def _context(self, listener: _Listener) -> ssl.SSLContext:
+        with self._lock:
+            if listener.context is None:
+                listener.context = _server_context(listener.ca)
+            return listener.context
+
     def _admits(self, key: ClusterKey) -> bool:
         """Whether the cluster's public endpoint lets the (loopback) client in."""
         with self.api.eks.lock:
@@ -185,7 +196,7 @@ class KubernetesApiServer:
         account, region, name = listener.key
         connect = Call(KUBERNETES, "connect", region, name, None, account)
         wrong_ca = self.faults.pick(connect, kinds=frozenset({"wrong_ca"})) is not None
-        context = self._impostor_context() if wrong_ca else listener.context
+        context = self._impostor_context() if wrong_ca else self._context(listener)
         conn.setblocking(True)
         conn.settimeout(IDLE_SECONDS)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
