@@ -11,7 +11,7 @@ import csv
 import io
 import json
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import boto3
@@ -21,9 +21,10 @@ from eks_netpol_auditor import cli
 from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
-from eks_netpol_auditor.model import AuditResult
+from eks_netpol_auditor.model import AuditResult, ComplianceStatus
+from eks_netpol_auditor.securityhub import publish
 from sandbox.client import AddonSeed, SandboxAccount, SandboxClient
-from tests.builders import ENABLED
+from tests.builders import ENABLED, in_cluster_verdict
 
 FIRST, SECOND = "CIS-EKS-5.4.4", "CIS-EKS-4.3.2"
 AGGREGATION = "us-east-1"
@@ -52,14 +53,18 @@ def make_account(sandbox: SandboxClient, account: str) -> SandboxAccount:
     return sandbox.create_account(account, f"AKIA{account}", f"secret-{account}")
 
 
-def audit_as(account: SandboxAccount) -> AuditResult:
+def clients_of(account: SandboxAccount) -> AwsClients:
     session = boto3.session.Session(
         aws_access_key_id=account.access_key_id,
         aws_secret_access_key=account.secret_access_key,
         region_name=AGGREGATION,
     )
-    settings = Settings(regions=REGIONS, publish=True, home_region=AGGREGATION, max_workers=8)
-    return run_audit(settings, AwsClients(session, max_pool_connections=8))
+    return AwsClients(session, max_pool_connections=8)
+
+
+def audit_as(account: SandboxAccount, *, publish: bool = True) -> AuditResult:
+    settings = Settings(regions=REGIONS, publish=publish, home_region=AGGREGATION, max_workers=8)
+    return run_audit(settings, clients_of(account))
 
 
 def build_org(sandbox: SandboxClient, members: int, *, never_ran: int = 0, hub_off: int = 0) -> Org:
@@ -360,3 +365,53 @@ def test_no_region_configured_is_an_error_not_us_east_1(
         "aggregation region with --region (or set AWS_REGION)\n"
     )
     assert sandbox.calls().total == 0
+
+
+def test_both_controls_per_cluster_and_control_chooses(
+    sandbox: SandboxClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 18: one member runs the in-cluster check (its clusters have a CIS 4.3.2
+    finding), the other does not; the administrator sees both controls side by side, and
+    `--control` narrows rows, totals and the exit code."""
+    admin = make_account(sandbox, ADMIN)
+    checked, plain = (make_account(sandbox, f"90000000000{i}") for i in (1, 2))
+    sandbox.set_securityhub_organization(
+        ADMIN, [checked.account, plain.account], aggregation_region=AGGREGATION
+    )
+    for account in (checked, plain):
+        sandbox.add_cluster(AGGREGATION, "shop", account=account.account, addon=ENABLED)
+    audit_as(plain)
+    scan = audit_as(checked, publish=False)
+    gap = in_cluster_verdict(ComplianceStatus.FAILED, namespaces=("web",))
+    results = [replace(r, in_cluster=gap) for r in scan.results]
+    settings = Settings(
+        regions=REGIONS, publish=True, home_region=AGGREGATION, in_cluster_check=True
+    )
+    publish(settings, clients_of(checked), replace(scan, results=results))
+
+    code, out, _ = report(monkeypatch, capsys, admin, "--format", "json")
+    document = json.loads(out)
+    assert code == 1  # 4.3.2 FAILED in the checked member
+    assert sorted((r["account"], r["control"], r["status"]) for r in document["results"]) == [
+        (checked.account, SECOND, "FAILED"),
+        (checked.account, FIRST, "PASSED"),
+        (plain.account, FIRST, "PASSED"),
+    ]
+    assert document["by_account"][checked.account]["clusters"] == 1
+
+    code, table, _ = report(monkeypatch, capsys, admin)
+    lines = {line.split()[0]: line.split() for line in table.splitlines()[1:4]}
+    assert lines[checked.account][:4] == [checked.account, AGGREGATION, "shop", "PASSED"]
+    assert lines[checked.account][6:8] == ["FAILED", "NAMESPACES_WITHOUT_POLICY"]  # side by side
+    assert lines[plain.account][:4] == [plain.account, AGGREGATION, "shop", "PASSED"]
+    assert lines[plain.account][6] == "-"  # no check in that account
+
+    code, out, _ = report(monkeypatch, capsys, admin, "--format", "json", "--control", "5.4.4")
+    assert code == 0
+    assert {r["control"] for r in json.loads(out)["results"]} == {FIRST}
+    code, out, _ = report(monkeypatch, capsys, admin, "--format", "csv", "--control", "4.3.2")
+    assert code == 1
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["account"], r["control"]) for r in rows if r["control"]] == [
+        (checked.account, SECOND)
+    ]
