@@ -15,7 +15,7 @@ auditor's token code is tested against the real rules, not a shortcut. The token
   header");
 * ``X-Amz-Expires`` 0..900, and the token expires 15 minutes after ``X-Amz-Date``
   whatever ``X-Amz-Expires`` says ("X-Amz-Date parameter is expired (15 minute
-  expiration)");
+  expiration)"); one dated more than 15 minutes ahead fails at STS;
 * then the verifier sends the URL to STS with header ``x-k8s-aws-id: <its own cluster
   id>``, so the signature only holds for the cluster the token was made for. STS checks
   the SigV4 signature; here ``sigv4.presigned_signature_matches`` does, with the secret of
@@ -123,8 +123,14 @@ def verify_token(
         signed_at = datetime.strptime(lower.get("x-amz-date", ""), "%Y%m%dT%H%M%SZ")
     except ValueError:
         raise TokenRejected("X-Amz-Date parameter must be present in pre-signed URL") from None
-    if expired or now > signed_at.replace(tzinfo=UTC) + TOKEN_LIFETIME:
+    signed_at = signed_at.replace(tzinfo=UTC)
+    if expired or now > signed_at + TOKEN_LIFETIME:
         raise TokenRejected("X-Amz-Date parameter is expired (15 minute expiration)")
+    if signed_at > now + TOKEN_LIFETIME:
+        # SigV4: the request's time must be within 15 minutes of AWS's (IAM user guide,
+        # "Create a signed AWS API request"), so STS refuses a URL signed further ahead
+        # and the authenticator answers 401.
+        raise TokenRejected("STS: Signature not yet current")
     access_key = lower.get("x-amz-credential", "").split("/")[0]
     account = accounts.for_access_key(access_key)
     headers = {"host": url.netloc, CLUSTER_ID_HEADER: cluster_name}

@@ -31,6 +31,7 @@ def eks_token(
     region: str = "us-east-1",
     sign_cluster_header: bool = True,
     sts_endpoint: str | None = None,
+    expires: int = 60,
 ) -> str:
     session = botocore.session.get_session()
     session.set_credentials(access_key, secret)
@@ -46,7 +47,7 @@ def eks_token(
 
     sts.meta.events.register("before-sign.sts.GetCallerIdentity", add_header)
     url = sts.generate_presigned_url(
-        "get_caller_identity", Params={}, ExpiresIn=60, HttpMethod="GET"
+        "get_caller_identity", Params={}, ExpiresIn=expires, HttpMethod="GET"
     )
     return "k8s-aws-v1." + base64.urlsafe_b64encode(url.encode()).decode().rstrip("=")
 

@@ -167,6 +167,19 @@ def test_a_token_older_than_15_minutes_is_unauthorized(
     _assert_unauthorized(enrolled)
 
 
+def test_a_token_dated_in_the_future_or_valid_too_long_is_unauthorized(
+    enrolled: KubeClient, sandbox_server: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = sandbox_server.app.kubernetes_api.api
+    monkeypatch.setattr(api, "clock", lambda: time.time() - 16 * 60)  # signed "ahead"
+    _assert_unauthorized(enrolled)
+    monkeypatch.undo()
+    enrolled.token = eks_token("prod", expires=901)  # X-Amz-Expires over 900
+    _assert_unauthorized(enrolled)
+    enrolled.token = eks_token("prod", expires=900)
+    assert enrolled.get("/api/v1/namespaces").status == 200
+
+
 def test_no_token_is_the_anonymous_user_and_forbidden(enrolled: KubeClient) -> None:
     enrolled.token = None
     status, body = enrolled.json("/api/v1/namespaces")
