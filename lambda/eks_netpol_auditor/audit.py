@@ -9,11 +9,18 @@ publishing is narrowed to their findings, and its `EventContext` adds remediatio
 own-update and cooldown guards (docs/events.md). Each stage returns a report; the frozen
 `AuditResult` is built from them. The Lambda handlers and the CLI are thin front ends over
 `run_audit`.
+
+With the in-cluster check on (IN_CLUSTER_CHECK, `scan --in-cluster`), the discovery task
+that described a cluster also reads its Kubernetes API when the second control's table
+needs the objects (ACTIVE, not exempt, public endpoint: incluster/verdict.py decides), so
+the reads run inside the same bounded pool, each within its own time budget; then both
+controls are evaluated. Remediation acts on the first control only (docs/in-cluster.md).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import threading
 import time
@@ -39,6 +46,9 @@ from .discovery import (
 )
 from .evaluate import evaluate
 from .event_targets import EventContext, Target
+from .incluster.model import InClusterReason, InClusterVerdict
+from .incluster.reader import read_cluster
+from .incluster.verdict import evaluate_in_cluster
 from .model import (
     AuditError,
     AuditResult,
@@ -52,6 +62,8 @@ from .securityhub import publish
 logger = logging.getLogger(__name__)
 
 NOT_EVALUATED = "not evaluated: the run's time budget was exhausted"
+# The key of `AuditResult.api_calls` that counts Kubernetes API requests (pages included).
+KUBERNETES_CALLS = "kubernetes"
 # (clusters done, clusters found so far, regions listed, regions to list)
 Progress = Callable[[int, int, int, int], None]
 
@@ -218,7 +230,7 @@ def run_audit(
             should_stop=stop,
             progress=progress,
         )
-    results = _evaluate(found.facts)
+    results = _evaluate(found.facts, settings, caller)
     result = AuditResult(
         account=account,
         partition=partition,
@@ -237,14 +249,18 @@ def run_audit(
         with _stage(stages, "publish"):
             result = result.with_publishing(publish(settings, clients, result))
     after = clients.api_calls()
+    api_calls = {
+        name: count - counted_before.get(name, 0)
+        for name, count in after.items()
+        if count > counted_before.get(name, 0)
+    }
+    kubernetes = sum(f.kube.requests for f in found.facts if f.kube is not None)
+    if kubernetes:
+        api_calls[KUBERNETES_CALLS] = kubernetes
     return replace(
         result,
         errors=sorted(result.errors, key=lambda e: (e.region, e.cluster or "")),
-        api_calls={
-            name: count - counted_before.get(name, 0)
-            for name, count in after.items()
-            if count > counted_before.get(name, 0)
-        },
+        api_calls=api_calls,
         duration_seconds=round(time.monotonic() - started, 3),
         stage_seconds=stages,
     )
@@ -276,11 +292,44 @@ def _stage(stages: dict[str, StageSeconds], name: str) -> Iterator[None]:
         stages[name] = StageSeconds(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu)
 
 
-def _evaluate(facts: list[ClusterFacts]) -> list[ClusterResult]:
+def _evaluate(facts: list[ClusterFacts], settings: Settings, caller: str) -> list[ClusterResult]:
+    """Both controls for every cluster described; the second only with the check on."""
+
+    def in_cluster(f: ClusterFacts) -> InClusterVerdict | None:
+        if not settings.in_cluster_check:
+            return None
+        return evaluate_in_cluster(f, settings.in_cluster_exclude_namespaces, principal_arn=caller)
+
     return sorted(
-        (ClusterResult(facts=f, verdict=evaluate(f)) for f in facts),
+        (ClusterResult(facts=f, verdict=evaluate(f), in_cluster=in_cluster(f)) for f in facts),
         key=lambda r: (r.facts.region, r.facts.name),
     )
+
+
+def _gather(
+    clients: AwsClients, account: str, partition: str, region: str, name: str, *, read: bool
+) -> ClusterFacts | Deleted:
+    """One discovery task: DescribeCluster (and DescribeAddon), then with `read` (the
+    in-cluster check on) the cluster's Kubernetes objects, when the second control needs
+    them. Private-only, exempt and not-ACTIVE clusters are decided without them, so no
+    connection is ever attempted to those (incluster/verdict.py, the rows before reading)."""
+    found = describe_cluster(clients, account, partition, region, name)
+    if read and isinstance(found, ClusterFacts) and _needs_objects(found):
+        return replace(found, kube=read_cluster(clients, found))
+    return found
+
+
+def _needs_objects(facts: ClusterFacts) -> bool:
+    """True when the second control's table cannot decide without the cluster's objects.
+
+    Asked of the table itself rather than restated here (one home for the rule): with no
+    objects read, every row that needs them ends in "not read" (READ_INCOMPLETE); the rows
+    before reading (not ACTIVE, exempt, private endpoint, unreadable facts) decide alone.
+    """
+    if facts.kube is not None:
+        return False
+    unread = evaluate_in_cluster(facts, frozenset())
+    return unread.reason is InClusterReason.READ_INCOMPLETE
 
 
 def _fact_errors(results: list[ClusterResult]) -> list[AuditError]:
@@ -307,6 +356,7 @@ def _discover(
     worker (or every request AWS allows there) while the others wait. `should_stop` is
     checked as each cluster is started."""
     report = Discovery()
+    gather = functools.partial(_gather, read=settings.in_cluster_check)
     pending: dict[Future[Any], tuple[str, str | None]] = {}
     # Each future reports itself here when done, so a completion costs O(1); waiting on
     # the whole pending set (`concurrent.futures.wait`) would cost O(pending) per wake-up.
@@ -332,7 +382,7 @@ def _discover(
                     report.errors.append(AuditError(region, name, NOT_EVALUATED))
                     done += 1
                     continue
-                submit((region, name), describe_cluster, *identity, region, name)
+                submit((region, name), gather, *identity, region, name)
                 return
 
         def queue_region(region: str, names: list[str]) -> None:

@@ -52,11 +52,13 @@ EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a Ctrl-C'd command
 
-EXIT_CODES = """exit codes:
+EXIT_CODES = """exit codes (with --in-cluster, each cluster's two controls count alike):
   0    every evaluated cluster PASSED or WARNING (or is still being created)
   1    at least one cluster FAILED
   2    bad usage or configuration (AWS profile, config file, SSO login, endpoint)
-  3    a region, a cluster or the account could not be read, and nothing FAILED
+  3    a region, a cluster or the account could not be read (with --in-cluster also
+       a cluster's Kubernetes API: private endpoint, not enrolled, unreachable), and
+       nothing FAILED
   130  interrupted (Ctrl-C)"""
 
 REPORT_EXIT_CODES = """exit codes (as for scan):
@@ -132,7 +134,8 @@ def _switch(parser: argparse.ArgumentParser, command: str, name: str) -> None:
     group = parser.add_mutually_exclusive_group()
     on, off = f"--{name}", f"--no-{name}"
     group.add_argument(on, action="store_true", default=None, help=flag_help(command, on))
-    group.add_argument(off, dest=name, action="store_false", help=flag_help(command, off))
+    dest = name.replace("-", "_")  # what argparse makes of `--NAME` itself
+    group.add_argument(off, dest=dest, action="store_false", help=flag_help(command, off))
 
 
 def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
@@ -148,6 +151,7 @@ def _add_scan(commands: argparse._SubParsersAction[_Parser]) -> None:
     _status(scan, "scan")
     _switch(scan, "scan", "publish")
     _switch(scan, "scan", "remediate")
+    _switch(scan, "scan", "in-cluster")
     scan.add_argument(
         "--dry-run", action="store_true", default=None, help=flag_help("scan", "--dry-run")
     )
@@ -232,6 +236,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         (Env.PUBLISH_FINDINGS, _flag(args.publish, "--publish", "--no-publish")),
         (Env.AUTO_REMEDIATE, _flag(args.remediate, "--remediate", "--no-remediate")),
         (Env.REMEDIATION_DRY_RUN, _flag(args.dry_run, "--dry-run", "--dry-run")),
+        (Env.IN_CLUSTER_CHECK, _flag(args.in_cluster, "--in-cluster", "--no-in-cluster")),
     ):
         if value is not None:
             overrides[variable] = value

@@ -375,11 +375,16 @@ def summarize(result: AuditResult) -> dict[str, Any]:
         if cluster.remediation is not None:
             action = cluster.remediation.action.value
             actions[action] = actions.get(action, 0) + 1
-    return {
+    summary: dict[str, Any] = {
         "account": result.account,
         "regions": len(result.regions),
         "clusters": len(result.results),
         "summary": result.summary(),
+    }
+    in_cluster = result.in_cluster_summary()
+    if in_cluster is not None:  # IN_CLUSTER_CHECK on: the second control's counts too
+        summary["in_cluster_summary"] = in_cluster
+    return summary | {
         "remediation": actions,
         "findings": result.findings_json(),
         "errors": [e.to_json() for e in result.errors[:MAX_ERRORS_RETURNED]],

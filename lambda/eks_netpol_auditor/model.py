@@ -317,6 +317,8 @@ class ClusterResult:
             "remediation": None if self.remediation is None else self.remediation.to_json(),
             "finding_region": self.finding_region,
             "publish_error": self.publish_error,
+            # The second control (CIS-EKS-4.3.2); null when the in-cluster check is off.
+            "in_cluster": None if self.in_cluster is None else self.in_cluster.to_json(),
         }
 
 
@@ -437,19 +439,37 @@ class AuditResult:
             counts[result.verdict.status.value] += 1
         return counts
 
+    def in_cluster_summary(self) -> dict[str, int] | None:
+        """Clusters per status of the second control; None when the in-cluster check is off."""
+        verdicts = [r.in_cluster for r in self.results if r.in_cluster is not None]
+        if not verdicts:
+            return None
+        counts = {status.value: 0 for status in ComplianceStatus}
+        for verdict in verdicts:
+            counts[verdict.status.value] += 1
+        return counts
+
     def exit_code(self) -> int:
         """0 all PASSED/WARNING; 1 any FAILED; 3 something could not be read and none FAILED.
 
-        A cluster still being created (CLUSTER_NOT_READY) was read fine: it is reported
+        Both controls count alike: a FAILED from either is exit 1, and a NOT_AVAILABLE from
+        either (the in-cluster check's ENDPOINT_PRIVATE or NOT_ENROLLED too) is exit 3. A
+        cluster still being created (CLUSTER_NOT_READY) was read fine: it is reported
         NOT_AVAILABLE but is no reason for exit 3 (tests/integration/test_cli_integration.py).
         """
-        summary = self.summary()
-        if summary[ComplianceStatus.FAILED]:
+        verdicts: list[tuple[ComplianceStatus, str]] = [
+            (r.verdict.status, r.verdict.reason.value) for r in self.results
+        ]
+        verdicts += [
+            (r.in_cluster.status, r.in_cluster.reason.value)
+            for r in self.results
+            if r.in_cluster is not None
+        ]
+        if any(status is ComplianceStatus.FAILED for status, _ in verdicts):
             return 1
         unread = any(
-            r.verdict.status is ComplianceStatus.NOT_AVAILABLE
-            and r.verdict.reason is not Reason.CLUSTER_NOT_READY
-            for r in self.results
+            status is ComplianceStatus.NOT_AVAILABLE and reason != Reason.CLUSTER_NOT_READY
+            for status, reason in verdicts
         )
         if self.errors or unread:
             return 3

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Collection, Sequence
 from typing import Any, TextIO
 
+from .incluster.model import IN_CLUSTER_CONTROL_ID, InClusterVerdict
 from .model import Action, AuditResult, ClusterResult, ComplianceStatus, Outcome
 from .securityhub.asff import remediation_command
 
@@ -43,6 +44,13 @@ def _remediation_cell(remediation: Outcome | None) -> str:
     return f"{action} ({detail})" if detail else action
 
 
+def _in_cluster_cell(verdict: InClusterVerdict | None) -> str:
+    """The second control's status and reason, or "-" when it was not evaluated."""
+    if verdict is None:
+        return "-"
+    return f"{verdict.status.value} ({verdict.reason.value})"
+
+
 def write_rows(rows: Sequence[Sequence[str]], out: TextIO) -> None:
     """Left-aligned columns two spaces apart, trailing blanks trimmed (scan and report)."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -57,10 +65,14 @@ def render_table(
     """The verdict table, the run summary, where findings went, errors, then the fixes."""
     shown = selected(result, statuses)
     remediating = any(r.remediation is not None for r in result.results)
-    header = ("CLUSTER", "REGION", "STATUS", "REASON") + (("REMEDIATION",) if remediating else ())
+    second = result.in_cluster_summary()
+    header: tuple[str, ...] = ("CLUSTER", "REGION", "STATUS", "REASON")
+    header += ("IN-CLUSTER",) if second is not None else ()
+    header += ("REMEDIATION",) if remediating else ()
     rows: list[tuple[str, ...]] = [header]
     rows += [
         (r.facts.name, r.facts.region, r.verdict.status.value, r.verdict.reason.value)
+        + ((_in_cluster_cell(r.in_cluster),) if second is not None else ())
         + ((_remediation_cell(r.remediation),) if remediating else ())
         for r in shown
     ]
@@ -70,6 +82,9 @@ def render_table(
     regions = plural(len(result.regions), "region")
     only = f" (showing {', '.join(sorted(statuses))})" if statuses else ""
     out.write(f"\n{clusters} in {regions}: {summary}{only}\n")
+    if second is not None:
+        counts = ", ".join(f"{count} {status}" for status, count in second.items())
+        out.write(f"In-cluster check ({IN_CLUSTER_CONTROL_ID}): {counts}\n")
     published = (
         result.findings_published
         + result.findings_unchanged_skipped
@@ -94,7 +109,24 @@ def render_table(
 
 def render_fixes(results: Sequence[ClusterResult], out: TextIO) -> None:
     """For each FAILED cluster: the command that fixes it (or what to do when no command
-    can be computed safely), and in a dry run the exact UpdateAddon request."""
+    can be computed safely), and in a dry run the exact UpdateAddon request; then what to
+    do for each cluster the in-cluster check FAILED (never done for the user)."""
+    _render_first_fixes(results, out)
+    failed = [
+        (r, r.in_cluster)
+        for r in results
+        if r.in_cluster is not None and r.in_cluster.status is ComplianceStatus.FAILED
+    ]
+    if not failed:
+        return
+    title = f"In-cluster ({IN_CLUSTER_CONTROL_ID}), {plural(len(failed), 'FAILED cluster')}"
+    out.write(f"\n{title}:\n")
+    for cluster, verdict in failed:
+        out.write(f"\n{cluster.facts.region}/{cluster.facts.name} ({verdict.reason})\n")
+        out.write(f"  {verdict.message}\n")
+
+
+def _render_first_fixes(results: Sequence[ClusterResult], out: TextIO) -> None:
     failed = [r for r in results if r.verdict.status is ComplianceStatus.FAILED]
     if not failed:
         return

@@ -237,6 +237,8 @@ def _in_cluster() -> list[Setting]:
             default="false",
             choices=_BOOL,
             env=Env.IN_CLUSTER_CHECK,
+            flags=("--in-cluster", "--no-in-cluster"),
+            command="scan",
             parameter="InClusterCheck",
         ),
         Setting(

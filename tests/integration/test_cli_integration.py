@@ -543,5 +543,10 @@ def test_every_key_of_the_json_document_is_documented(sandbox: SandboxClient, ru
     described = page.split("`--format json` prints one document:")[1].split("\n- ")[0]
     keys = {*document, *document["results"][0], *document["findings"]}
     assert keys  # not vacuous
+    # With the in-cluster check on, the `in_cluster` object's keys too (issue 18).
+    _, checked, _ = run("--regions", "us-east-1", "--in-cluster", "--format", "json")
+    second = [r["in_cluster"] for r in checked["results"] if r["in_cluster"] is not None]
+    assert second  # not vacuous
+    keys |= {key for verdict in second for key in verdict}
     undocumented = sorted(key for key in keys if f'"{key}"' not in described)
     assert not undocumented, f"docs/cli.md does not describe the JSON keys {undocumented}"
