@@ -46,9 +46,10 @@ from .discovery import (
 )
 from .evaluate import evaluate
 from .event_targets import EventContext, Target
-from .incluster.model import InClusterReason, InClusterVerdict
+from .incluster.enrol import enrol
+from .incluster.model import FailureKind, InClusterReason, InClusterVerdict, ReadFailure
 from .incluster.reader import read_cluster
-from .incluster.verdict import evaluate_in_cluster
+from .incluster.verdict import access_entry_principal, evaluate_in_cluster
 from .model import (
     AuditError,
     AuditResult,
@@ -62,6 +63,9 @@ from .securityhub import publish
 logger = logging.getLogger(__name__)
 
 NOT_EVALUATED = "not evaluated: the run's time budget was exhausted"
+# accessConfig.authenticationMode values that take access entries (EKS API reference,
+# CreateAccessEntry: a CONFIG_MAP cluster has to be switched first).
+ACCESS_ENTRY_MODES = frozenset({"API", "API_AND_CONFIG_MAP"})
 # The key of `AuditResult.api_calls` that counts Kubernetes API requests (pages included).
 KUBERNETES_CALLS = "kubernetes"
 # (clusters done, clusters found so far, regions listed, regions to list)
@@ -227,6 +231,7 @@ def run_audit(
             scope,
             regions,
             identity=(account, partition),
+            enrol_as=access_entry_principal(caller) if settings.in_cluster_enrol else None,
             should_stop=stop,
             progress=progress,
         )
@@ -307,16 +312,45 @@ def _evaluate(facts: list[ClusterFacts], settings: Settings, caller: str) -> lis
 
 
 def _gather(
-    clients: AwsClients, account: str, partition: str, region: str, name: str, *, read: bool
+    clients: AwsClients,
+    account: str,
+    partition: str,
+    region: str,
+    name: str,
+    *,
+    read: bool,
+    enrol_as: str | None,
 ) -> ClusterFacts | Deleted:
     """One discovery task: DescribeCluster (and DescribeAddon), then with `read` (the
     in-cluster check on) the cluster's Kubernetes objects, when the second control needs
     them. Private-only, exempt and not-ACTIVE clusters are decided without them, so no
-    connection is ever attempted to those (incluster/verdict.py, the rows before reading)."""
+    connection is ever attempted to those (incluster/verdict.py, the rows before reading).
+
+    With `enrol_as` (IN_CLUSTER_ENROL, the auditor's role ARN), a read refused with 401/403
+    on a cluster that takes access entries enrols the role and reads once more; a failed
+    enrolment is added to the refusal's message, so the finding says why."""
     found = describe_cluster(clients, account, partition, region, name)
-    if read and isinstance(found, ClusterFacts) and _needs_objects(found):
-        return replace(found, kube=read_cluster(clients, found))
-    return found
+    if not (read and isinstance(found, ClusterFacts) and _needs_objects(found)):
+        return found
+    kube = read_cluster(clients, found)
+    if enrol_as is not None and _may_enrol(found, kube):
+        failed = enrol(clients, region, name, enrol_as)
+        if failed is None:
+            again = read_cluster(clients, found)  # count both reads' requests
+            kube = replace(again, requests=again.requests + kube.requests)
+        elif isinstance(kube, ReadFailure):
+            kube = replace(kube, message=f"{kube.message}; {failed}")
+    return replace(found, kube=kube)
+
+
+def _may_enrol(facts: ClusterFacts, kube: object) -> bool:
+    """Refused (HTTP 401/403) where an access entry can be created (not CONFIG_MAP)."""
+    mode = facts.api.authentication_mode if facts.api is not None else None
+    return (
+        isinstance(kube, ReadFailure)
+        and kube.kind is FailureKind.UNAUTHORIZED
+        and mode in ACCESS_ENTRY_MODES
+    )
 
 
 def _needs_objects(facts: ClusterFacts) -> bool:
@@ -348,6 +382,7 @@ def _discover(
     regions: list[str],
     *,
     identity: tuple[str, str],
+    enrol_as: str | None,
     should_stop: Callable[[], bool],
     progress: Progress | None,
 ) -> Discovery:
@@ -356,7 +391,7 @@ def _discover(
     worker (or every request AWS allows there) while the others wait. `should_stop` is
     checked as each cluster is started."""
     report = Discovery()
-    gather = functools.partial(_gather, read=settings.in_cluster_check)
+    gather = functools.partial(_gather, read=settings.in_cluster_check, enrol_as=enrol_as)
     pending: dict[Future[Any], tuple[str, str | None]] = {}
     # Each future reports itself here when done, so a completion costs O(1); waiting on
     # the whole pending set (`concurrent.futures.wait`) would cost O(pending) per wake-up.

@@ -24,7 +24,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from eks_netpol_auditor.audit import run_audit
+from eks_netpol_auditor.audit import KUBERNETES_CALLS, run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
 from eks_netpol_auditor.remediation import apply as remediation_shell
@@ -83,15 +83,25 @@ def no_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("no_spacing")
-def test_operations_called_equal_actions_granted(sandbox: SandboxClient) -> None:
+@pytest.mark.parametrize("in_cluster", [False, True], ids=["check off", "check on"])
+def test_operations_called_equal_actions_granted(sandbox: SandboxClient, in_cluster: bool) -> None:
+    """The in-cluster check adds no IAM action: its token is presigned locally and its
+    reads go to the clusters' Kubernetes APIs (counted apart, as `kubernetes`)."""
     seed_every_path(sandbox)
-    settings = replace(Settings(), publish=True, auto_remediate=True, home_region="us-east-1")
+    settings = replace(
+        Settings(),
+        publish=True,
+        auto_remediate=True,
+        home_region="us-east-1",
+        in_cluster_check=in_cluster,
+    )
     result = run_audit(settings, AwsClients(max_attempts=1))
 
     # The run really took the paths the seeds are for (else the equality proves little).
     assert [u["clusterName"] for u in sandbox.updates()] == ["disabled"]
     assert result.findings_published >= 2
-    called = set(result.api_calls)
+    assert (KUBERNETES_CALLS in result.api_calls) is in_cluster
+    called = set(result.api_calls) - {KUBERNETES_CALLS}
     assert {c.split(":")[0] for c in called} <= ENGINE_SERVICES
 
     granted = granted_actions()

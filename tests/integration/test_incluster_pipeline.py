@@ -204,3 +204,32 @@ def test_the_scheduled_function_passes_the_check_through(
         }
     )
     assert on["in_cluster_summary"] == {"PASSED": 0, "FAILED": 1, "WARNING": 0, "NOT_AVAILABLE": 0}
+
+
+def test_self_enrolment_grants_the_role_and_reads_again(sandbox: SandboxClient) -> None:
+    """IN_CLUSTER_ENROL: a refused read on a cluster that takes access entries enrols the
+    auditor (CreateAccessEntry + AssociateAccessPolicy) and reads once more."""
+    sandbox.add_cluster(REGION, "fresh", addon=ENABLED)  # no access entry yet
+    sandbox.put_kube_objects(REGION, "fresh", [namespace("shop"), deny_all("shop")])
+    sandbox.add_pods(REGION, "fresh", "shop", prefix="web", count=1)
+    sandbox.reset_calls()
+    result = run_audit(replace(ON, in_cluster_enrol=True), AwsClients())
+    assert in_cluster(result) == {"fresh": ("PASSED", "NAMESPACES_COVERED")}
+    assert result.api_calls["eks:CreateAccessEntry"] == 1
+    assert result.api_calls["eks:AssociateAccessPolicy"] == 1
+    # Both reads' requests are counted, the refused one included.
+    assert result.api_calls[KUBERNETES_CALLS] == sandbox.calls().count(service="kubernetes")
+    assert sandbox.calls().count(service="kubernetes", status=401) >= 1
+
+
+def test_no_self_enrolment_without_the_setting_or_on_a_config_map_cluster(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster(REGION, "stranger", addon=ENABLED)
+    sandbox.add_cluster(REGION, "legacy", addon=ENABLED, authentication_mode="CONFIG_MAP")
+    off = run_audit(ON, AwsClients())
+    assert in_cluster(off)["stranger"] == ("NOT_AVAILABLE", "NOT_ENROLLED")
+    assert "eks:CreateAccessEntry" not in off.api_calls
+    enrolling = run_audit(replace(ON, in_cluster_enrol=True), AwsClients())
+    assert in_cluster(enrolling)["legacy"] == ("NOT_AVAILABLE", "ACCESS_ENTRIES_UNAVAILABLE")
+    assert enrolling.api_calls["eks:CreateAccessEntry"] == 1  # "stranger" only
