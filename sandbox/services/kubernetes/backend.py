@@ -416,9 +416,3 @@ def forbidden_message(
         f'{what} is forbidden: User "{username}" cannot {verb} resource "{resource.plural}" '
         f'in API group "{resource.group}" {where}'
     )
-
-
-def parse_labels(value: Any) -> dict[str, str]:
-    if not isinstance(value, dict):
-        return {}
-    return {str(k): str(v) for k, v in value.items()}

@@ -30,6 +30,7 @@ from urllib.parse import parse_qs
 from sandbox.accounts import Accounts
 from sandbox.faults import KUBERNETES, OVERSIZED_BYTES, Call, CallRecorder, FaultInjector
 from sandbox.services.eks.backend import EksBackend
+from sandbox.services.eks.models import Cluster
 from sandbox.services.kubernetes import objects
 from sandbox.services.kubernetes.authn import TokenRejected, verify_token
 from sandbox.services.kubernetes.backend import (
@@ -250,7 +251,12 @@ class KubernetesApi:
             return self._read(key, cluster, request, route, kind)
 
     def _read(
-        self, key: ClusterKey, cluster: Any, request: KubeRequest, route: _Route, kind: str | None
+        self,
+        key: ClusterKey,
+        cluster: Cluster,
+        request: KubeRequest,
+        route: _Route,
+        kind: str | None,
     ) -> KubeResponse:
         query = {k: v[-1] for k, v in parse_qs(request.query_string).items()}
         partial = _wants_partial(request.headers.get("accept", ""), route.name is None)

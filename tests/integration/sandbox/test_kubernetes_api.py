@@ -231,6 +231,34 @@ def test_the_view_policy_does_not_cover_eks_cluster_network_policies(
     assert 'in API group "networking.k8s.aws"' in body["message"]
 
 
+def test_cluster_admin_reads_eks_cluster_network_policies_and_cannot_write(
+    sandbox: SandboxClient,
+) -> None:
+    sandbox.add_cluster("us-east-1", "prod")
+    admin = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    sandbox.put_access_entry(
+        "us-east-1", "prod", DEFAULT_PRINCIPAL, policies=[{"policy_arn": admin}]
+    )
+    cnp = {
+        "kind": "ClusterNetworkPolicy",
+        "apiVersion": "networking.k8s.aws/v1alpha1",
+        "metadata": {"name": "isolate"},
+        "spec": {"tier": "Admin", "priority": 10, "subject": {"namespaces": {}}},
+    }
+    sandbox.put_kube_objects("us-east-1", "prod", [cnp])
+    client = client_for("prod")
+    status, body = client.json("/apis/networking.k8s.aws/v1alpha1/clusternetworkpolicies")
+    assert (status, body["kind"]) == (200, "ClusterNetworkPolicyList")
+    assert body["items"][0]["spec"]["tier"] == "Admin"
+    http = urllib3.PoolManager(ca_certs=client.ca_file)
+    response = http.request(
+        "DELETE",
+        client.endpoint + "/api/v1/namespaces/default",
+        headers={"Authorization": f"Bearer {client.token}"},
+    )
+    assert response.status == 405  # the sandbox's API is read-only
+
+
 def test_a_role_session_uses_its_roles_access_entry(sandbox: SandboxClient) -> None:
     session = "arn:aws:sts::210987654321:assumed-role/auditor/run-1"
     sandbox.create_account("210987654321", "AKIDROLE", "role-secret", principal_arn=session)
