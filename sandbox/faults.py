@@ -193,6 +193,8 @@ class FaultRule:
             raise ValueError(f"unknown condition {self.when!r}; expected one of {FAULT_CONDITIONS}")
         if self.kind in KUBERNETES_ONLY and self.service != KUBERNETES:
             raise ValueError(f"fault kind {self.kind!r} needs service {KUBERNETES!r}")
+        if self.kind == "unrecognized_client" and self.service == KUBERNETES:
+            raise ValueError("the Kubernetes API has no unrecognized_client; use expired_token")
         if self.seconds is not None and self.seconds < 0:
             raise ValueError("seconds must be >= 0")
         self._rng = random.Random(self.seed)

@@ -113,3 +113,5 @@ def test_kubernetes_faults_do_not_reach_aws(
 def test_kubernetes_only_kinds_need_the_service(sandbox: SandboxClient) -> None:
     with pytest.raises(Exception, match="needs service 'kubernetes'"):
         sandbox.add_fault("wrong_ca")
+    with pytest.raises(Exception, match="no unrecognized_client"):
+        sandbox.add_fault("unrecognized_client", service=K8S)
