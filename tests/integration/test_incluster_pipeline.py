@@ -233,3 +233,23 @@ def test_no_self_enrolment_without_the_setting_or_on_a_config_map_cluster(
     enrolling = run_audit(replace(ON, in_cluster_enrol=True), AwsClients())
     assert in_cluster(enrolling)["legacy"] == ("NOT_AVAILABLE", "ACCESS_ENTRIES_UNAVAILABLE")
     assert enrolling.api_calls["eks:CreateAccessEntry"] == 1  # "stranger" only
+
+
+def test_a_refused_self_enrolment_is_said_in_the_not_enrolled_message(
+    sandbox: SandboxClient,
+) -> None:
+    """No second read after a failed enrolment; the verdict says why it could not enrol."""
+    sandbox.add_cluster(REGION, "locked", addon=ENABLED)
+    sandbox.add_fault(
+        "access_denied", service="eks", operation="CreateAccessEntry", cluster="locked"
+    )
+    sandbox.reset_calls()
+    result = run_audit(replace(ON, in_cluster_enrol=True), AwsClients(max_attempts=1))
+    (cluster,) = result.results
+    assert cluster.in_cluster is not None
+    assert cluster.in_cluster.reason == "NOT_ENROLLED"
+    assert "self-enrolment in locked was denied: eks:CreateAccessEntry" in (
+        cluster.in_cluster.message
+    )
+    assert "eks:AssociateAccessPolicy" not in result.api_calls
+    assert sandbox.calls().count(service="kubernetes", status=200) == 0
