@@ -1,7 +1,8 @@
 """`make demo`: a real table in one command, against the local sandbox, no AWS account.
 
-Starts the sandbox as its own process seeded with ~10 varied clusters in 3 regions, then
-runs the installed `eks-netpol-audit` CLI against it exactly as a user would.
+Starts the sandbox as its own process seeded with ~10 varied clusters in 3 regions (and
+what is inside them, for the in-cluster check), then runs the installed `eks-netpol-audit`
+CLI against it exactly as a user would.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from sandbox.process import start_sandbox_process
 
 SCANS: list[tuple[str, list[str]]] = [
     ("Read-only audit of every enabled region", ["scan"]),
+    (
+        "Both CIS controls: also read each cluster's Kubernetes API (every row of the "
+        "in-cluster table appears once)",
+        ["scan", "--in-cluster"],
+    ),
     (
         "Publish findings to Security Hub and plan remediation without changing anything",
         ["scan", "--publish", "--remediate", "--dry-run", "--format", "table"],
