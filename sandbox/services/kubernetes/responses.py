@@ -193,35 +193,36 @@ class KubernetesApi:
             return response
         if kind == "server_error":
             return status_response(500, "InternalError", "Internal error occurred")
+        auth = request.headers.get("authorization", "")
+        if not auth.startswith("Bearer "):
+            # Kubernetes "Authenticating", anonymous requests: no credentials at all makes
+            # system:anonymous, which the authorizer then forbids.
+            target = route.resource if route else None
+            message = (
+                forbidden_message("system:anonymous", verb, target, route.namespace, route.name)
+                if route and target
+                else f'forbidden: User "system:anonymous" cannot get path "{request.path}"'
+            )
+            return status_response(403, "Forbidden", message)
+        try:
+            caller = verify_token(
+                auth[len("Bearer ") :].strip(),
+                key[2],  # the cluster's name, its x-k8s-aws-id
+                self.accounts,
+                datetime.fromtimestamp(self.clock(), UTC),
+                expired=kind == "expired_token",
+            )
+        except TokenRejected:
+            return status_response(401, "Unauthorized", "Unauthorized")
+        if route is None:
+            return status_response(
+                404, "NotFound", "the server could not find the requested resource"
+            )
+        # Only the access decision holds the EKS lock; reads and JSON happen outside it.
         with self.eks.lock:
             cluster = self.eks.cluster(*key)
             if cluster is None:
                 return status_response(503, "ServiceUnavailable", "the cluster no longer exists")
-            auth = request.headers.get("authorization", "")
-            if not auth.startswith("Bearer "):
-                # Kubernetes "Authenticating", anonymous requests: no credentials at all
-                # makes system:anonymous, which the authorizer then forbids.
-                target = route.resource if route else None
-                message = (
-                    forbidden_message("system:anonymous", verb, target, route.namespace, route.name)
-                    if route and target
-                    else f'forbidden: User "system:anonymous" cannot get path "{request.path}"'
-                )
-                return status_response(403, "Forbidden", message)
-            try:
-                caller = verify_token(
-                    auth[len("Bearer ") :].strip(),
-                    cluster.name,
-                    self.accounts,
-                    datetime.fromtimestamp(self.clock(), UTC),
-                    expired=kind == "expired_token",
-                )
-            except TokenRejected:
-                return status_response(401, "Unauthorized", "Unauthorized")
-            if route is None:
-                return status_response(
-                    404, "NotFound", "the server could not find the requested resource"
-                )
             decision = authorize(
                 cluster,
                 caller.identity.arn,
@@ -230,25 +231,25 @@ class KubernetesApi:
                 route.resource,
                 route.namespace,
             )
-            if decision.status == 401:
-                return status_response(401, "Unauthorized", "Unauthorized")
-            if decision.status == 403 or kind == "access_denied":
-                message = forbidden_message(
-                    decision.username or caller.identity.arn,
-                    verb,
-                    route.resource,
-                    route.namespace,
-                    route.name,
-                )
-                details = {"kind": route.resource.plural}
-                if route.name:
-                    details["name"] = route.name
-                return status_response(403, "Forbidden", message, details)
-            if verb not in ("get", "list"):
-                return status_response(
-                    405, "MethodNotAllowed", "the sandbox's Kubernetes API is read-only"
-                )
-            return self._read(key, cluster, request, route, kind)
+        if decision.status == 401:
+            return status_response(401, "Unauthorized", "Unauthorized")
+        if decision.status == 403 or kind == "access_denied":
+            message = forbidden_message(
+                decision.username or caller.identity.arn,
+                verb,
+                route.resource,
+                route.namespace,
+                route.name,
+            )
+            details = {"kind": route.resource.plural}
+            if route.name:
+                details["name"] = route.name
+            return status_response(403, "Forbidden", message, details)
+        if verb not in ("get", "list"):
+            return status_response(
+                405, "MethodNotAllowed", "the sandbox's Kubernetes API is read-only"
+            )
+        return self._read(key, cluster, request, route, kind)
 
     def _read(
         self,
