@@ -17,7 +17,8 @@ Why it looks like this:
   deployment adds later gets the StackSet's own values
   (aws-cloudformation/cloudformation-coverage-roadmap#1291), so it would run with
   ``AutoRemediate=false`` and nothing would say so. With two StackSets every account's
-  values follow from the StackSet that reaches it.
+  values follow from the StackSet that reaches it. The in-cluster check is switched on per
+  OU the same way: ``InClusterOuIds`` get a StackSet whose ``InClusterCheck=true``.
 * No account may run two auditors. A StackSet that targets an OU deploys to its child
   OUs too, and several StackSets may target the same OU (User Guide, "Create StackSets
   with service-managed permissions", Considerations), while ``AccountFilterType`` can
@@ -42,6 +43,7 @@ from typing import Any
 from aws_cdk import (
     Acknowledgment,
     Aws,
+    CfnCondition,
     CfnOutput,
     CfnRule,
     CfnRuleAssertion,
@@ -60,6 +62,8 @@ from infra.org_insights import OrgInsights
 from infra.org_parameters import (
     AUTO_REMEDIATE_PARAMETER,
     FORWARDER_SUFFIX,
+    IN_CLUSTER_PARAMETER,
+    IN_CLUSTER_SUFFIX,
     REMEDIATION_SUFFIX,
     OrgParameters,
 )
@@ -90,6 +94,7 @@ class EksNetpolAuditorOrgStack(Stack):
         self.code_bucket = OrgCodeBucket(self, "CodeBucket", self.params)
         self.stack_set = self._auditor_stack_set()
         self.remediation_stack_set = self._remediation_stack_set()
+        self.in_cluster_stack_set = self._in_cluster_stack_set()
         self.forwarder_stack_set = (
             self._forwarder_stack_set(forwarder_template_key) if forwarder_template_key else None
         )
@@ -112,18 +117,16 @@ class EksNetpolAuditorOrgStack(Stack):
         """
         return {"DeploymentTargets": {"OrganizationalUnitIds": ous}, "Regions": regions}
 
-    def _auditor_parameters(self, auto_remediate: str | None = None) -> dict[str, str]:
+    def _auditor_parameters(self, **fixed: str) -> dict[str, str]:
         """What every auditor StackSet passes: the mirrored settings, this stack's code
         bucket, no insight (it lives in the Security Hub administrator: ``OrgInsights``),
-        and optionally a fixed ``AutoRemediate``."""
-        parameters = {
+        and the values a per-OU StackSet fixes (``AutoRemediate``, ``InClusterCheck``)."""
+        return {
             **{p.node.id: p.value_as_string for p in self.params.passthrough},
             CODE_BUCKET_PREFIX_PARAMETER: self.code_bucket.prefix,
             INSIGHT_PARAMETER: "false",
+            **fixed,
         }
-        if auto_remediate is not None:
-            parameters[AUTO_REMEDIATE_PARAMETER] = auto_remediate
-        return parameters
 
     def _auditor_stack_set(self) -> cfn.CfnStackSet:
         """The auditor in the home region of every account of TargetOuIds."""
@@ -148,26 +151,62 @@ class EksNetpolAuditorOrgStack(Stack):
         removes the remediation OUs' instances from it, then this StackSet claims them.
         """
         params = self.params
-        stack_set = self._stack_set(
+        return self._per_ou_stack_set(
             "RemediationStackSet",
-            name=Fn.join("", [params.stack_set_name.value_as_string, REMEDIATION_SUFFIX]),
+            suffix=REMEDIATION_SUFFIX,
             description=f"{PRODUCT}: audits and remediates EKS network policy in every "
             "account of the remediation OUs",
-            parameters=self._auditor_parameters(auto_remediate="true"),
+            ous=params.remediation_ous.value_as_string,
+            fixed={AUTO_REMEDIATE_PARAMETER: "true"},
+            condition=params.deploy_remediation,
+        )
+
+    def _in_cluster_stack_set(self) -> cfn.CfnStackSet:
+        """The auditor with InClusterCheck=true in every account of InClusterOuIds, for
+        the same reason as remediation OUs: a ParameterOverride would not reach accounts
+        that join later. AutoRemediate and InClusterEnrol are the mirrored values."""
+        params = self.params
+        return self._per_ou_stack_set(
+            "InClusterStackSet",
+            suffix=IN_CLUSTER_SUFFIX,
+            description=f"{PRODUCT}: audits EKS network policy, in-cluster check on, in "
+            "every account of the in-cluster OUs",
+            ous=params.in_cluster_ous.value_as_string,
+            fixed={IN_CLUSTER_PARAMETER: "true"},
+            condition=params.deploy_in_cluster,
+        )
+
+    def _per_ou_stack_set(
+        self,
+        construct_id: str,
+        *,
+        suffix: str,
+        description: str,
+        ous: str,
+        fixed: dict[str, str],
+        condition: CfnCondition,
+    ) -> cfn.CfnStackSet:
+        """The auditor with ``fixed`` parameter values in the home region of every
+        account of ``ous``, named StackSetName + ``suffix``, after ``AuditorStackSet``."""
+        params = self.params
+        stack_set = self._stack_set(
+            construct_id,
+            name=Fn.join("", [params.stack_set_name.value_as_string, suffix]),
+            description=description,
+            parameters=self._auditor_parameters(**fixed),
             template_key=params.template_key.value_as_string,
         )
         stack_set.add_property_override(
-            "StackInstancesGroup",
-            [self._instances(params.ou_list(params.remediation_ous), [Aws.REGION])],
+            "StackInstancesGroup", [self._instances(Fn.split(",", ous), [Aws.REGION])]
         )
-        stack_set.cfn_options.condition = params.deploy_remediation
+        stack_set.cfn_options.condition = condition
         # CDK's validator finds no scenario for either branch of the Fn::Ifs under this
         # two-part condition and warns; cfn-lint (make release, test_org_stack) evaluates
         # the same template and finds every branch reachable.
         Validations.of(stack_set).acknowledge(
             Acknowledgment(
                 id="CloudFormation-Validate::W1028",
-                reason="Both branches are reachable under DeployRemediationStackSet; "
+                reason=f"Both branches are reachable under {condition.logical_id}; "
                 "cfn-lint, which evaluates the conditions, passes.",
             )
         )
@@ -183,10 +222,14 @@ class EksNetpolAuditorOrgStack(Stack):
         forwarder = ForwarderParameters(self, self.params, template_key)
         params = self.params
         regions = forwarder.region_list()
-        remediation_group = Fn.condition_if(
-            params.has_remediation_ous.logical_id,
-            self._instances(params.ou_list(params.remediation_ous), regions),
-            Aws.NO_VALUE,
+        remediation_group, in_cluster_group = (
+            Fn.condition_if(
+                condition.logical_id, self._instances(params.ou_list(ous), regions), Aws.NO_VALUE
+            )
+            for condition, ous in (
+                (params.has_remediation_ous, params.remediation_ous),
+                (params.has_in_cluster_ous, params.in_cluster_ous),
+            )
         )
         stack_set = self._stack_set(
             "ForwarderStackSet",
@@ -197,34 +240,41 @@ class EksNetpolAuditorOrgStack(Stack):
         )
         stack_set.add_property_override(
             "StackInstancesGroup",
-            [self._instances(params.ou_list(params.target_ous), regions), remediation_group],
+            [
+                self._instances(params.ou_list(params.target_ous), regions),
+                remediation_group,
+                in_cluster_group,
+            ],
         )
         stack_set.cfn_options.condition = forwarder.deploy
         return stack_set
 
     def _reject_overlapping_ous(self) -> None:
-        """Refuse, before any change, the same OU list as targets and remediation OUs."""
+        """Refuse, before any change, the same OU list in two lists (targets, remediation
+        OUs, in-cluster OUs): an account reached by two StackSets would be claimed by two
+        auditors. Rule functions compare whole values only ("Rule functions")."""
         params = self.params
-        CfnRule(
-            self,
-            "RemediationOusAreNotTargets",
-            rule_condition=Fn.condition_not(
-                Fn.condition_equals(params.remediation_ous.value_as_string, "")
-            ),
-            assertions=[
-                CfnRuleAssertion(
-                    assert_=Fn.condition_not(
-                        Fn.condition_equals(
-                            params.remediation_ous.value_as_string,
-                            params.target_ous.value_as_string,
-                        )
-                    ),
-                    assert_description="RemediationOuIds must not repeat TargetOuIds: list "
-                    "each OU in one of them only (an account reached by both StackSets "
-                    "would be claimed by two auditors).",
-                )
-            ],
+        pairs = (
+            ("RemediationOusAreNotTargets", params.remediation_ous, params.target_ous),
+            ("InClusterOusAreNotTargets", params.in_cluster_ous, params.target_ous),
+            ("InClusterOusAreNotRemediationOus", params.in_cluster_ous, params.remediation_ous),
         )
+        for rule_id, listed, other in pairs:
+            CfnRule(
+                self,
+                rule_id,
+                rule_condition=Fn.condition_not(Fn.condition_equals(listed.value_as_string, "")),
+                assertions=[
+                    CfnRuleAssertion(
+                        assert_=Fn.condition_not(
+                            Fn.condition_equals(listed.value_as_string, other.value_as_string)
+                        ),
+                        assert_description=f"{listed.node.id} must not repeat "
+                        f"{other.node.id}: list each OU in one of them only (an account "
+                        "reached by two StackSets would be claimed by two auditors).",
+                    )
+                ],
+            )
 
     def _stack_set(
         self,

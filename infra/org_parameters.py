@@ -19,8 +19,10 @@ from infra.release_code import BUCKET_PREFIX_PATTERN, CODE_BUCKET_PREFIX_PARAMET
 from infra.setting_parameters import cfn_parameter
 
 BOOL_VALUES = ["true", "false"]
-# The auditor's AutoRemediate parameter: the one a per-OU override switches on.
+# The auditor parameters a per-OU StackSet switches on: AutoRemediate (RemediationOuIds)
+# and InClusterCheck (InClusterOuIds).
 AUTO_REMEDIATE_PARAMETER = "AutoRemediate"
+IN_CLUSTER_PARAMETER = "InClusterCheck"
 # StackSet names: "can contain only alphanumeric characters (case-sensitive) and hyphens.
 # It must start with an alphabetic character and can't be longer than 128 characters"
 # (CloudFormation API reference, CreateStackSet StackSetName; the botocore model's
@@ -30,7 +32,8 @@ AUTO_REMEDIATE_PARAMETER = "AutoRemediate"
 STACK_SET_NAME_LIMIT = 128
 FORWARDER_SUFFIX = "-forwarder"
 REMEDIATION_SUFFIX = "-remediation"
-STACK_SET_NAME_SUFFIXES = (FORWARDER_SUFFIX, REMEDIATION_SUFFIX)
+IN_CLUSTER_SUFFIX = "-incluster"
+STACK_SET_NAME_SUFFIXES = (FORWARDER_SUFFIX, REMEDIATION_SUFFIX, IN_CLUSTER_SUFFIX)
 STACK_SET_NAME_MAX_LENGTH = STACK_SET_NAME_LIMIT - max(map(len, STACK_SET_NAME_SUFFIXES))
 STACK_SET_NAME_PATTERN = rf"^[a-zA-Z][a-zA-Z0-9-]{{0,{STACK_SET_NAME_MAX_LENGTH - 1}}}$"
 # Organization ids: "o-" followed by 10 to 32 lower-case letters or digits
@@ -109,6 +112,13 @@ class OrgParameters:
             constraint_description="empty, or comma-separated OU ids (ou-...), no spaces; "
             "not the root.",
         )
+        self.in_cluster_ous = cfn_parameter(
+            stack,
+            "InClusterOuIds",
+            allowed_pattern=f"^$|{REMEDIATION_OU_LIST_PATTERN}",
+            constraint_description="empty, or comma-separated OU ids (ou-...), no spaces; "
+            "not the root.",
+        )
         self.organization_id = cfn_parameter(
             stack,
             "OrganizationId",
@@ -170,6 +180,17 @@ class OrgParameters:
             expression=Fn.condition_and(
                 Fn.condition_equals(self.deploy_auditors.value_as_string, "true"),
                 Fn.condition_not(Fn.condition_equals(self.remediation_ous.value_as_string, "")),
+            ),
+        )
+        self.has_in_cluster_ous = parameter_differs(
+            stack, "HasInClusterOus", self.in_cluster_ous, ""
+        )
+        self.deploy_in_cluster = CfnCondition(
+            stack,
+            "DeployInClusterStackSet",
+            expression=Fn.condition_and(
+                Fn.condition_equals(self.deploy_auditors.value_as_string, "true"),
+                Fn.condition_not(Fn.condition_equals(self.in_cluster_ous.value_as_string, "")),
             ),
         )
         self.use_max_count = parameter_equals(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import CfnParameter, Stack
+from aws_cdk import CfnCondition, CfnParameter, Fn, Stack
 
 from infra.conditions import parameter_differs, parameter_equals
 from infra.setting_parameters import cfn_parameter
@@ -122,6 +122,18 @@ class AuditorParameters:
         )
         self.insight_condition = parameter_equals(
             stack, "CreateSecurityHubInsight", self.create_insight, "true"
+        )
+        self.in_cluster_condition = parameter_equals(
+            stack, "InClusterCheckEnabled", self.in_cluster_check, "true"
+        )
+        # Self-enrolment only where the check runs: InClusterEnrol alone grants nothing.
+        self.in_cluster_enrol_condition = CfnCondition(
+            stack,
+            "InClusterEnrolEnabled",
+            expression=Fn.condition_and(
+                Fn.condition_equals(self.in_cluster_check.value_as_string, "true"),
+                Fn.condition_equals(self.in_cluster_enrol.value_as_string, "true"),
+            ),
         )
         self.findings_region_condition = parameter_differs(
             stack, "HasFindingsRegion", self.findings_region, ""

@@ -56,6 +56,7 @@ from eks_netpol_auditor.names import METRICS_NAMESPACE, PRODUCT, SCHEDULED_HANDL
 from infra.alarms import ALARM_PERIOD, Alarms, alarm_topic
 from infra.bundling import asset_code
 from infra.event_path import EventPath
+from infra.in_cluster import InClusterEnrolPermission, add_in_cluster_outputs
 from infra.operations import EventViews, OperationsViews
 from infra.outputs import add_outputs
 from infra.parameters import AuditorParameters
@@ -145,6 +146,12 @@ class EksNetpolAuditorStack(Stack):
             role=self.role,
             condition=self.params.auto_remediate_condition,
         )
+        self.in_cluster_enrol = InClusterEnrolPermission(
+            self,
+            "InClusterEnrolment",
+            role=self.role,
+            condition=self.params.in_cluster_enrol_condition,
+        )
         self.function = self._create_function()
         self.rule = self._create_schedule()
         self.alarm_topic = alarm_topic(
@@ -173,6 +180,7 @@ class EksNetpolAuditorStack(Stack):
             ),
         )
         add_outputs(self, self)
+        add_in_cluster_outputs(self, self.role, self.params.in_cluster_condition)
         self.template_options.metadata = {"AWS::CloudFormation::Interface": self.params.interface()}
 
     # ------------------------------------------------------------------ resources

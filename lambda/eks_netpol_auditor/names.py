@@ -76,3 +76,6 @@ class StackOutput(StrEnum):
     EVENT_QUEUE_URL = "EventQueueUrl"
     EVENT_DEAD_LETTER_QUEUE_URL = "EventDeadLetterQueueUrl"
     EVENT_PREREQUISITE = "EventPrerequisite"
+    # Only when InClusterCheck is true (infra/in_cluster.py).
+    IN_CLUSTER_ROLE_ARN = "InClusterRoleArn"
+    IN_CLUSTER_ENROL_COMMANDS = "InClusterEnrolCommands"

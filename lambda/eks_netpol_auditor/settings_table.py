@@ -379,6 +379,19 @@ def _organization() -> list[Setting]:
             stack=org,
         ),
         Setting(
+            "Organizational units whose accounts get the auditor with InClusterCheck=true, "
+            "from a StackSet of their own (StackSetName-incluster), so that accounts joining "
+            "later get it too; AutoRemediate and InClusterEnrol there are the values below. "
+            "Must not overlap or nest with TargetOuIds or RemediationOuIds (an account "
+            "reached by two StackSets keeps the first auditor, the second fails), and "
+            "TargetOuIds must then not be the root. Empty = none.",
+            UNRELEASED,
+            default="",
+            allowed="empty, or comma-separated OU ids (not the root), no spaces",
+            parameter="InClusterOuIds",
+            stack=org,
+        ),
+        Setting(
             "Your organization's id: only its accounts may read the code bucket.",
             UNRELEASED,
             allowed="an AWS Organizations id (`o-...`)",

@@ -76,6 +76,7 @@ def test_a_healthy_account_is_all_ok_and_exits_0(sandbox: SandboxClient, doctor:
         "stack",
         "parameters",
         "outputs",
+        "in-cluster",
         "regions",
         f"securityhub:{HOME}",
         f"securityhub:{OTHER}",

@@ -16,6 +16,7 @@ tests/integration/test_doctor_integration.py instead.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -31,6 +32,7 @@ from eks_netpol_auditor.remediation import apply as remediation_shell
 from infra.stack import EksNetpolAuditorStack
 from sandbox.client import AddonSeed, SandboxClient
 from tests.builders import ENABLED
+from tests.unit.infra.cfn_eval import Deployment
 
 # The services the engine talks to; CDK's own grants (logs, xray, sqs) are pinned by
 # tests/unit/infra/test_stack.py.
@@ -38,14 +40,21 @@ ENGINE_SERVICES = frozenset({"eks", "ec2", "sts", "securityhub"})
 DISABLED = AddonSeed(configuration_values='{"enableNetworkPolicy":"false"}')
 
 
-def granted_actions() -> set[str]:
-    """IAM actions of the engine's services in every identity policy of the stack."""
-    app = cdk.App()
-    template: Mapping[str, Any] = Template.from_stack(
-        EksNetpolAuditorStack(app, "IamCheck")
-    ).to_json()
+@functools.cache
+def auditor_template() -> Mapping[str, Any]:
+    return Template.from_stack(EksNetpolAuditorStack(cdk.App(), "IamCheck")).to_json()
+
+
+def granted_actions(parameters: Mapping[str, str]) -> set[str]:
+    """IAM actions of the engine's services in every identity policy of the stack that
+    exists with these parameter values (the remediation and self-enrolment policies are
+    conditional)."""
+    template = auditor_template()
+    deployment = Deployment(dict(template), dict(parameters))
     actions: set[str] = set()
     for resource in template["Resources"].values():
+        if "Condition" in resource and not deployment.condition(resource["Condition"]):
+            continue
         properties = resource.get("Properties", {})
         if resource["Type"] == "AWS::IAM::Role":
             documents = [p["PolicyDocument"] for p in properties.get("Policies", [])]
@@ -82,28 +91,47 @@ def no_spacing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(remediation_shell, "UPDATE_SPACING_SECONDS", 0.0)
 
 
+# (stack parameters, the same settings as the function's environment): the in-cluster
+# check off (the default), on, and on with self-enrolment.
+BASE = replace(Settings(), publish=True, auto_remediate=True, home_region="us-east-1")
+CASES = {
+    "in-cluster off": ({"AutoRemediate": "true"}, BASE),
+    "in-cluster on": (
+        {"AutoRemediate": "true", "InClusterCheck": "true"},
+        replace(BASE, in_cluster_check=True),
+    ),
+    "in-cluster on, self-enrolment": (
+        {"AutoRemediate": "true", "InClusterCheck": "true", "InClusterEnrol": "true"},
+        replace(BASE, in_cluster_check=True, in_cluster_enrol=True),
+    ),
+}
+
+
 @pytest.mark.usefixtures("no_spacing")
-@pytest.mark.parametrize("in_cluster", [False, True], ids=["check off", "check on"])
-def test_operations_called_equal_actions_granted(sandbox: SandboxClient, in_cluster: bool) -> None:
+@pytest.mark.parametrize("case", list(CASES))
+def test_operations_called_equal_actions_granted(sandbox: SandboxClient, case: str) -> None:
     """The in-cluster check adds no IAM action: its token is presigned locally and its
-    reads go to the clusters' Kubernetes APIs (counted apart, as `kubernetes`)."""
+    reads go to the clusters' Kubernetes APIs (counted apart, as `kubernetes`). Only
+    self-enrolment calls EKS, and only where its conditional policy exists."""
+    parameters, settings = CASES[case]
     seed_every_path(sandbox)
-    settings = replace(
-        Settings(),
-        publish=True,
-        auto_remediate=True,
-        home_region="us-east-1",
-        in_cluster_check=in_cluster,
-    )
     result = run_audit(settings, AwsClients(max_attempts=1))
 
     # The run really took the paths the seeds are for (else the equality proves little).
     assert [u["clusterName"] for u in sandbox.updates()] == ["disabled"]
     assert result.findings_published >= 2
-    assert (KUBERNETES_CALLS in result.api_calls) is in_cluster
+    assert (KUBERNETES_CALLS in result.api_calls) is settings.in_cluster_check
     called = set(result.api_calls) - {KUBERNETES_CALLS}
     assert {c.split(":")[0] for c in called} <= ENGINE_SERVICES
 
-    granted = granted_actions()
+    granted = granted_actions(parameters)
     assert sorted(called - granted) == [], "called but not granted: AccessDenied after deploy"
     assert sorted(granted - called) == [], "granted but never called: remove the grant"
+
+
+def test_self_enrolment_is_granted_only_with_the_check_on() -> None:
+    """InClusterEnrol without InClusterCheck grants nothing: nothing would call it."""
+    enrol = {"eks:CreateAccessEntry", "eks:AssociateAccessPolicy"}
+    assert not granted_actions({"InClusterEnrol": "true"}) & enrol
+    assert not granted_actions({"InClusterCheck": "true"}) & enrol
+    assert granted_actions({"InClusterCheck": "true", "InClusterEnrol": "true"}) >= enrol

@@ -55,6 +55,10 @@ EVENT_OUTPUTS = (
     StackOutput.EVENT_DEAD_LETTER_QUEUE_URL,
     StackOutput.EVENT_PREREQUISITE,
 )
+# The in-cluster check (infra/in_cluster.py): its Outputs exist only with InClusterCheck=true.
+IN_CLUSTER_PARAMETER = "InClusterCheck"
+IN_CLUSTER_ENROL_PARAMETER = "InClusterEnrol"
+IN_CLUSTER_OUTPUTS = (StackOutput.IN_CLUSTER_ROLE_ARN, StackOutput.IN_CLUSTER_ENROL_COMMANDS)
 ERROR_WINDOW_HOURS = 24
 # "Stack status codes" (CloudFormation user guide, "Stack status codes"): a stack serves
 # what it was created or updated with only in these states.
@@ -130,6 +134,11 @@ class Stack:
     @property
     def event_driven(self) -> bool:
         return self.parameters.get(EVENT_DRIVEN_PARAMETER, "false").lower() == "true"
+
+    @property
+    def in_cluster(self) -> bool:
+        """A stack from before InClusterCheck never read any cluster."""
+        return self.parameters.get(IN_CLUSTER_PARAMETER, "false").lower() == "true"
 
     @property
     def creates_insight(self) -> bool:
@@ -278,6 +287,7 @@ def expected_outputs(stack: Stack) -> tuple[StackOutput, ...]:
         ALWAYS_OUTPUTS
         + (INSIGHT_OUTPUTS if stack.creates_insight else ())
         + (EVENT_OUTPUTS if stack.event_driven else ())
+        + (IN_CLUSTER_OUTPUTS if stack.in_cluster else ())
     )
 
 
@@ -301,6 +311,35 @@ def outputs_check(stack: Stack) -> Check:
         title,
         f"{len(stack.outputs)} outputs; function {function}, logs {logs}",
     )
+
+
+def in_cluster_check(stack: Stack) -> Check:
+    """Whether the second control runs, and with it on, the role clusters must enrol."""
+    title = "in-cluster check"
+    if not stack.in_cluster:
+        if IN_CLUSTER_PARAMETER in stack.parameters:
+            detail = f"off ({IN_CLUSTER_PARAMETER}=false): no cluster's Kubernetes API is read"
+        else:
+            detail = f"off: the stack is from a release without {IN_CLUSTER_PARAMETER}"
+        return Check("in-cluster", Mark.OK, title, detail)
+    role = stack.outputs.get(StackOutput.IN_CLUSTER_ROLE_ARN)
+    if not role:
+        return Check(
+            "in-cluster",
+            Mark.FAIL,
+            title,
+            f"{IN_CLUSTER_PARAMETER}=true but the stack has no Output "
+            f"{StackOutput.IN_CLUSTER_ROLE_ARN.value}: clusters cannot be told whom to enrol",
+            "update the stack with this release's template",
+        )
+    if stack.parameters.get(IN_CLUSTER_ENROL_PARAMETER, "false").lower() == "true":
+        how = f"the auditor enrols clusters itself ({IN_CLUSTER_ENROL_PARAMETER}=true)"
+    else:
+        how = (
+            f"enrol each cluster with the Output "
+            f"{StackOutput.IN_CLUSTER_ENROL_COMMANDS.value} (or {IN_CLUSTER_ENROL_PARAMETER}=true)"
+        )
+    return Check("in-cluster", Mark.OK, title, f"on; role {role}; {how}")
 
 
 def regions_check(facts: Facts) -> Check:
@@ -525,6 +564,8 @@ def build_checks(facts: Facts) -> list[Check]:
     if isinstance(facts.identity, Failure):
         return checks  # every other call would fail the same way
     checks.extend(stack_checks(facts.stack_name, facts.home_region, facts.stack))
+    if isinstance(facts.stack, Stack) and facts.stack.status in HEALTHY_STACK_STATUSES:
+        checks.append(in_cluster_check(facts.stack))
     checks.append(regions_check(facts))
     checks.extend(region_checks(facts))
     checks.extend(function_checks(facts.stack, facts.metrics))

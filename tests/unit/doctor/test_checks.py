@@ -11,6 +11,7 @@ import pytest
 from eks_netpol_auditor.doctor.checks import (
     ALWAYS_OUTPUTS,
     EVENT_OUTPUTS,
+    IN_CLUSTER_OUTPUTS,
     INSIGHT_OUTPUTS,
     Check,
     Facts,
@@ -25,6 +26,7 @@ from eks_netpol_auditor.doctor.checks import (
     exit_code,
     function_checks,
     hub_check,
+    in_cluster_check,
     logs_management_writes,
     queue_check,
     stack_checks,
@@ -113,6 +115,53 @@ def test_stack_parameters_and_outputs(
     found: Stack | Failure | None, expected: dict[str, Mark]
 ) -> None:
     assert marks(stack_checks("EksNetpolAuditor", HOME, found)) == expected
+
+
+ROLE = "arn:aws:iam::123456789012:role/EksNetpolAuditor-FunctionRole"
+WITH_ROLE = {**OUTPUTS, **{k.value: ROLE for k in IN_CLUSTER_OUTPUTS}}
+
+
+@pytest.mark.parametrize(
+    ("parameters", "outputs", "mark", "words"),
+    [
+        (PARAMETERS, OUTPUTS, Mark.OK, "off: the stack is from a release without"),
+        ({**PARAMETERS, "InClusterCheck": "false"}, OUTPUTS, Mark.OK, "off (InClusterCheck=false)"),
+        (
+            {**PARAMETERS, "InClusterCheck": "true"},
+            WITH_ROLE,
+            Mark.OK,
+            f"on; role {ROLE}; enrol each cluster with the Output InClusterEnrolCommands",
+        ),
+        (
+            {**PARAMETERS, "InClusterCheck": "true", "InClusterEnrol": "true"},
+            WITH_ROLE,
+            Mark.OK,
+            "the auditor enrols clusters itself",
+        ),
+        (
+            {**PARAMETERS, "InClusterCheck": "true"},
+            OUTPUTS,
+            Mark.FAIL,
+            "no Output InClusterRoleArn",
+        ),
+    ],
+)
+def test_in_cluster_says_whether_it_is_on_and_whom_to_enrol(
+    parameters: dict[str, str], outputs: dict[str, str], mark: Mark, words: str
+) -> None:
+    check = in_cluster_check(stack(parameters=parameters, outputs=outputs))
+    assert (check.id, check.mark) == ("in-cluster", mark)
+    assert words in check.detail
+    assert (check.fix is None) == (mark is Mark.OK)
+
+
+def test_in_cluster_outputs_are_expected_only_with_the_check_on() -> None:
+    on = {**PARAMETERS, "InClusterCheck": "true"}
+    assert marks(stack_checks("EksNetpolAuditor", HOME, stack(parameters=on)))["outputs"] is (
+        Mark.FAIL
+    )
+    checks = stack_checks("EksNetpolAuditor", HOME, stack(parameters=on, outputs=WITH_ROLE))
+    assert marks(checks)["outputs"] is Mark.OK
 
 
 def test_missing_outputs_are_named() -> None:
@@ -324,7 +373,7 @@ def test_json_document_contract() -> None:
         "exit_code",
         "checks",
     }
-    assert document["summary"] == {"ok": 10, "fail": 0, "unknown": 1}
+    assert document["summary"] == {"ok": 11, "fail": 0, "unknown": 1}
     (hub,) = [c for c in document["checks"] if c["id"] == f"securityhub:{HOME}"]
     assert hub["status"] == "unknown"
     assert hub["denied_action"] == "securityhub:DescribeHub"

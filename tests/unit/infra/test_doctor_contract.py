@@ -11,6 +11,9 @@ from eks_netpol_auditor.doctor.checks import (
     EVENT_DRIVEN_PARAMETER,
     EVENT_OUTPUTS,
     FINDINGS_REGION_PARAMETER,
+    IN_CLUSTER_ENROL_PARAMETER,
+    IN_CLUSTER_OUTPUTS,
+    IN_CLUSTER_PARAMETER,
     INSIGHT_OUTPUTS,
     INSIGHT_PARAMETER,
     SHOWN_PARAMETERS,
@@ -26,18 +29,25 @@ def test_doctor_reads_parameters_the_template_has(template_json: Json) -> None:
         EVENT_DRIVEN_PARAMETER,
         FINDINGS_REGION_PARAMETER,
         INSIGHT_PARAMETER,
+        IN_CLUSTER_PARAMETER,
+        IN_CLUSTER_ENROL_PARAMETER,
     }
     assert read | set(SHOWN_PARAMETERS) <= parameters
 
 
 def test_doctor_expects_exactly_the_outputs_the_template_has(template_json: Json) -> None:
     outputs = template_json["Outputs"]
-    expected = {key.value for key in (*ALWAYS_OUTPUTS, *INSIGHT_OUTPUTS, *EVENT_OUTPUTS)}
+    expected = {
+        key.value
+        for key in (*ALWAYS_OUTPUTS, *INSIGHT_OUTPUTS, *EVENT_OUTPUTS, *IN_CLUSTER_OUTPUTS)
+    }
     assert expected == set(outputs)
     for key in EVENT_OUTPUTS:  # only present when the event path is deployed
         assert outputs[key.value]["Condition"] == "EventDrivenEnabled"
     for key in INSIGHT_OUTPUTS:  # only present when the insight is created
         assert outputs[key.value]["Condition"] == "CreateSecurityHubInsight"
+    for key in IN_CLUSTER_OUTPUTS:  # only present when the in-cluster check is on
+        assert outputs[key.value]["Condition"] == "InClusterCheckEnabled"
     for key in ALWAYS_OUTPUTS:
         assert "Condition" not in outputs[key.value]
 

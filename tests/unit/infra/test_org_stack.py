@@ -30,6 +30,7 @@ ORG_ID = "o-abcdefghij"
 OU_A = "ou-ab12-aaaaaaaa"
 OU_B = "ou-ab12-bbbbbbbb"
 OU_R = "ou-ab12-rrrrrrrr"
+OU_K = "ou-ab12-kkkkkkkk"  # an in-cluster OU
 BASE = {"TargetOuIds": f"{OU_A},{OU_B}", "OrganizationId": ORG_ID}
 
 
@@ -105,6 +106,7 @@ PATHS = {
     OU_A: [ROOT, OU_A],
     OU_B: [ROOT, OU_B],
     OU_R: [ROOT, OU_R],
+    OU_K: [ROOT, OU_K],
     OU_NESTED: [ROOT, OU_A, OU_NESTED],
 }
 
@@ -156,8 +158,53 @@ def test_a_new_account_in_each_ou_gets_the_auto_remediate_of_its_ou(
     assert auditor["CreateInsight"] == "false"
 
 
+def test_in_cluster_ous_get_a_stack_set_of_their_own(org: Json) -> None:
+    assert "InClusterStackSet" not in deploy(org)
+    props = stack_set(org, "InClusterStackSet", InClusterOuIds=OU_K)
+    assert props["StackSetName"] == "eks-netpol-auditor-incluster"
+    assert props["StackInstancesGroup"] == [
+        {"DeploymentTargets": {"OrganizationalUnitIds": [OU_K]}, "Regions": ["eu-west-1"]}
+    ]
+    assert props["TemplateURL"] == stack_set(org)["TemplateURL"]
+    assert org["Resources"]["InClusterStackSet"]["DependsOn"] == ["AuditorStackSet"]
+    assert "InClusterStackSet" not in deploy(org, InClusterOuIds=OU_K, DeployAuditors="false")
+
+
+@pytest.mark.parametrize(
+    ("ou", "org_wide", "expected"),
+    [
+        (OU_A, "false", "false"),
+        (OU_R, "false", "false"),
+        (OU_K, "false", "true"),
+        (OU_A, "true", "true"),
+        (OU_R, "true", "true"),
+        (OU_K, "true", "true"),
+    ],
+)
+def test_a_new_account_in_each_ou_gets_the_in_cluster_check_of_its_ou(
+    org: Json, ou: str, org_wide: str, expected: str
+) -> None:
+    """Like AutoRemediate: the per-OU value is the StackSet's own, so an account that
+    joins later gets it (no ParameterOverrides: coverage-roadmap#1291); the other
+    settings, self-enrolment included, are the organization-wide ones."""
+    [auditor] = auditors_for_new_account(
+        org,
+        ou,
+        RemediationOuIds=OU_R,
+        InClusterOuIds=OU_K,
+        InClusterCheck=org_wide,
+        InClusterEnrol="true",
+    )
+    assert auditor["InClusterCheck"] == expected
+    assert auditor["InClusterEnrol"] == "true"
+    assert auditor["AutoRemediate"] == ("true" if ou == OU_R else "false")
+
+
 def test_no_stack_set_relies_on_parameter_overrides(org: Json) -> None:
-    for values in ({}, {"RemediationOuIds": OU_R, "ForwarderRegions": "us-west-2"}):
+    for values in (
+        {},
+        {"RemediationOuIds": OU_R, "InClusterOuIds": OU_K, "ForwarderRegions": "us-west-2"},
+    ):
         for resource in deploy(org, **values).values():
             for group in resource.get("Properties", {}).get("StackInstancesGroup", []):
                 assert "ParameterOverrides" not in group
@@ -213,6 +260,34 @@ def test_rule_rejects_the_target_ous_as_remediation_ous(
 
 
 @pytest.mark.parametrize(
+    ("in_cluster", "remediation", "rejected"),
+    [
+        (f"{OU_A},{OU_B}", "", "InClusterOuIds must not repeat TargetOuIds"),
+        (OU_R, OU_R, "InClusterOuIds must not repeat RemediationOuIds"),
+        (OU_K, OU_R, None),
+        ("", OU_R, None),
+    ],
+)
+def test_rules_reject_in_cluster_ous_listed_elsewhere(
+    org: Json, in_cluster: str, remediation: str, rejected: str | None
+) -> None:
+    deployment = Deployment(
+        org, {**BASE, "InClusterOuIds": in_cluster, "RemediationOuIds": remediation}
+    )
+    failures = deployment.rule_failures()
+    if rejected is None:
+        assert failures == []
+    else:
+        assert [f for f in failures if f.startswith(rejected)], failures
+
+
+def test_the_root_is_never_an_in_cluster_ou(org: Json) -> None:
+    pattern = org["Parameters"]["InClusterOuIds"]["AllowedPattern"]
+    assert re.fullmatch(pattern, OU_K) and re.fullmatch(pattern, "")
+    assert not re.fullmatch(pattern, ROOT)
+
+
+@pytest.mark.parametrize(
     ("value", "valid"),
     [(OU_R, True), (f"{OU_R},{OU_A}", True), (ROOT, False), (f"{OU_R},{ROOT}", False)],
 )
@@ -233,11 +308,15 @@ def test_every_stack_set_name_fits_create_stack_set(org: Json) -> None:
     names = [
         r["Properties"]["StackSetName"]
         for r in deploy(
-            org, StackSetName=longest, RemediationOuIds=OU_R, ForwarderRegions="us-west-2"
+            org,
+            StackSetName=longest,
+            RemediationOuIds=OU_R,
+            InClusterOuIds=OU_K,
+            ForwarderRegions="us-west-2",
         ).values()
         if r["Type"] == "AWS::CloudFormation::StackSet"
     ]
-    assert len(names) == 3
+    assert len(names) == 4
     for name in names:
         assert len(name) <= 128, name
         assert re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]*", name)
@@ -430,7 +509,11 @@ def test_concurrency_descriptions_state_the_strict_cap(org: Json) -> None:
 
 def test_forwarders_go_to_every_account_and_region_given(org: Json) -> None:
     props = stack_set(
-        org, "ForwarderStackSet", ForwarderRegions="us-west-2,ap-south-1", RemediationOuIds=OU_R
+        org,
+        "ForwarderStackSet",
+        ForwarderRegions="us-west-2,ap-south-1",
+        RemediationOuIds=OU_R,
+        InClusterOuIds=OU_K,
     )
     assert props["PermissionModel"] == "SERVICE_MANAGED"
     assert props["AutoDeployment"]["Enabled"] is True
@@ -442,6 +525,10 @@ def test_forwarders_go_to_every_account_and_region_given(org: Json) -> None:
         },
         {
             "DeploymentTargets": {"OrganizationalUnitIds": [OU_R]},
+            "Regions": ["us-west-2", "ap-south-1"],
+        },
+        {
+            "DeploymentTargets": {"OrganizationalUnitIds": [OU_K]},
             "Regions": ["us-west-2", "ap-south-1"],
         },
     ]

@@ -58,6 +58,7 @@ def normalize(value: Any) -> Any:
 
 
 CLUSTER_ARN = normalize(arn("eks", ["cluster/*"]))
+ACCESS_ENTRY_ARN = normalize(arn("eks", ["access-entry/*"]))
 VPC_CNI_ADDON_ARN = normalize(arn("eks", ["addon/*/vpc-cni/*"]))
 VPC_CNI_ADDON_BARE_ARN = normalize(arn("eks", ["addon/*/vpc-cni"]))
 DEFAULT_PRODUCT_ARN = normalize(arn("securityhub", ["product/", ACCOUNT, "/default"]))
@@ -259,6 +260,10 @@ def test_iam_action_resource_table(template_json: Json) -> None:
         "eks:ListAddons": [CLUSTER_ARN],
         "eks:DescribeAddon": [VPC_CNI_ADDON_ARN, VPC_CNI_ADDON_BARE_ARN],
         "eks:UpdateAddon": [VPC_CNI_ADDON_ARN],
+        # Self-enrolment (conditional policy, InClusterCheck and InClusterEnrol; its
+        # conditions: tests/unit/infra/test_in_cluster_iam.py).
+        "eks:CreateAccessEntry": [CLUSTER_ARN],
+        "eks:AssociateAccessPolicy": [ACCESS_ENTRY_ARN],
         "securityhub:BatchImportFindings": [DEFAULT_PRODUCT_ARN],
         "securityhub:BatchUpdateFindings": [HUB_ARN],
         "securityhub:GetFindings": [HUB_ARN],
