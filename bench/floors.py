@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bench.latency import HOME_REGION, MODELS, REALISTIC
-from bench.records import Measurement, PairRun
+from bench.records import BenchRun, InClusterCase, Measurement, PairRun
 
 EKS_CLUSTER_OPS = ("DescribeCluster", "DescribeAddon")
 LIST_PAGE_SIZE = 100  # ListClusters maxResults (botocore model: 1-100)
@@ -261,4 +261,102 @@ def gates(measurements: Sequence[Measurement]) -> list[Gate]:
             " by retries",
         )
     )
+    return checks
+
+
+# ------------------------------------------------------------------ the in-cluster case
+# Issue 18, "Speed and memory": with the check on, wall time <= 1.5x the check-off run's;
+# <= 8 Kubernetes requests per cluster plus list pages; peak memory <= 256 MB (the function
+# has 512 MB, infra.stack.FUNCTION_MEMORY_MB).
+TARGET_IN_CLUSTER_WALL_RATIO = 1.5
+TARGET_KUBE_CALLS = 8
+TARGET_PEAK_MIB = 256.0
+LIST_PREFIX = "list:"
+
+
+def in_cluster_wall_ratio(case: InClusterCase) -> float | None:
+    """Wall time with the check over without it (the kept runs of each)."""
+    if case.off.wall_seconds <= 0:
+        return None
+    return case.on.wall_seconds / case.off.wall_seconds
+
+
+def added_wall_seconds(case: InClusterCase) -> float:
+    return case.on.wall_seconds - case.off.wall_seconds
+
+
+def added_cpu_ms_per_cluster(case: InClusterCase) -> float:
+    return 1000.0 * (case.on.cpu_seconds - case.off.cpu_seconds) / case.clusters
+
+
+def kube_pages(ops: dict[str, int]) -> int:
+    """Requests beyond the first of each list: continue pages (and 410 restarts)."""
+    return sum(count - 1 for op, count in ops.items() if op.startswith(LIST_PREFIX) and count > 1)
+
+
+def kube_requests(case: InClusterCase) -> int:
+    """Every Kubernetes request the sandbox answered in the kept check-on run."""
+    return sum(sum(ops.values()) for ops in case.kube_calls.values())
+
+
+def kube_calls_per_cluster(case: InClusterCase) -> tuple[float, int]:
+    """(mean over the clusters read, maximum) of requests per cluster, pages excluded."""
+    counts = [sum(ops.values()) - kube_pages(ops) for ops in case.kube_calls.values()]
+    if not counts:
+        return 0.0, 0
+    return sum(counts) / len(counts), max(counts)
+
+
+def kube_pages_total(case: InClusterCase) -> int:
+    return sum(kube_pages(ops) for ops in case.kube_calls.values())
+
+
+def peak_rss_mib(case: InClusterCase) -> float | None:
+    """The check-on child's peak RSS: the whole fresh process, imports included."""
+    return None if case.on_child is None else case.on_child.peak_rss_kib / 1024
+
+
+def rss_growth_mib(case: InClusterCase) -> float | None:
+    """What the check adds to a fresh process's peak RSS (on child minus off child)."""
+    if case.on_child is None or case.off_child is None:
+        return None
+    return (case.on_child.peak_rss_kib - case.off_child.peak_rss_kib) / 1024
+
+
+def in_cluster_gates(case: InClusterCase) -> list[Gate]:
+    """The in-cluster case's targets: a ratio and counts, never an absolute time."""
+    ratio = in_cluster_wall_ratio(case)
+    mean, most = kube_calls_per_cluster(case)
+    read = len(case.kube_calls)
+    peak = peak_rss_mib(case)
+    growth = rss_growth_mib(case)
+    return [
+        Gate(
+            f"in-cluster: wall time with the check <= {TARGET_IN_CLUSTER_WALL_RATIO:g}x without"
+            f" ({case.clusters} clusters x {case.pods_per_cluster} pods, {case.model})",
+            ratio is not None and ratio <= TARGET_IN_CLUSTER_WALL_RATIO,
+            f"{_fmt(ratio)}x ({case.on.wall_seconds:.2f} s / {case.off.wall_seconds:.2f} s)",
+        ),
+        Gate(
+            f"in-cluster: <= {TARGET_KUBE_CALLS} Kubernetes calls per cluster plus pages",
+            read > 0 and most <= TARGET_KUBE_CALLS,
+            f"max {most}, mean {mean:.2f} over {read} clusters read;"
+            f" {kube_pages_total(case)} more pages",
+        ),
+        Gate(
+            f"in-cluster: peak memory <= {TARGET_PEAK_MIB:g} MiB (peak RSS of a fresh process"
+            " running the audit with the check on)",
+            peak is not None and peak <= TARGET_PEAK_MIB,
+            "not measured"
+            if peak is None
+            else f"{peak:.0f} MiB" + ("" if growth is None else f" ({growth:+.0f} MiB over off)"),
+        ),
+    ]
+
+
+def run_gates(run: BenchRun) -> list[Gate]:
+    """Every gate of a run: the main cases' and, when measured, the in-cluster case's."""
+    checks = gates(run.measurements)
+    if run.in_cluster is not None:
+        checks += in_cluster_gates(run.in_cluster)
     return checks

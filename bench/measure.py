@@ -25,7 +25,7 @@ import sys
 import time
 import tracemalloc
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
@@ -49,7 +49,7 @@ from bench.environment import (
     set_latency,
 )
 from bench.latency import BENCH_REGIONS, HOME_REGION, MODELS, REALISTIC, LatencyModel
-from bench.records import AuditRun, BaselineRun, BenchRun, Measurement, PairRun
+from bench.records import AuditRun, BaselineRun, BenchRun, InClusterCase, Measurement, PairRun
 from eks_netpol_auditor.audit import run_audit
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.config import Settings
@@ -366,13 +366,18 @@ class Plan:
     org_accounts: int = 0
 
 
-def measure_all(plan: Plan) -> BenchRun:
+# The in-cluster case (`bench.incluster.case`), given the sandbox's client, endpoint and pid.
+InClusterMeasure = Callable[[SandboxClient, str, int | None], InClusterCase]
+
+
+def measure_all(plan: Plan, in_cluster: InClusterMeasure | None = None) -> BenchRun:
     """Every case of the plan, each against its own sandbox process; raw figures only."""
     started, load_started = time.perf_counter(), load_average()
     date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     measurements: list[Measurement] = []
     sweep: list[Measurement] = []
     events: dict[str, Any] | None = None
+    in_cluster_case: InClusterCase | None = None
     with (
         start_sandbox_process() as sandbox,
         sandbox_environment(sandbox.endpoint),
@@ -403,6 +408,8 @@ def measure_all(plan: Plan) -> BenchRun:
                 sandbox_pid=pid,
             )
             sweep = sorted(swept + default, key=lambda m: m.workers)
+        if in_cluster is not None:  # it resets the sandbox and seeds its own account
+            in_cluster_case = in_cluster(client, sandbox.endpoint, pid)
         if plan.with_events:  # last: it resets the sandbox
             _log("event-driven runs")
             events = asdict(events_bench.measure(client, sandbox.endpoint))
@@ -427,4 +434,5 @@ def measure_all(plan: Plan) -> BenchRun:
         sweep=tuple(sweep),
         events=events,
         org=organization,
+        in_cluster=in_cluster_case,
     )

@@ -72,6 +72,43 @@ class Measurement:
 
 
 @dataclass(frozen=True)
+class ChildRun:
+    """One `run_audit` in a fresh Python process that imports only the auditor
+    (`bench.incluster`): its peak RSS is the whole process's, as Lambda's Max Memory Used."""
+
+    in_cluster: bool
+    imported_rss_kib: int  # VmHWM (peak RSS) after the imports, before the run
+    peak_rss_kib: int  # VmHWM after the run
+    wall_seconds: float
+    cpu_seconds: float
+    clusters: int  # results of the run
+
+
+@dataclass(frozen=True)
+class InClusterCase:
+    """The in-cluster check against the check-off run, same run, same seeded account
+    (`bench.incluster`). `off` and `on` are the least-CPU runs of their repeats."""
+
+    model: str  # a name in bench.latency.MODELS (Kubernetes: the round trip alone)
+    clusters: int
+    pods_per_cluster: int
+    regions: tuple[str, ...]
+    workers: int
+    per_region: int
+    publish: bool
+    seed_seconds: float
+    off: AuditRun
+    on: AuditRun
+    off_samples: tuple[tuple[float, float], ...]  # (wall, CPU) of every repeat
+    on_samples: tuple[tuple[float, float], ...]
+    kube_calls: dict[str, dict[str, int]]  # of `on`: "region/name" -> "list:pods" -> requests
+    kube_statuses: dict[str, int]  # of `on`: HTTP status -> requests
+    verdicts: dict[str, int]  # of `on`: "STATUS/REASON" of the second control -> clusters
+    off_child: ChildRun | None = None
+    on_child: ChildRun | None = None
+
+
+@dataclass(frozen=True)
 class BenchRun:
     date: str  # UTC, "YYYY-MM-DD HH:MM UTC"
     command: str
@@ -87,6 +124,7 @@ class BenchRun:
     sweep: tuple[Measurement, ...] = ()
     events: dict[str, Any] | None = None  # bench.events.EventBench
     org: dict[str, Any] | None = None  # bench.org.OrgMeasurement
+    in_cluster: InClusterCase | None = None
 
 
 _ADAPTER: TypeAdapter[BenchRun] = TypeAdapter(BenchRun)

@@ -32,7 +32,7 @@ from bench.floors import (
 )
 from bench.latency import BENCH_REGIONS, MODELS, REALISTIC, RTT_FROM_US_EAST_1_MS, SERVICE_MS
 from bench.markdown import RESULTS_PATH, find_section, replace_section
-from bench.records import BenchRun, Measurement, load
+from bench.records import BenchRun, InClusterCase, Measurement, load
 
 JSON_PATH = Path(__file__).with_name("out") / "run.json"
 
@@ -556,6 +556,88 @@ def bounds(run: BenchRun) -> list[str]:
     return lines
 
 
+IN_CLUSTER_SECTION = "## In-cluster check (CIS EKS 4.3.2)"
+
+
+def in_cluster_section(case: InClusterCase) -> list[str]:
+    """The in-cluster case (`bench/incluster.py`) against its check-off run."""
+    mean, most = floors.kube_calls_per_cluster(case)
+    pages = floors.kube_pages_total(case)
+    requests = floors.kube_requests(case)
+    client_count = case.on.api_calls.get("kubernetes", 0)
+    peak, growth = floors.peak_rss_mib(case), floors.rss_growth_mib(case)
+    ops: dict[str, int] = {}
+    for calls in case.kube_calls.values():
+        for op, count in calls.items():
+            ops[op] = ops.get(op, 0) + count
+    lines = [
+        "",
+        IN_CLUSTER_SECTION,
+        "",
+        f"`bench/incluster.py`: {case.clusters} clusters x {case.pods_per_cluster} pods"
+        f" (`seed_scale(pods_per_cluster={case.pods_per_cluster})`: three namespaces, a"
+        " default-deny NetworkPolicy in two, the auditor enrolled with AmazonEKSViewPolicy;"
+        f" seeded in {case.seed_seconds:.0f} s), {case.model} model for AWS calls; each"
+        " Kubernetes request waits the cluster's region's round trip and each new connection"
+        " two more (TCP and TLS handshakes), slept by the sandbox as wire time. Same run,"
+        " same seeded account: the check-off runs first, then the check-on runs (their"
+        " 4.3.2 findings published by a warm-up first, as on every run after the first);"
+        f" each the least-CPU of {len(case.on_samples)}; {case.workers} workers,"
+        f" {case.per_region} in flight per region, publishing"
+        f" {'on' if case.publish else 'off'}.",
+        "",
+        "| check | wall (s) | auditor CPU (s) | CPU per cluster (ms) | sandbox CPU (s)"
+        " | Kubernetes requests | fresh process peak RSS (MiB) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for name, run, child in (("off", case.off, case.off_child), ("on", case.on, case.on_child)):
+        sandbox = "n/a" if run.sandbox_cpu_seconds is None else f"{run.sandbox_cpu_seconds:.1f}"
+        rss = "n/a" if child is None else f"{child.peak_rss_kib / 1024:.0f}"
+        lines.append(
+            f"| {name} | {run.wall_seconds:.2f} | {run.cpu_seconds:.2f} |"
+            f" {1000 * run.cpu_seconds / case.clusters:.2f} | {sandbox} |"
+            f" {run.api_calls.get('kubernetes', 0)} | {rss} |"
+        )
+    ratio = floors.in_cluster_wall_ratio(case)
+    lines += [
+        "",
+        f"- Added wall time: {floors.added_wall_seconds(case):.2f} s ({_fmt(ratio)}x the"
+        " check-off run).",
+        f"- Added auditor CPU: {floors.added_cpu_ms_per_cluster(case):.2f} ms per cluster"
+        " (this process's `time.process_time()` around `run_audit`, both runs).",
+        f"- Kubernetes requests per cluster read: mean {mean:.2f}, max {most}, pages"
+        f" excluded; {pages} more list pages in all ({len(case.kube_calls)} clusters read,"
+        f" {requests} requests counted by the sandbox, {client_count} by the auditor's"
+        " `api_calls['kubernetes']`). By request: "
+        + ", ".join(f"{op} {count}" for op, count in sorted(ops.items()))
+        + "; by status: "
+        + ", ".join(f"{status} {count}" for status, count in sorted(case.kube_statuses.items()))
+        + ".",
+        "- Peak memory: "
+        + (
+            "not measured."
+            if peak is None or case.on_child is None
+            else f"{peak:.0f} MiB, the peak RSS (VmHWM) of a fresh Python process that"
+            " imports only the auditor and runs the audit with the check on (the whole"
+            f" process, {case.on_child.imported_rss_kib / 1024:.0f} MiB after the imports),"
+            " which is what Lambda's Max Memory Used counts"
+            + ("" if growth is None else f"; {growth:+.0f} MiB over the same check-off process")
+            + "."
+        ),
+        "- Second-control verdicts: "
+        + ", ".join(f"{v} {n}" for v, n in sorted(case.verdicts.items()))
+        + ".",
+        "",
+        "| target | result | evidence |",
+        "| --- | --- | --- |",
+    ]
+    lines += [
+        f"| {g.target} | {'PASS' if g.passed else '**MISS**'} | {g.evidence} |"
+        for g in floors.in_cluster_gates(case)
+    ]
+    return lines
+
+
 def render(run: BenchRun) -> str:
     """The whole report (without the ingestion section, which `bench.ingestion` adds)."""
     lines = header(run)
@@ -568,6 +650,8 @@ def render(run: BenchRun) -> str:
     lines += READING
     lines += analysis(run)
     lines += bounds(run)
+    if run.in_cluster is not None:
+        lines += in_cluster_section(run.in_cluster)
     report = "\n".join(lines) + "\n"
     if run.events is not None:
         bench = TypeAdapter(events_bench.EventBench).validate_python(run.events)

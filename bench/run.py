@@ -13,9 +13,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench import org, records
+from bench import incluster, org, records
 from bench.environment import publishing_available
-from bench.floors import gates
+from bench.floors import run_gates
 from bench.latency import MODELS, REALISTIC, UNIFORM_20
 from bench.markdown import RESULTS_PATH
 from bench.measure import Plan, measure_all
@@ -33,6 +33,17 @@ def parse_sizes(text: str) -> tuple[int, ...]:
     if not sizes or any(s <= 0 for s in sizes):
         raise argparse.ArgumentTypeError("must list positive numbers")
     return sizes
+
+
+def parse_in_cluster(text: str) -> tuple[int, int]:
+    clusters, sep, pods = text.lower().partition("x")
+    try:
+        size = (int(clusters), int(pods))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"takes CLUSTERSxPODS, e.g. 1000x300: {text!r}") from None
+    if not sep or min(size) <= 0:
+        raise argparse.ArgumentTypeError(f"takes CLUSTERSxPODS, e.g. 1000x300: {text!r}")
+    return size
 
 
 def parser() -> argparse.ArgumentParser:
@@ -55,6 +66,18 @@ def parser() -> argparse.ArgumentParser:
         " (default 16,32,64; none with --quick)",
     )
     p.add_argument("--no-sweep", action="store_true", help="skip the worker sweep")
+    p.add_argument(
+        "--in-cluster",
+        action=argparse.BooleanOptionalAction,
+        help="the in-cluster check case against the check-off run (default on; off with"
+        " --quick unless asked)",
+    )
+    p.add_argument(
+        "--in-cluster-size",
+        type=parse_in_cluster,
+        default=(incluster.CLUSTERS, incluster.PODS),
+        help=f"its account, CLUSTERSxPODS (default {incluster.CLUSTERS}x{incluster.PODS})",
+    )
     p.add_argument("--output", type=Path, help=f"the report (default {RESULTS_PATH})")
     p.add_argument("--json", type=Path, default=JSON_PATH, help="the raw measurements")
     p.add_argument(
@@ -84,6 +107,11 @@ def plan_of(args: argparse.Namespace, command: str) -> Plan:
     )
 
 
+def with_in_cluster(args: argparse.Namespace) -> bool:
+    """The in-cluster case runs unless --no-in-cluster, or --quick without --in-cluster."""
+    return not args.quick if args.in_cluster is None else bool(args.in_cluster)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     p = parser()
@@ -93,7 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         p.error(f"unknown model {unknown[0]!r}; choose from {', '.join(MODELS)}")
     if not publishing_available():
         print("warning: securityhub/publisher.py is absent: publishing off", file=sys.stderr)
-    run = measure_all(plan_of(args, shlex.join(["python", "-m", "bench.run", *given])))
+    run = measure_all(
+        plan_of(args, shlex.join(["python", "-m", "bench.run", *given])),
+        incluster.case(*args.in_cluster_size) if with_in_cluster(args) else None,
+    )
     records.dump(run, args.json)
     report = render(run)
     print(report)
@@ -101,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if output is not None:
         write(report, output)
         print(f"wrote {args.json} and {output}", file=sys.stderr)
-    missed = [gate.target for gate in gates(run.measurements) if not gate.passed]
+    missed = [gate.target for gate in run_gates(run) if not gate.passed]
     for target in missed:
         print(f"MISS: {target}", file=sys.stderr)
     return 1 if missed and not args.quick else 0

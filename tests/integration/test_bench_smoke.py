@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from bench import floors, records
+from bench import floors, incluster, records
 from bench.baseline import network_policy_enabled, run_baseline
 from bench.environment import sandbox_environment
 from bench.latency import HOME_REGION, ZERO
@@ -89,3 +89,52 @@ def test_baseline_reads_enable_network_policy_like_the_cis_text() -> None:
     assert not network_policy_enabled('{"enableNetworkPolicy": "false"}')
     assert not network_policy_enabled(None)
     assert not network_policy_enabled("{not yaml")
+
+
+def test_in_cluster_case_on_a_tiny_account() -> None:
+    """4 clusters x 5 pods: the record is filled from both runs, every cluster is read
+    through its Kubernetes API, the counts agree and the gates compute."""
+    with start_sandbox_process() as sandbox, sandbox_environment(sandbox.endpoint):
+        case = incluster.measure(
+            sandbox.client,
+            sandbox.endpoint,
+            clusters=4,
+            pods=5,
+            regions=REGIONS,
+            model=ZERO,
+            repeats=1,
+            sandbox_pid=sandbox.process.pid,
+            log=False,
+        )
+
+    assert "kubernetes" not in case.off.api_calls
+    assert case.off.clusters_accounted == case.on.clusters_accounted == 4
+    assert len(case.kube_calls) == 4  # every cluster read, one connection each
+    for ops in case.kube_calls.values():
+        assert ops["list:pods"] == 1  # 5 pods: one page
+    assert case.on.api_calls["kubernetes"] == floors.kube_requests(case)
+    assert sum(case.verdicts.values()) == 4
+    assert not any(v.startswith("NOT_AVAILABLE") for v in case.verdicts)
+    assert case.on_child is not None and case.off_child is not None
+    assert case.on_child.clusters == case.off_child.clusters == 4
+    assert case.on_child.peak_rss_kib >= case.on_child.imported_rss_kib > 0
+    assert floors.kube_calls_per_cluster(case)[1] <= floors.TARGET_KUBE_CALLS
+    gates = floors.in_cluster_gates(case)
+    assert len(gates) == 3
+    assert next(g for g in gates if "Kubernetes calls" in g.target).passed
+    assert next(g for g in gates if "peak memory" in g.target).passed
+    run = BenchRun(
+        date="today",
+        command="pytest",
+        total_seconds=1.0,
+        load=("n/a", "n/a"),
+        placement="not pinned",
+        machine={},
+        peak_rss_mib=0.0,
+        publish_workers=None,
+        default_workers=case.workers,
+        default_per_region=case.per_region,
+        measurements=(),
+        in_cluster=case,
+    )
+    assert records.load_text(records.dump_text(run)) == run

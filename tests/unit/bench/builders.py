@@ -6,7 +6,15 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from bench.records import AuditRun, BaselineRun, BenchRun, Measurement, PairRun
+from bench.records import (
+    AuditRun,
+    BaselineRun,
+    BenchRun,
+    ChildRun,
+    InClusterCase,
+    Measurement,
+    PairRun,
+)
 
 REGIONS = ("us-east-1", "eu-west-1")
 
@@ -104,3 +112,58 @@ def bench_run(*measurements: Measurement, **overrides: Any) -> BenchRun:
         measurements=measurements or (measurement(),),
     )
     return replace(run, **overrides)
+
+
+KUBE_READ = {
+    "get:configmaps": 1,
+    "get:daemonsets": 1,
+    "list:namespaces": 1,
+    "list:networkpolicies": 1,
+    "list:pods": 1,
+    "list:clusternetworkpolicies": 1,
+}
+
+
+def in_cluster_case(
+    *,
+    clusters: int = 1000,
+    off_wall: float = 14.0,
+    on_wall: float = 18.0,
+    off_cpu_ms: float = 8.0,
+    on_cpu_ms: float = 20.0,
+    reads: dict[str, int] | None = None,
+    peak_mib: float | None = 180.0,
+    **overrides: Any,
+) -> InClusterCase:
+    """The in-cluster case of `clusters` clusters read with `reads` requests each."""
+    off = measurement(clusters=clusters, wall=off_wall, cpu_ms=off_cpu_ms).ours
+    on = replace(
+        off,
+        wall_seconds=on_wall,
+        cpu_seconds=on_cpu_ms * clusters / 1000,
+        api_calls={**off.api_calls, "kubernetes": clusters * sum((reads or KUBE_READ).values())},
+    )
+
+    def child(in_cluster: bool, mib: float) -> ChildRun:
+        return ChildRun(in_cluster, 90 * 1024, int(mib * 1024), 10.0, 5.0, clusters)
+
+    case = InClusterCase(
+        model="realistic",
+        clusters=clusters,
+        pods_per_cluster=300,
+        regions=REGIONS,
+        workers=128,
+        per_region=16,
+        publish=True,
+        seed_seconds=30.0,
+        off=off,
+        on=on,
+        off_samples=((off_wall, off.cpu_seconds),),
+        on_samples=((on_wall, on.cpu_seconds),),
+        kube_calls={f"us-east-1/bench-{i:05d}": dict(reads or KUBE_READ) for i in range(clusters)},
+        kube_statuses={"200": 5 * clusters, "403": clusters},
+        verdicts={"PASSED/NAMESPACES_COVERED": clusters},
+        off_child=None if peak_mib is None else child(False, 130.0),
+        on_child=None if peak_mib is None else child(True, peak_mib),
+    )
+    return replace(case, **overrides)
