@@ -23,8 +23,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import yaml
-
+from ..addon_config import read_exact
 from ..evaluate import USER_GUIDE_URL
 from ..incluster.model import IN_CLUSTER_CONTROL_ID, InClusterReason, InClusterVerdict
 from ..incluster.verdict import DEFAULT_DENY_MANIFEST, coverage_remediation
@@ -79,8 +78,9 @@ SHORT_ADVICE = {
 MESSAGE_FIELD = f"{PRODUCT_FIELD_PREFIX}Message"
 MANIFEST_FIELD = f"{PRODUCT_FIELD_PREFIX}RemediationManifest"
 COMMAND_FIELD = f"{PRODUCT_FIELD_PREFIX}RemediationCommand"
-# The rules' default-deny manifest (one home: incluster/verdict.py) as one line of JSON.
-DEFAULT_DENY_JSON = json.dumps(yaml.safe_load(DEFAULT_DENY_MANIFEST), separators=(",", ":"))
+# The rules' default-deny manifest (one home: incluster/verdict.py) as one line of JSON, read
+# by the package's one YAML reader in its exact mode (the same document under every reading).
+DEFAULT_DENY_JSON = json.dumps(read_exact(DEFAULT_DENY_MANIFEST), separators=(",", ":"))
 COVERAGE_ADVICE = (
     "First add NetworkPolicies that allow what each application needs (including DNS to "
     "kube-system), then save the default-deny NetworkPolicy in ProductFields "
