@@ -255,7 +255,8 @@ def _in_cluster() -> list[Setting]:
             "401/403) and its authentication mode allows access entries, create the "
             "auditor's own access entry with AmazonEKSViewPolicy at cluster scope. The "
             "stack grants eks:CreateAccessEntry and eks:AssociateAccessPolicy only while "
-            "it is 'true', and only for its own role, that policy and that scope.",
+            "it and InClusterCheck are 'true', and only for its own role, that policy and "
+            "that scope.",
             UNRELEASED,
             default="false",
             choices=_BOOL,
