@@ -46,10 +46,11 @@ from .discovery import (
 )
 from .evaluate import evaluate
 from .event_targets import EventContext, Target
+from .incluster.access import access_entry_principal
 from .incluster.enrol import enrol
 from .incluster.model import FailureKind, InClusterReason, InClusterVerdict, ReadFailure
 from .incluster.reader import read_cluster
-from .incluster.verdict import access_entry_principal, evaluate_in_cluster
+from .incluster.verdict import evaluate_in_cluster
 from .model import (
     AuditError,
     AuditResult,

@@ -11,12 +11,15 @@ import pytest
 
 from eks_netpol_auditor.aws import AwsClients
 from eks_netpol_auditor.discovery import caller_identity, describe_cluster
-from eks_netpol_auditor.incluster.access import enrolment_commands, removal_command
+from eks_netpol_auditor.incluster.access import (
+    access_entry_principal,
+    enrolment_commands,
+    removal_command,
+)
 from eks_netpol_auditor.incluster.client import ReadLimits
 from eks_netpol_auditor.incluster.enrol import enrol
 from eks_netpol_auditor.incluster.model import ClusterObjects, FailureKind, ReadFailure
 from eks_netpol_auditor.incluster.reader import read_cluster
-from eks_netpol_auditor.incluster.verdict import access_entry_principal
 from eks_netpol_auditor.model import ClusterFacts
 from sandbox.client import SandboxClient
 

@@ -36,19 +36,22 @@ def partition_of(arn: str) -> str:
 
 
 def _where(cluster: str, region: str | None, principal: str) -> str:
-    """The arguments every command shares, in `verdict.enrolment_commands`' order."""
+    """The arguments every command shares, in the order the EKS user guide's examples give them."""
     where = f"--region {region} " if region else ""
     return f"{where}--cluster-name {shlex.quote(cluster)} --principal-arn {shlex.quote(principal)}"
 
 
-def enrolment_commands(role_arn: str, cluster: str, region: str | None = None) -> list[str]:
+def enrolment_commands(
+    role_arn: str, cluster: str, region: str | None = None, *, partition: str | None = None
+) -> list[str]:
     """The two AWS CLI commands that let `role_arn` read `cluster`: a STANDARD access entry
-    (no Kubernetes groups, the default username) and AmazonEKSViewPolicy at cluster scope."""
+    (no Kubernetes groups, the default username) and AmazonEKSViewPolicy at cluster scope.
+    `partition` defaults to the role ARN's (give it when `role_arn` is a placeholder)."""
     where = _where(cluster, region, role_arn)
     return [
         f"aws eks create-access-entry {where} --type {ENTRY_TYPE}",
         f"aws eks associate-access-policy {where} "
-        f"--policy-arn {view_policy_arn(partition_of(role_arn))} "
+        f"--policy-arn {view_policy_arn(partition or partition_of(role_arn))} "
         f"--access-scope type={SCOPE_TYPE}",
     ]
 
@@ -57,3 +60,15 @@ def removal_command(role_arn: str, cluster: str, region: str | None = None) -> s
     """Deleting the access entry deletes its policy associations with it (EKS user guide,
     "Delete access entries")."""
     return f"aws eks delete-access-entry {_where(cluster, region, role_arn)}"
+
+
+def access_entry_principal(caller_arn: str) -> str:
+    """The IAM principal an access entry names, from a GetCallerIdentity ARN: a role session
+    `arn:<p>:sts::<acct>:assumed-role/<role>/<session>` becomes `arn:<p>:iam::<acct>:role/<role>`
+    (access entries cannot name an STS session: CreateAccessEntry, principalArn). The session
+    ARN carries no role path (IAM identifiers), so a role with a path must be named in full."""
+    parts = caller_arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        role = parts[5].split("/")[1]
+        return f"arn:{parts[1]}:iam::{parts[4]}:role/{role}"
+    return caller_arn

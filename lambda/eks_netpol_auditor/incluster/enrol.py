@@ -32,7 +32,7 @@ def enrol(clients: AwsClients, region: str, cluster: str, role_arn: str) -> str 
     AmazonEKSViewPolicy at cluster scope. None when both are in place, else one line
     saying what failed (never a traceback).
 
-    `role_arn` is the IAM role ARN, not the session: `verdict.access_entry_principal`
+    `role_arn` is the IAM role ARN, not the session: `access.access_entry_principal`
     of the caller identity (access entries cannot name an STS session).
     """
     eks = clients.eks(region)

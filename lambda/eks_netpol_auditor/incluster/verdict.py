@@ -22,6 +22,7 @@ from ..addon_config import STRICT_MODE
 from ..evaluate import enforcing_mode_of
 from ..model import EXEMPT_TAG, ClusterFacts
 from ..status import ComplianceStatus
+from .access import VIEW_POLICY_NAME, access_entry_principal, enrolment_commands
 from .enforcement import agent_problem, controller_problem, running_enforcing_mode
 from .model import (
     ClusterObjects,
@@ -45,7 +46,6 @@ NAMES_SHOWN = 5
 # The access policy the auditor needs (EKS user guide, "Review access policy permissions",
 # AmazonEKSViewPolicy: get/list/watch on namespaces, pods, configmaps, daemonsets and
 # networkpolicies, no secrets), at cluster scope.
-VIEW_POLICY = "AmazonEKSViewPolicy"
 ACCESS_ENTRIES_GUIDE = "https://docs.aws.amazon.com/eks/latest/userguide/access-entries.html"
 
 
@@ -155,47 +155,22 @@ def _read_failure(
     )
 
 
-def access_entry_principal(caller_arn: str) -> str:
-    """The IAM principal an access entry names, from a GetCallerIdentity ARN: a role session
-    `arn:<p>:sts::<acct>:assumed-role/<role>/<session>` becomes `arn:<p>:iam::<acct>:role/<role>`
-    (access entries cannot name an STS session: CreateAccessEntry, principalArn). The session
-    ARN carries no role path (IAM identifiers), so a role with a path must be named in full."""
-    parts = caller_arn.split(":", 5)
-    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
-        role = parts[5].split("/")[1]
-        return f"arn:{parts[1]}:iam::{parts[4]}:role/{role}"
-    return caller_arn
-
-
-def enrolment_commands(facts: ClusterFacts, principal: str) -> tuple[str, str]:
-    """The two AWS CLI commands that give `principal` read access (EKS user guide, "Create
-    access entries" and "Associate access policies with access entries")."""
-    common = (
-        f"--region {facts.region} --cluster-name {shlex.quote(facts.name)} "
-        f"--principal-arn {shlex.quote(principal)}"
-    )
-    policy = f"arn:{facts.partition}:eks::aws:cluster-access-policy/{VIEW_POLICY}"
-    return (
-        f"aws eks create-access-entry {common} --type STANDARD",
-        f"aws eks associate-access-policy {common} --policy-arn {policy} "
-        "--access-scope type=cluster",
-    )
-
-
 def _not_enrolled(facts: ClusterFacts, failure: ReadFailure, principal_arn: str | None) -> str:
     principal = (
         access_entry_principal(principal_arn)
         if principal_arn
         else "<the auditor role ARN (stack Output)>"
     )
-    create, associate = enrolment_commands(facts, principal)
+    create, associate = enrolment_commands(
+        principal, facts.name, facts.region, partition=facts.partition
+    )
     # EKS answers 401 to a principal it cannot map (no access entry) and 403 when the entry's
     # policies do not allow the read (Kubernetes documentation, "Authenticating" and
     # "Authorization": 401 for an unauthenticated request, 403 for a denied one).
     why = (
-        f"its access entry does not grant {VIEW_POLICY} at cluster scope"
+        f"its access entry does not grant {VIEW_POLICY_NAME} at cluster scope"
         if failure.http_status == 403
-        else f"it has no access entry with {VIEW_POLICY}"
+        else f"it has no access entry with {VIEW_POLICY_NAME}"
     )
     return (
         f"The auditor may not read this cluster ({failure.message}): {why}. Grant it "

@@ -14,6 +14,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eks_netpol_auditor.incluster.access import access_entry_principal
 from eks_netpol_auditor.incluster.model import (
     DEFAULT_EXCLUDED_NAMESPACES,
     ClusterObjects,
@@ -23,7 +24,6 @@ from eks_netpol_auditor.incluster.model import (
 )
 from eks_netpol_auditor.incluster.verdict import (
     DEFAULT_DENY_MANIFEST,
-    access_entry_principal,
     coverage_remediation,
     evaluate_in_cluster,
 )
