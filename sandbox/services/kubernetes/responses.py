@@ -20,7 +20,9 @@ in the API server's filter chain. Read-only: writes are authorised, then refused
 from __future__ import annotations
 
 import json
+import sys
 import time
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -167,6 +169,9 @@ class KubernetesApi:
         response = status_response(500, "InternalError", "sandbox crashed")
         try:
             response = self._answer(key, request, route, verb, call)
+        except Exception:
+            # A sandbox bug answers 500 (and shows), as the AWS front end does.
+            traceback.print_exc(file=sys.stderr)
         finally:
             self.recorder.leave(call, response.status if not response.reset else 0)
         return response
