@@ -23,6 +23,7 @@ import uuid
 from typing import Any
 
 from sandbox.errors import AwsError
+from sandbox.services.eks import clusters
 from sandbox.services.eks.backend import EksBackend
 from sandbox.services.eks.clusters import Caller, invalid, not_found, paginate, require_cluster
 from sandbox.services.eks.models import AccessEntry, AssociatedPolicy, Cluster
@@ -79,6 +80,72 @@ def _entry(cluster: Cluster, principal: str) -> AccessEntry:
     return entry
 
 
+def canonical_principal(arn: str) -> str:
+    """The IAM ARN an access entry names for a caller: an assumed-role session maps to
+    its role (aws-iam-authenticator ``arn.Canonicalize``), a user to itself."""
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
+        role = parts[5].split("/")[1]
+        return f"arn:aws:iam::{parts[4]}:role/{role}"
+    return arn
+
+
+def create_cluster(store: EksBackend, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
+    """CreateCluster with its ``accessConfig`` (botocore ``CreateAccessConfigRequest``):
+    ``authenticationMode`` defaults to CONFIG_MAP through the API and SDKs;
+    ``bootstrapClusterCreatorAdminPermissions`` (default true) makes the creator a cluster
+    admin, with an access entry holding AmazonEKSClusterAdminPolicy when the mode has access
+    entries. CONFIG_MAP without it is refused with InvalidParameterException
+    (terraform-aws-modules/terraform-aws-eks#3026 quotes the message)."""
+    access = params.get("accessConfig") or {}
+    mode = str(access.get("authenticationMode") or "CONFIG_MAP")
+    bootstrap = access.get("bootstrapClusterCreatorAdminPermissions", True) is not False
+    if mode == "CONFIG_MAP" and not bootstrap:
+        raise invalid(
+            "bootstrapClusterCreatorAdminPermissions must be true if cluster authentication "
+            "mode is set to CONFIG_MAP"
+        )
+    body = clusters.create_cluster(store, caller, params)
+    cluster = require_cluster(store, caller, str(params.get("name", "")))
+    cluster.authentication_mode = mode
+    if bootstrap and caller.principal:
+        creator = canonical_principal(caller.principal)
+        cluster.creator_admin = creator
+        if mode != "CONFIG_MAP":
+            now = store.clock()
+            entry = _new_entry(cluster, creator, "STANDARD", [], {}, None, now)
+            entry.policies[CLUSTER_ADMIN_POLICY] = AssociatedPolicy(
+                CLUSTER_ADMIN_POLICY, "cluster", [], now, now
+            )
+            cluster.access_entries[creator] = entry
+    body["cluster"] = cluster.to_wire()
+    return body
+
+
+def _new_entry(
+    cluster: Cluster,
+    principal: str,
+    kind: str,
+    groups: list[str],
+    tags: dict[str, str],
+    username: str | None,
+    now: float,
+) -> AccessEntry:
+    match = _IAM_PRINCIPAL.match(principal)
+    assert match is not None  # callers check the principal first
+    return AccessEntry(
+        principal_arn=principal,
+        kind=kind,
+        username=username or default_username(principal),
+        kubernetes_groups=groups,
+        tags=tags,
+        arn=f"arn:aws:eks:{cluster.region}:{cluster.account}:access-entry/{cluster.name}/"
+        f"{match.group(2)}/{match.group(1)}/{match.group(3)}/{uuid.uuid4()}",
+        created_at=now,
+        modified_at=now,
+    )
+
+
 def default_username(principal: str) -> str:
     """EKS's default username: a role's session ARN template, a user's ARN."""
     match = _IAM_PRINCIPAL.match(principal)
@@ -113,18 +180,9 @@ def create_access_entry(
             "The specified access entry resource is already in use on this cluster.",
             {"clusterName": cluster.name},
         )
-    now = store.clock()
-    entry = AccessEntry(
-        principal_arn=principal,
-        kind=kind,
-        username=str(params.get("username") or default_username(principal)),
-        kubernetes_groups=groups,
-        tags=dict(params.get("tags") or {}),
-        arn=f"arn:aws:eks:{cluster.region}:{cluster.account}:access-entry/{cluster.name}/"
-        f"{match.group(2)}/{match.group(1)}/{match.group(3)}/{uuid.uuid4()}",
-        created_at=now,
-        modified_at=now,
-    )
+    username = params.get("username")
+    tags = dict(params.get("tags") or {})
+    entry = _new_entry(cluster, principal, kind, groups, tags, username, store.clock())
     cluster.access_entries[principal] = entry
     return {"accessEntry": entry.to_wire(cluster.name)}
 

@@ -36,10 +36,12 @@ _EKS_ARN = re.compile(r"^arn:aws:eks:([a-z0-9-]+):(\d{12}):(cluster|addon)/(.+)$
 
 @dataclass(frozen=True)
 class Caller:
-    """Where a call lands: the caller's account and the region of its credential scope."""
+    """Where a call lands: the caller's account and the region of its credential scope,
+    and who calls (the principal ARN; None in emulator unit tests)."""
 
     account: str
     region: str
+    principal: str | None = None
 
 
 def not_found(message: str, **fields: str) -> AwsError:

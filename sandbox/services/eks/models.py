@@ -151,6 +151,9 @@ class Cluster:
     endpoint_private_access: bool = True
     public_access_cidrs: list[str] = field(default_factory=lambda: ["0.0.0.0/0"])
     access_entries: dict[str, AccessEntry] = field(default_factory=dict)
+    # CreateCluster's bootstrapClusterCreatorAdminPermissions: the creator's IAM principal,
+    # cluster admin whatever the authentication mode (None: seeded, or not bootstrapped).
+    creator_admin: str | None = None
 
     @property
     def arn(self) -> str:

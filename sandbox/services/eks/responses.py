@@ -20,7 +20,7 @@ Operation = Callable[[EksBackend, Caller, dict[str, Any]], dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {
     "ListClusters": clusters.list_clusters,
     "DescribeCluster": clusters.describe_cluster,
-    "CreateCluster": clusters.create_cluster,
+    "CreateCluster": access.create_cluster,  # clusters.create_cluster + accessConfig
     "DeleteCluster": clusters.delete_cluster,
     "UpdateClusterConfig": clusters.update_cluster_config,
     "TagResource": clusters.tag_resource,
@@ -94,5 +94,7 @@ class EksResponses:
         _check_token(request.params)
         with self.backend.lock:
             self.backend.settle_due()
-            body = operation(self.backend, Caller(request.account, request.region), request.params)
+            principal = request.caller.arn if request.caller else None
+            caller = Caller(request.account, request.region, principal)
+            body = operation(self.backend, caller, request.params)
         return SandboxResponse(200, body)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox.services.eks import vpccni
-from sandbox.services.eks.access import CLUSTER_ADMIN_POLICY, VIEW_POLICY
+from sandbox.services.eks.access import CLUSTER_ADMIN_POLICY, VIEW_POLICY, canonical_principal
 from sandbox.services.eks.models import AccessEntry, Cluster
 from sandbox.services.kubernetes import objects
 from sandbox.services.kubernetes.objects import Obj
@@ -347,16 +347,6 @@ class Decision:
     username: str = ""
 
 
-def canonical_principal(arn: str) -> str:
-    """The IAM ARN an access entry names for a caller: an assumed-role session maps to
-    its role (aws-iam-authenticator ``arn.Canonicalize``), a user to itself."""
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[2] == "sts" and parts[5].startswith("assumed-role/"):
-        role = parts[5].split("/")[1]
-        return f"arn:aws:iam::{parts[4]}:role/{role}"
-    return arn
-
-
 def _username(entry: AccessEntry, session: str | None) -> str:
     return entry.username.replace("{{SessionName}}", session or "")
 
@@ -373,7 +363,8 @@ def authorize(
     cluster-wide when None), as EKS decides it:
 
     * authentication: the caller must be known to the cluster. With ``CONFIG_MAP`` only
-      the ``aws-auth`` ConfigMap maps principals (the sandbox seeds no mapping), otherwise
+      the ``aws-auth`` ConfigMap maps principals (the sandbox seeds no mapping; the
+      creator of a cluster made by CreateCluster is admin), otherwise
       an access entry for the caller's canonical principal; an unknown principal gets 401
       Unauthorized ("You must be logged in to the server (Unauthorized)", AWS re:Post
       "How do I resolve the 'Unauthorized' error ... Amazon EKS",
@@ -382,9 +373,14 @@ def authorize(
       requests inside one of its namespaces) allow what the policy grants; Kubernetes
       groups would need RBAC objects the sandbox does not model; otherwise 403 Forbidden.
     """
+    principal = canonical_principal(caller_arn)
+    if cluster.creator_admin == principal and cluster.authentication_mode == "CONFIG_MAP":
+        # The creator, mapped by EKS outside aws-auth (username kubernetes-admin, group
+        # system:masters, as the re:Post article above shows in the authenticator log).
+        return Decision(200, "kubernetes-admin")
     if cluster.authentication_mode == "CONFIG_MAP":
         return Decision(401)
-    entry = cluster.access_entries.get(canonical_principal(caller_arn))
+    entry = cluster.access_entries.get(principal)
     if entry is None or entry.kind != "STANDARD":
         return Decision(401)
     username = _username(entry, session)

@@ -120,3 +120,56 @@ def test_deleting_an_entry_removes_it(eks: Any) -> None:
     eks.create_access_entry(clusterName="prod", principalArn=ROLE)
     eks.delete_access_entry(clusterName="prod", principalArn=ROLE)
     assert eks.list_access_entries(clusterName="prod")["accessEntries"] == []
+
+
+CREATOR = "arn:aws:iam::123456789012:user/sandbox"  # the default account's principal
+ADMIN = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+
+
+def _create(eks: Any, name: str, **access: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "name": name,
+        "roleArn": "arn:aws:iam::123456789012:role/eks",
+        "resourcesVpcConfig": {"subnetIds": ["subnet-1"]},
+    }
+    if access:
+        params["accessConfig"] = access
+    cluster: dict[str, Any] = eks.create_cluster(**params)["cluster"]
+    return cluster
+
+
+def test_create_cluster_defaults_to_config_map(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    eks = aws_client("eks")
+    created = _create(eks, "made")
+    assert created["accessConfig"]["authenticationMode"] == "CONFIG_MAP"
+    with pytest.raises(ClientError) as error:
+        eks.list_access_entries(clusterName="made")
+    assert _code(error) == ("InvalidRequestException", 400)
+
+
+def test_the_creator_gets_an_admin_entry_when_the_mode_has_access_entries(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    eks = aws_client("eks")
+    _create(eks, "made", authenticationMode="API_AND_CONFIG_MAP")
+    assert eks.list_access_entries(clusterName="made")["accessEntries"] == [CREATOR]
+    listed = eks.list_associated_access_policies(clusterName="made", principalArn=CREATOR)
+    [policy] = listed["associatedAccessPolicies"]
+    assert (policy["policyArn"], policy["accessScope"]["type"]) == (ADMIN, "cluster")
+    _create(eks, "bare", authenticationMode="API", bootstrapClusterCreatorAdminPermissions=False)
+    assert eks.list_access_entries(clusterName="bare")["accessEntries"] == []
+
+
+def test_config_map_needs_the_creator_bootstrap(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    with pytest.raises(ClientError) as error:
+        _create(
+            aws_client("eks"),
+            "made",
+            authenticationMode="CONFIG_MAP",
+            bootstrapClusterCreatorAdminPermissions=False,
+        )
+    assert _code(error) == ("InvalidParameterException", 400)

@@ -14,6 +14,7 @@ import urllib3
 
 from sandbox.client import AddonSeed, SandboxClient
 from sandbox.server import SandboxServer
+from tests.conftest import AwsClientFactory
 from tests.integration.sandbox.kube_support import (
     DEFAULT_PRINCIPAL,
     PARTIAL,
@@ -197,6 +198,22 @@ def test_a_config_map_cluster_does_not_know_the_caller(sandbox: SandboxClient) -
     sandbox.add_cluster("us-east-1", "legacy", authentication_mode="CONFIG_MAP")
     sandbox.put_access_entry("us-east-1", "legacy", DEFAULT_PRINCIPAL)
     _assert_unauthorized(client_for("legacy"))
+
+
+def test_the_creator_of_a_config_map_cluster_is_its_admin(
+    sandbox: SandboxClient, aws_client: AwsClientFactory
+) -> None:
+    aws_client("eks").create_cluster(
+        name="made",
+        roleArn="arn:aws:iam::123456789012:role/eks",
+        resourcesVpcConfig={"subnetIds": ["subnet-1"]},
+    )  # accessConfig defaults: CONFIG_MAP, creator bootstrapped
+    sandbox.settle()
+    client = client_for("made")
+    assert client.get("/apis/networking.k8s.aws/v1alpha1/clusternetworkpolicies").status == 200
+    sandbox.create_account("210987654321", "AKIDOTHER", "other-secret")
+    client.token = eks_token("made", access_key="AKIDOTHER", secret="other-secret")
+    _assert_unauthorized(client)
 
 
 def test_an_entry_without_a_policy_is_forbidden(sandbox: SandboxClient) -> None:
