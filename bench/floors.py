@@ -323,6 +323,21 @@ def rss_growth_mib(case: InClusterCase) -> float | None:
     return (case.on_child.peak_rss_kib - case.off_child.peak_rss_kib) / 1024
 
 
+def growth_bytes_per_pod(case: InClusterCase) -> float | None:
+    """The check's peak RSS growth over the pods the run read (every cluster's)."""
+    growth = rss_growth_mib(case)
+    pods = len(case.kube_calls) * case.pods_per_cluster
+    return None if growth is None or not pods else growth * 2**20 / pods
+
+
+def on_cpu_over_off_wall(case: InClusterCase) -> float | None:
+    """The check-on run's auditor CPU over the check-off run's wall time: above the wall
+    gate's 1.5, one CPU cannot meet the gate whatever the latency."""
+    if case.off.wall_seconds <= 0:
+        return None
+    return case.on.cpu_seconds / case.off.wall_seconds
+
+
 def in_cluster_gates(case: InClusterCase) -> list[Gate]:
     """The in-cluster case's targets: a ratio and counts, never an absolute time."""
     ratio = in_cluster_wall_ratio(case)

@@ -33,6 +33,8 @@ def test_the_figures_are_the_difference_with_the_check_off_run() -> None:
     assert floors.kube_requests(case) == 6000
     assert floors.peak_rss_mib(case) == pytest.approx(180.0)
     assert floors.rss_growth_mib(case) == pytest.approx(50.0)
+    assert floors.growth_bytes_per_pod(case) == pytest.approx(50 * 2**20 / 300_000)
+    assert floors.on_cpu_over_off_wall(case) == pytest.approx(20.0 / 14.0)
     assert passed(case) == {WALL: True, CALLS: True, MEMORY: True}
 
 
@@ -75,6 +77,8 @@ def test_the_case_survives_its_json_and_renders_with_its_gates(tmp_path: Path) -
     assert "- Added auditor CPU: 12.00 ms per cluster" in report
     assert "mean 6.00, max 6, pages excluded; 0 more list pages" in report
     assert "180 MiB, the peak RSS (VmHWM) of a fresh Python process" in report
+    assert "+50 MiB over the same check-off process, about 175 bytes per pod read" in report
+    assert "auditor CPU alone, 20.00 s on one CPU, is 1.43x the check-off run's wall" in report
     assert f"| {WALL} (1000 clusters x 300 pods, realistic) | **MISS** | 1.79x" in report
     assert {g.target for g in floors.run_gates(run) if not g.passed} == {
         f"{WALL} (1000 clusters x 300 pods, realistic)"
