@@ -63,7 +63,9 @@ class ReadFailure:
     requests: int = 0
 
 
-@dataclass(frozen=True)
+# slots: a read holds one PodMeta per pod of every cluster until the run ends (no
+# per-instance __dict__).
+@dataclass(frozen=True, slots=True)
 class PodMeta:
     """A pod as PartialObjectMetadata gives it: where it is and its labels, nothing else."""
 
@@ -72,7 +74,7 @@ class PodMeta:
     labels: Mapping[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NamespaceMeta:
     name: str
     labels: Mapping[str, str] = field(default_factory=dict)
