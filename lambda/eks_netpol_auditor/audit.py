@@ -10,11 +10,13 @@ own-update and cooldown guards (docs/events.md). Each stage returns a report; th
 `AuditResult` is built from them. The Lambda handlers and the CLI are thin front ends over
 `run_audit`.
 
-With the in-cluster check on (IN_CLUSTER_CHECK, `scan --in-cluster`), the discovery task
-that described a cluster also reads its Kubernetes API when the second control's table
-needs the objects (ACTIVE, not exempt, public endpoint: incluster/verdict.py decides), so
-the reads run inside the same bounded pool, each within its own time budget; then both
-controls are evaluated. Remediation acts on the first control only (docs/in-cluster.md).
+Each cluster is judged (both controls) by the worker that gathered its facts. With the
+in-cluster check on (IN_CLUSTER_CHECK, `scan --in-cluster`), a described cluster whose
+second control needs its objects (ACTIVE, not exempt, public endpoint: incluster/verdict.py
+decides) is read by a task of its own in the same bounded pool, each read within its own
+time budget, so the region's EKS slot is free for its next DescribeCluster; a read's
+objects are dropped once judged, so memory grows with the reads in flight, not with
+clusters x pods. Remediation acts on the first control only (docs/in-cluster.md).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from queue import SimpleQueue
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from botocore.exceptions import NoCredentialsError
 
@@ -48,7 +50,13 @@ from .evaluate import evaluate
 from .event_targets import EventContext, Target
 from .incluster.access import access_entry_principal
 from .incluster.enrol import enrol
-from .incluster.model import FailureKind, InClusterReason, InClusterVerdict, ReadFailure
+from .incluster.model import (
+    ClusterObjects,
+    FailureKind,
+    InClusterReason,
+    InClusterVerdict,
+    ReadFailure,
+)
 from .incluster.reader import read_cluster
 from .incluster.verdict import evaluate_in_cluster
 from .model import (
@@ -144,8 +152,9 @@ class RunScope:
 class Discovery:
     """The discovery stage's report, filled by its scheduling loop (main thread only)."""
 
-    facts: list[ClusterFacts] = field(default_factory=list)
+    results: list[ClusterResult] = field(default_factory=list)
     errors: list[AuditError] = field(default_factory=list)
+    kubernetes_requests: int = 0
     listed_regions: list[str] = field(default_factory=list)
     confirmed_deleted: list[tuple[str, str]] = field(default_factory=list)
 
@@ -232,11 +241,12 @@ def run_audit(
             scope,
             regions,
             identity=(account, partition),
+            judge=functools.partial(_judge, settings=settings, caller=caller),
             enrol_as=access_entry_principal(caller) if settings.in_cluster_enrol else None,
             should_stop=stop,
             progress=progress,
         )
-    results = _evaluate(found.facts, settings, caller)
+    results = sorted(found.results, key=lambda r: (r.facts.region, r.facts.name))
     result = AuditResult(
         account=account,
         partition=partition,
@@ -260,9 +270,8 @@ def run_audit(
         for name, count in after.items()
         if count > counted_before.get(name, 0)
     }
-    kubernetes = sum(f.kube.requests for f in found.facts if f.kube is not None)
-    if kubernetes:
-        api_calls[KUBERNETES_CALLS] = kubernetes
+    if found.kubernetes_requests:
+        api_calls[KUBERNETES_CALLS] = found.kubernetes_requests
     return replace(
         result,
         errors=sorted(result.errors, key=lambda e: (e.region, e.cluster or "")),
@@ -298,21 +307,30 @@ def _stage(stages: dict[str, StageSeconds], name: str) -> Iterator[None]:
         stages[name] = StageSeconds(wall=time.perf_counter() - wall, cpu=time.process_time() - cpu)
 
 
-def _evaluate(facts: list[ClusterFacts], settings: Settings, caller: str) -> list[ClusterResult]:
-    """Both controls for every cluster described; the second only with the check on."""
+class Judged(NamedTuple):
+    """One cluster's verdicts, and the Kubernetes requests its read made."""
 
-    def in_cluster(f: ClusterFacts) -> InClusterVerdict | None:
-        if not settings.in_cluster_check:
-            return None
-        return evaluate_in_cluster(f, settings.in_cluster_exclude_namespaces, principal_arn=caller)
-
-    return sorted(
-        (ClusterResult(facts=f, verdict=evaluate(f), in_cluster=in_cluster(f)) for f in facts),
-        key=lambda r: (r.facts.region, r.facts.name),
-    )
+    result: ClusterResult
+    kubernetes_requests: int
 
 
-def _gather(
+def _judge(facts: ClusterFacts, *, settings: Settings, caller: str) -> Judged:
+    """Both controls for one cluster (the second only with the check on), in the worker that
+    gathered its facts. A successful read's objects are dropped once judged (`facts.kube`
+    keeps only a ReadFailure), so a run holds the objects of the reads in flight, never every
+    cluster's pods at once: memory is bounded by the workers, not by clusters x pods."""
+    in_cluster: InClusterVerdict | None = None
+    if settings.in_cluster_check:
+        excluded = settings.in_cluster_exclude_namespaces
+        in_cluster = evaluate_in_cluster(facts, excluded, principal_arn=caller)
+    verdict = evaluate(facts)
+    requests = 0 if facts.kube is None else facts.kube.requests
+    if isinstance(facts.kube, ClusterObjects):
+        facts = replace(facts, kube=None)
+    return Judged(ClusterResult(facts=facts, verdict=verdict, in_cluster=in_cluster), requests)
+
+
+def _describe(
     clients: AwsClients,
     account: str,
     partition: str,
@@ -320,28 +338,43 @@ def _gather(
     name: str,
     *,
     read: bool,
-    enrol_as: str | None,
-) -> ClusterFacts | Deleted:
-    """One discovery task: DescribeCluster (and DescribeAddon), then with `read` (the
-    in-cluster check on) the cluster's Kubernetes objects, when the second control needs
-    them. Private-only, exempt and not-ACTIVE clusters are decided without them, so no
-    connection is ever attempted to those (incluster/verdict.py, the rows before reading).
-
-    With `enrol_as` (IN_CLUSTER_ENROL, the auditor's role ARN), a read refused with 401/403
-    on a cluster that takes access entries enrols the role and reads once more; a failed
-    enrolment is added to the refusal's message, so the finding says why."""
+    judge: Callable[[ClusterFacts], Judged],
+) -> ClusterFacts | Judged | Deleted:
+    """One discovery task: DescribeCluster (and DescribeAddon), judged at once unless the
+    in-cluster check (`read`) needs the cluster's objects: then the facts go back to the
+    scheduler, which frees the region's EKS slot and starts `_read` as a task of its own
+    (the Kubernetes API is the cluster's, not EKS's, so its reads never hold EKS
+    concurrency). Private-only, exempt and not-ACTIVE clusters are decided without objects,
+    so no connection is ever attempted to those (incluster/verdict.py, the rows before
+    reading)."""
     found = describe_cluster(clients, account, partition, region, name)
-    if not (read and isinstance(found, ClusterFacts) and _needs_objects(found)):
+    if isinstance(found, Deleted):
         return found
-    kube = read_cluster(clients, found)
-    if enrol_as is not None and _may_enrol(found, kube):
-        failed = enrol(clients, region, name, enrol_as)
+    if read and _needs_objects(found):
+        return found
+    return judge(found)
+
+
+def _read(
+    clients: AwsClients,
+    facts: ClusterFacts,
+    *,
+    enrol_as: str | None,
+    judge: Callable[[ClusterFacts], Judged],
+) -> Judged:
+    """Read the cluster's Kubernetes objects (each read within its own time budget), then
+    judge it. With `enrol_as` (IN_CLUSTER_ENROL, the auditor's role ARN), a read refused
+    with 401/403 on a cluster that takes access entries enrols the role and reads once
+    more; a failed enrolment is added to the refusal's message, so the finding says why."""
+    kube = read_cluster(clients, facts)
+    if enrol_as is not None and _may_enrol(facts, kube):
+        failed = enrol(clients, facts.region, facts.name, enrol_as)
         if failed is None:
-            again = read_cluster(clients, found)  # count both reads' requests
+            again = read_cluster(clients, facts)  # count both reads' requests
             kube = replace(again, requests=again.requests + kube.requests)
         elif isinstance(kube, ReadFailure):
             kube = replace(kube, message=f"{kube.message}; {failed}")
-    return replace(found, kube=kube)
+    return judge(replace(facts, kube=kube))
 
 
 def _may_enrol(facts: ClusterFacts, kube: object) -> bool:
@@ -383,74 +416,119 @@ def _discover(
     regions: list[str],
     *,
     identity: tuple[str, str],
+    judge: Callable[[ClusterFacts], Judged],
     enrol_as: str | None,
     should_stop: Callable[[], bool],
     progress: Progress | None,
 ) -> Discovery:
     """List each region (unless the scope names its clusters), then describe clusters with
     at most `per_region` calls in flight per region, so one large region cannot take every
-    worker (or every request AWS allows there) while the others wait. `should_stop` is
-    checked as each cluster is started."""
-    report = Discovery()
-    gather = functools.partial(_gather, read=settings.in_cluster_check, enrol_as=enrol_as)
-    pending: dict[Future[Any], tuple[str, str | None]] = {}
-    # Each future reports itself here when done, so a completion costs O(1); waiting on
-    # the whole pending set (`concurrent.futures.wait`) would cost O(pending) per wake-up.
-    completed: SimpleQueue[Future[Any]] = SimpleQueue()
-    backlog: dict[str, deque[str]] = {}
-    total = done = 0
+    worker (or every request AWS allows there) while the others wait. A cluster whose
+    second control needs its objects is read by a task of its own once described, so its
+    region's next DescribeCluster starts at once. `should_stop` is checked as each cluster
+    is started (a described cluster not yet read is judged unread)."""
     pool = ThreadPoolExecutor(settings.max_workers, thread_name_prefix="audit")
+    scheduler = _Scheduler(
+        pool,
+        clients,
+        identity=identity,
+        describe=functools.partial(_describe, read=settings.in_cluster_check, judge=judge),
+        read=functools.partial(_read, enrol_as=enrol_as, judge=judge),
+        judge=judge,
+        per_region=settings.per_region_concurrency,
+        should_stop=should_stop,
+    )
     # Not a `with` block: on Ctrl-C its exit would wait for every queued call. Cancelling
     # what has not started lets an interrupted CLI leave at once; reads only, so harmless.
     try:
-
-        def submit(key: tuple[str, str | None], call: Callable[..., Any], *args: Any) -> None:
-            future = pool.submit(call, clients, *args)
-            pending[future] = key
-            future.add_done_callback(completed.put)
-
-        def start_next(region: str) -> None:
-            nonlocal done
-            queue = backlog[region]
-            while queue:
-                name = queue.popleft()
-                if should_stop():
-                    report.errors.append(AuditError(region, name, NOT_EVALUATED))
-                    done += 1
-                    continue
-                submit((region, name), gather, *identity, region, name)
-                return
-
-        def queue_region(region: str, names: list[str]) -> None:
-            nonlocal total
-            backlog[region] = deque(names)
-            total += len(names)
-            for _ in range(settings.per_region_concurrency):
-                start_next(region)
-
         for region in regions:
             if scope.clusters is None:
-                submit((region, None), list_clusters, region)
+                scheduler.submit((region, None, False), list_clusters, region)
             else:  # the clusters are named with their regions: nothing to list
-                queue_region(region, sorted(n for r, n in scope.clusters if r == region))
-        while pending:
-            future = completed.get()
-            region, cluster = pending.pop(future)
+                scheduler.queue(region, sorted(n for r, n in scope.clusters if r == region))
+        while scheduler.pending:
+            future = scheduler.completed.get()
+            region, cluster, reading = scheduler.pending.pop(future)
             if cluster is None:
-                queue_region(region, _listed(future, region, scope, report))
+                scheduler.queue(region, _listed(future, region, scope, scheduler.report))
             else:
-                done += 1
-                found = _described(future, region, cluster, report.errors)
-                if isinstance(found, ClusterFacts):
-                    report.facts.append(found)
-                elif isinstance(found, Deleted) and found.confirmed:
-                    report.confirmed_deleted.append((found.region, found.name))
-                start_next(region)
+                scheduler.settle(_described(future, region, cluster, scheduler.report.errors))
+                if not reading:
+                    scheduler.start_next(region)
             if progress is not None:
-                progress(done, total, len(backlog), len(regions))
+                progress(scheduler.done, scheduler.total, len(scheduler.backlog), len(regions))
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
-    return report
+    return scheduler.report
+
+
+# future -> (region, cluster or None for ListClusters, True for a cluster's read)
+TaskKey = tuple[str, str | None, bool]
+
+
+class _Scheduler:
+    """Discovery's bookkeeping, touched by the main thread only: what is in flight, each
+    region's backlog, and the report. Workers only run the tasks it submits."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        clients: AwsClients,
+        *,
+        identity: tuple[str, str],
+        describe: Callable[..., ClusterFacts | Judged | Deleted],
+        read: Callable[..., Judged],
+        judge: Callable[[ClusterFacts], Judged],
+        per_region: int,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self._pool, self._clients, self._identity = pool, clients, identity
+        self._describe, self._read, self._judge = describe, read, judge
+        self._per_region, self._should_stop = per_region, should_stop
+        self.report = Discovery()
+        self.pending: dict[Future[Any], TaskKey] = {}
+        # Each future reports itself here when done, so a completion costs O(1); waiting on
+        # the whole pending set (`concurrent.futures.wait`) would cost O(pending) per wake.
+        self.completed: SimpleQueue[Future[Any]] = SimpleQueue()
+        self.backlog: dict[str, deque[str]] = {}
+        self.total = self.done = 0
+
+    def submit(self, key: TaskKey, call: Callable[..., Any], *args: Any) -> None:
+        future = self._pool.submit(call, self._clients, *args)
+        self.pending[future] = key
+        future.add_done_callback(self.completed.put)
+
+    def queue(self, region: str, names: list[str]) -> None:
+        self.backlog[region] = deque(names)
+        self.total += len(names)
+        for _ in range(self._per_region):
+            self.start_next(region)
+
+    def start_next(self, region: str) -> None:
+        """Describe the region's next cluster, unless the run must stop."""
+        queue = self.backlog[region]
+        while queue:
+            name = queue.popleft()
+            if self._should_stop():
+                self.report.errors.append(AuditError(region, name, NOT_EVALUATED))
+                self.done += 1
+                continue
+            self.submit((region, name, False), self._describe, *self._identity, region, name)
+            return
+
+    def settle(self, found: Judged | ClusterFacts | Deleted | None) -> None:
+        """Record a finished task; facts still to be read go to a read task of their own."""
+        if isinstance(found, ClusterFacts):
+            if not self._should_stop():
+                self.submit((found.region, found.name, True), self._read, found)
+                return
+            found = self._judge(found)  # judged unread: READ_INCOMPLETE, never PASSED
+        self.done += 1
+        if isinstance(found, Judged):
+            self.report.results.append(found.result)
+            self.report.kubernetes_requests += found.kubernetes_requests
+        elif isinstance(found, Deleted) and found.confirmed:
+            self.report.confirmed_deleted.append((found.region, found.name))
 
 
 def _listed(future: Future[Any], region: str, scope: RunScope, report: Discovery) -> list[str]:
@@ -468,13 +546,13 @@ def _listed(future: Future[Any], region: str, scope: RunScope, report: Discovery
 
 def _described(
     future: Future[Any], region: str, cluster: str, errors: list[AuditError]
-) -> ClusterFacts | Deleted | None:
+) -> Judged | ClusterFacts | Deleted | None:
     """The future's facts or `Deleted`; None (and an error recorded) when it failed.
 
     A cluster still DELETING is not reported and its finding is left alone; one that
     DescribeCluster no longer finds is `confirmed_deleted` (its finding may be archived)."""
     try:
-        found: ClusterFacts | Deleted = future.result()
+        found: Judged | ClusterFacts | Deleted = future.result()
     except Exception as error:  # a bug must not lose the other clusters' results
         logger.exception("unexpected failure describing %s in %s", cluster, region)
         errors.append(AuditError(region, cluster, describe_error(error)))

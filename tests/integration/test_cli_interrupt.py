@@ -93,12 +93,16 @@ def test_ctrl_c_before_remediation_changes_no_cluster(
     sandbox: SandboxClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seed(sandbox)
-    sent: list[bool] = []
+    evaluated: list[Any] = []
+    counting = threading.Lock()
 
     def interrupt_once_evaluating(facts: Any) -> Any:
-        if not sent:
-            sent.append(True)
-            os.kill(os.getpid(), signal.SIGINT)
+        # Clusters are judged by the workers that described them: Ctrl-C while the last
+        # one is judged, i.e. after every cluster was evaluated and before remediation.
+        with counting:
+            evaluated.append(facts)
+            if len(evaluated) == CLUSTERS:
+                os.kill(os.getpid(), signal.SIGINT)
         return real_evaluate(facts)
 
     monkeypatch.setattr(audit, "evaluate", interrupt_once_evaluating)
@@ -157,8 +161,13 @@ def test_a_second_ctrl_c_abandons_at_once_with_one_line(
             os.kill(os.getpid(), signal.SIGINT)
         return real_describe_cluster(*args)
 
-    def interrupt_again(facts: Any) -> Any:  # main thread, after the first was handled
-        os.kill(os.getpid(), signal.SIGINT)
+    again = threading.Lock()
+
+    def interrupt_again(facts: Any) -> Any:  # a worker, after the first was handled
+        # Once: the abandoned run's workers still judge what they had described, and a
+        # SIGINT from those after the CLI returned would interrupt the test process.
+        if again.acquire(blocking=False):
+            os.kill(os.getpid(), signal.SIGINT)
         return real_evaluate(facts)
 
     monkeypatch.setattr(audit, "describe_cluster", interrupt_then_describe)
