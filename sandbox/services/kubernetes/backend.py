@@ -114,6 +114,9 @@ class KubeState:
     removed: set[str] = field(default_factory=set)  # derived vpc-cni objects deleted
     revision: int = 1
     compacted: int = 0
+    # Rendered list answers by request, valid while `answers_stamp` holds (`list_answer`).
+    answers: dict[tuple[Any, ...], bytes] = field(default_factory=dict)
+    answers_stamp: tuple[Any, ...] = ()
 
 
 def key_of(namespace: str | None, name: str) -> str:
@@ -233,8 +236,37 @@ class KubernetesBackend:
             return state.compacted
 
     # ------------------------------------------------------------------ reads
+    def list_answer(
+        self,
+        cluster: Cluster,
+        key: ClusterKey,
+        request: tuple[Any, ...],
+        render: Callable[[], bytes],
+    ) -> bytes:
+        """The bytes of a list answer, rendered once per state of the cluster's objects.
+
+        Why: ``make bench`` lists 1,000 clusters x 300 pods several times over, and
+        rendering a page was most of the sandbox's CPU per cluster read (a test double's
+        CPU shares the machine with the auditor it measures). An answer depends only on
+        ``request`` (everything of the request that shapes it) and on the cluster's
+        objects: the stored ones, whose every change bumps ``revision`` (compaction too),
+        and the vpc-cni add-on the derived ones come from (``_addon_inputs``). When
+        either changes the cached answers are dropped, so a list after a change sees it.
+        """
+        with self.lock:
+            state = self.state(key)
+            stamp = (state.revision, _addon_inputs(cluster))
+            if state.answers_stamp != stamp:
+                state.answers, state.answers_stamp = {}, stamp
+            body = state.answers.get(request)
+            if body is None:
+                body = render()  # raises ContinueError: nothing cached
+                state.answers[request] = body
+            return body
+
     def _derived(self, cluster: Cluster, state: KubeState) -> dict[str, dict[str, Obj]]:
-        """The vpc-cni objects the add-on installs (chart templates, see ``objects``)."""
+        """The vpc-cni objects the add-on installs (chart templates, see ``objects``).
+        Reads nothing of the add-on but what ``_addon_inputs`` returns (the list cache)."""
         addon = cluster.addons.get(vpccni.ADDON_NAME)
         if addon is None or addon.status == "CREATING":
             return {}
@@ -325,6 +357,14 @@ class KubernetesBackend:
             items = [self._render(resource, k, source[k]) for k in page]
             token = encode_continue(revision, page[-1]) if more else None
             return ListPage(items, str(revision), token, more if more else None)
+
+
+def _addon_inputs(cluster: Cluster) -> tuple[str, str, str | None] | None:
+    """What ``KubernetesBackend._derived`` reads of the cluster's vpc-cni add-on."""
+    addon = cluster.addons.get(vpccni.ADDON_NAME)
+    if addon is None:
+        return None
+    return (addon.status, addon.version, addon.configuration_values)
 
 
 # kube-apiserver's text for a continue token older than the compaction (410, Expired).

@@ -295,28 +295,50 @@ class KubernetesApi:
         token = query.get("continue") or None
         if token and kind == "stale_continue":
             return status_response(410, "Expired", EXPIRED_MESSAGE)
+        limit = int(limit_text)
+
+        def render() -> dict[str, Any]:
+            return self._list_body(cluster, key, route, limit, token, partial=partial)
+
         try:
-            page = self.backend.list_page(
-                cluster, key, resource, route.namespace, int(limit_text), token
-            )
+            if kind == "oversized":
+                answer = _oversized(render())
+            else:
+                answer = self.backend.list_answer(
+                    cluster,
+                    key,
+                    (resource.plural, route.namespace, partial, limit, token),
+                    lambda: json.dumps(render()).encode(),
+                )
         except ContinueError as exc:
             reason = "Expired" if exc.status == 410 else "BadRequest"
             return status_response(exc.status, reason, str(exc))
+        return _answer(answer, partial=partial)
+
+    def _list_body(
+        self,
+        cluster: Cluster,
+        key: ClusterKey,
+        route: _Route,
+        limit: int,
+        token: str | None,
+        *,
+        partial: bool,
+    ) -> dict[str, Any]:
+        """One page of a list as kube-apiserver spells it (ContinueError on a bad token)."""
+        resource = route.resource
+        page = self.backend.list_page(cluster, key, resource, route.namespace, limit, token)
         items = [objects.partial_metadata(o) if partial else o for o in page.items]
         metadata: dict[str, Any] = {"resourceVersion": page.resource_version}
         if page.continue_token:
             metadata["continue"] = page.continue_token
             metadata["remainingItemCount"] = page.remaining
-        body = {
+        return {
             "kind": "PartialObjectMetadataList" if partial else f"{resource.kind}List",
             "apiVersion": "meta.k8s.io/v1" if partial else resource.api_version,
             "metadata": metadata,
             "items": items,
         }
-        response = _json(body, partial=partial)
-        if kind == "oversized":
-            response.body = _oversized(body)
-        return response
 
 
 def _oversized(body: dict[str, Any]) -> bytes:
@@ -337,5 +359,9 @@ def _oversized(body: dict[str, Any]) -> bytes:
 
 
 def _json(body: dict[str, Any], *, partial: bool) -> KubeResponse:
+    return _answer(json.dumps(body).encode(), partial=partial)
+
+
+def _answer(data: bytes, *, partial: bool) -> KubeResponse:
     content_type = PARTIAL_LIST if partial else "application/json"
-    return KubeResponse(200, json.dumps(body).encode(), {"Content-Type": content_type})
+    return KubeResponse(200, data, {"Content-Type": content_type})

@@ -357,6 +357,48 @@ def test_pods_as_partial_object_metadata(sandbox: SandboxClient, enrolled: KubeC
     assert full["kind"] == "PodList" and "spec" in full["items"][0]
 
 
+def test_a_list_after_a_change_shows_the_change(
+    sandbox: SandboxClient, enrolled: KubeClient
+) -> None:
+    """The sandbox keeps rendered list answers (bench CPU); any change to the cluster's
+    objects or to its vpc-cni add-on must show on the next list, as on a real API server."""
+
+    def names(path: str, accept: str | None = None) -> list[str]:
+        status, body = enrolled.json(path, accept=accept)
+        assert status == 200
+        return [item["metadata"]["name"] for item in body["items"]]
+
+    _seed_pods(sandbox, 2)
+    pods, policies = "/api/v1/pods?limit=500", "/apis/networking.k8s.io/v1/networkpolicies"
+    assert names(pods, PARTIAL) == ["web-00000", "web-00001"]
+    assert names(policies) == []
+    sandbox.add_pods("us-east-1", "prod", "shop", names=["api-1"], labels={"app": "api"})
+    assert names(pods, PARTIAL) == ["api-1", "web-00000", "web-00001"]
+    policy = {
+        "kind": "NetworkPolicy",
+        "apiVersion": "networking.k8s.io/v1",
+        "metadata": {"name": "default-deny", "namespace": "shop"},
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+    }
+    sandbox.put_kube_objects("us-east-1", "prod", [policy])
+    assert names(policies) == ["default-deny"]
+    sandbox.delete_kube_object(
+        "us-east-1", "prod", "NetworkPolicy", "default-deny", namespace="shop"
+    )
+    assert names(policies) == []
+
+    configmaps = "/api/v1/namespaces/kube-system/configmaps"
+    _status, before = enrolled.json(configmaps)
+    assert before["items"][0]["data"]["enable-network-policy-controller"] == "true"
+    sandbox.set_addon(
+        "us-east-1", "prod", AddonSeed(configuration_values='{"enableNetworkPolicy": "false"}')
+    )
+    _status, after = enrolled.json(configmaps)
+    assert after["items"][0]["data"]["enable-network-policy-controller"] == "false"
+    sandbox.set_addon("us-east-1", "prod", None)
+    assert names(configmaps) == []
+
+
 def test_an_accept_the_server_cannot_give_is_406(enrolled: KubeClient) -> None:
     status, body = enrolled.json("/api/v1/pods", accept="application/vnd.kubernetes.protobuf")
     assert (status, body["reason"]) == (406, "NotAcceptable")
