@@ -145,6 +145,19 @@ DEMO_STACK_OUTPUTS = {
 }
 
 
+# The Outputs the stack adds with InClusterCheck=true (infra/in_cluster.py).
+_DEMO_ROLE = "arn:aws:iam::123456789012:role/EksNetpolAuditor-AuditorRole1A2B3C4D-Ef5Gh6Ij7Kl8"
+DEMO_IN_CLUSTER_OUTPUTS = {
+    "InClusterRoleArn": _DEMO_ROLE,
+    "InClusterEnrolCommands": (
+        "aws eks create-access-entry --region REGION --cluster-name CLUSTER --principal-arn "
+        f"{_DEMO_ROLE} --type STANDARD && aws eks associate-access-policy --region REGION "
+        f"--cluster-name CLUSTER --principal-arn {_DEMO_ROLE} --policy-arn "
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy --access-scope type=cluster"
+    ),
+}
+
+
 def seed_demo_deployment(client: SandboxClient) -> None:
     """The auditor stack as deployed in the demo account, for `eks-netpol-audit doctor`:
     a healthy stack with the event path on; the scheduled function failed once last night
@@ -162,8 +175,13 @@ def seed_demo_deployment(client: SandboxClient) -> None:
             "AutoRemediate": "false",
             "RemediationDryRun": "false",
             "ScheduleExpression": "rate(1 day)",
+            # The demo scans with --in-cluster, so its stack has the check on too and
+            # doctor's in-cluster line agrees with what the demo shows.
+            "InClusterCheck": "true",
+            "InClusterExcludeNamespaces": "",
+            "InClusterEnrol": "false",
         },
-        outputs=DEMO_STACK_OUTPUTS,
+        outputs={**DEMO_STACK_OUTPUTS, **DEMO_IN_CLUSTER_OUTPUTS},
     )
     now = time.time()
     function = {"FunctionName": DEMO_STACK_OUTPUTS["FunctionName"]}

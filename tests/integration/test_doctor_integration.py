@@ -262,7 +262,7 @@ def test_table_shows_marks_fixes_and_the_denied_action(
     assert f"✗ Security Hub CSPM in {OTHER}" in out
     assert f"? EKS in {HOME}" in out
     assert "fix: grant eks:ListClusters to the caller" in out
-    assert "in-cluster check (access entries) does not exist yet" in out
+    assert "each cluster's access entry is checked by scan --in-cluster (NOT_ENROLLED)" in out
 
 
 def test_the_demo_account_shows_a_realistic_mix(sandbox: SandboxClient, doctor: Doctor) -> None:

@@ -19,8 +19,9 @@ DESCRIPTION = (
     "account, Security Hub CSPM and EKS in each audited region, the auditor stack with its "
     "parameters and Outputs, the functions' errors in the last 24 hours, the event queue, "
     "and a CloudTrail trail for the event path. Each line passes, fails or is unknown (?) "
-    "and carries its fix; an unknown line names the action you were denied. The "
-    "in-cluster check (access entries) does not exist yet."
+    "and carries its fix; an unknown line names the action you were denied. Each "
+    "cluster's access entry for the in-cluster check is not checked here: scan "
+    "--in-cluster reports a cluster that has none as NOT_ENROLLED."
 )
 EXIT_CODES = """exit codes:
   0    every check passed

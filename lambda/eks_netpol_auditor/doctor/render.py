@@ -40,8 +40,8 @@ def render_table(facts: Facts, checks: Sequence[Check], out: TextIO) -> None:
     counts = summary(checks)
     out.write(
         f"\n{counts['ok']} ok, {counts['fail']} failed, {counts['unknown']} unknown "
-        f"(home region {facts.home_region}); the in-cluster check (access entries) does "
-        "not exist yet\n"
+        f"(home region {facts.home_region}); each cluster's access entry is checked by "
+        "scan --in-cluster (NOT_ENROLLED), not here\n"
     )
 
 
