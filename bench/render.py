@@ -635,16 +635,16 @@ def in_cluster_section(case: InClusterCase) -> list[str]:
         " the sandbox's own CPU (its clusters' API servers are one Python process, on the"
         f" other CPU) was {_fmt(case.on.sandbox_cpu_seconds, 1)} s with the check on,"
         f" {_fmt(case.off.sandbox_cpu_seconds, 1)} s off.",
-        "- *Profiling 2026-12-03* (not repeated by this run; `time.process_time()` and"
-        " cProfile on one thread, 60 clusters x 300 pods, no latency): `read_cluster` costs"
-        " ~16 ms of CPU per cluster; the largest share under cProfile is turning each pod's"
-        " metadata into `PodMeta` (`incluster/reader.py`: `_metadata`, `_labels`, `_name`,"
-        " `_namespace` per pod), then the TLS handshake (~1.5 ms), JSON decoding (~1 ms), the"
-        " cluster's SSL context (~0.6 ms) and the token (~0.2 ms); the verdict ~0.5 ms."
-        " Memory: `audit._evaluate` runs after discovery over every cluster's facts, so every"
-        " cluster's pods are held until the run ends; evaluating each cluster in its"
-        " discovery task and keeping only the verdict would bound it by the clusters in"
-        " flight instead.",
+        "- *Profiling 2026-12-03* (not repeated by this run; `time.thread_time()` and"
+        " cProfile on one thread, 30-40 clusters x 300 pods, no latency, after the reader"
+        " and the sandbox were tuned): `read_cluster` costs ~10 ms of auditor CPU per"
+        " cluster, spread over six urllib3/http.client requests (header parsing included),"
+        " the TLS handshake, the cluster's own SSL context, botocore presigning the token"
+        " and JSON decoding; turning 300 pods and 300 namespaces into `PodMeta` and"
+        " `NamespaceMeta` is ~1 ms of it. With 128 threads on one CPU the same reads cost"
+        " more per cluster (the added CPU above). Memory: each cluster is judged in the"
+        " worker that read it and its objects are dropped, so the pods held are those of"
+        " the reads in flight.",
         "- Second-control verdicts: "
         + ", ".join(f"{v} {n}" for v, n in sorted(case.verdicts.items()))
         + ".",
