@@ -19,7 +19,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 FaultKind = Literal[
     "throttle",
@@ -33,18 +33,7 @@ FaultKind = Literal[
     "oversized",
     "stale_continue",
 ]
-FAULT_KINDS: tuple[FaultKind, ...] = (
-    "throttle",
-    "server_error",
-    "access_denied",
-    "unrecognized_client",
-    "slow",
-    "reset",
-    "wrong_ca",
-    "expired_token",
-    "oversized",
-    "stale_continue",
-)
+FAULT_KINDS: tuple[FaultKind, ...] = get_args(FaultKind)
 # The clusters' Kubernetes API servers (``services/kubernetes``) are service
 # "kubernetes". A rule reaches them only when it names that service (a rule without a
 # service matches every AWS service), and these kinds exist only there:
