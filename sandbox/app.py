@@ -126,13 +126,13 @@ class SandboxApp(Backends):
             decoded = self._decode(incoming, router, caller, region, service)
         except AwsError as error:
             return encode_error(router.protocol, error, query_codes=router.query_codes)
-        self.recorder.enter()
+        window = self.recorder.enter()
         status = 500
         try:
             response = self._dispatch(decoded)
             status = response.status
         finally:
-            self.recorder.leave(decoded.call, status)
+            self.recorder.leave(decoded.call, status, window)
         request_id = str(uuid.uuid4())
         self._journal(decoded, response, request_id, incoming.headers.get("user-agent", ""))
         return replace(response, headers={**response.headers, "x-amzn-RequestId": request_id})

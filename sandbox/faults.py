@@ -310,28 +310,39 @@ class FaultInjector:
 
 
 class CallRecorder:
-    """Counts calls per (service, operation, region, cluster, status); tracks concurrency."""
+    """Counts calls per (service, operation, region, cluster, status); tracks concurrency.
+
+    A call is counted in the window (between resets) in which it arrived: one still being
+    answered when the counters are reset (a slow fault of an earlier test, a hung
+    connection) is not counted in the next window, whose counts must be what was sent
+    after the reset."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str, str, str | None, int]] = Counter()
         self._in_flight = 0
         self._peak = 0
+        self._window = 0
 
-    def enter(self) -> None:
+    def enter(self) -> int:
+        """Start a call; the returned window goes back to `leave`."""
         with self._lock:
             self._in_flight += 1
             self._peak = max(self._peak, self._in_flight)
+            return self._window
 
-    def leave(self, call: Call, status: int) -> None:
+    def leave(self, call: Call, status: int, window: int) -> None:
         with self._lock:
             self._in_flight -= 1
-            self._counts[(call.service, call.operation, call.region, call.cluster, status)] += 1
+            if window == self._window:
+                key = (call.service, call.operation, call.region, call.cluster, status)
+                self._counts[key] += 1
 
     def reset(self) -> None:
         with self._lock:
             self._counts.clear()
             self._peak = self._in_flight
+            self._window += 1
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:

@@ -165,7 +165,7 @@ class KubernetesApi:
         operation = f"{verb}:{route.resource.plural}" if route else f"{verb}:unknown"
         account, region, cluster_name = key
         call = Call(KUBERNETES, operation, region, cluster_name, None, account)
-        self.recorder.enter()
+        window = self.recorder.enter()
         response = status_response(500, "InternalError", "sandbox crashed")
         try:
             response = self._answer(key, request, route, verb, call)
@@ -173,7 +173,7 @@ class KubernetesApi:
             # A sandbox bug answers 500 (and shows), as the AWS front end does.
             traceback.print_exc(file=sys.stderr)
         finally:
-            self.recorder.leave(call, response.status if not response.reset else 0)
+            self.recorder.leave(call, response.status if not response.reset else 0, window)
         return response
 
     def _answer(
