@@ -48,13 +48,15 @@ LAMBDA_INTERPRETER ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/$(LAMBDA_PY
 RUNTIME_VENV := .venv-runtime
 RUNTIME_PACKAGES := boto3|botocore|aws-lambda-powertools|PyYAML|werkzeug|trustme|cryptography|pytest|pytest-xdist|pytest-timeout|hypothesis
 # The sandbox's Kubernetes API servers need trustme (on cryptography) for their CAs.
-# Left out: the CDK app, the benchmark, the import graph and the schema check of the
-# sandbox's Kubernetes objects need packages the function does not ship (aws-cdk-lib,
-# cfn-lint, grimp, kubernetes-validate); they test no code the function runs.
+# Left out: the CDK app, the benchmark, the import graph and the schema checks of the
+# sandbox's Kubernetes objects and of the default-deny manifest need packages the function
+# does not ship (aws-cdk-lib, cfn-lint, grimp, kubernetes-validate); they test no code the
+# function runs.
 RUNTIME_IGNORED := tests/unit/infra tests/unit/bench tests/unit/test_imports.py \
 	tests/integration/test_bench_smoke.py tests/integration/test_bench_org_smoke.py \
 	tests/integration/test_iam_matches_calls.py \
-	tests/integration/sandbox/test_kubernetes_objects.py
+	tests/integration/sandbox/test_kubernetes_objects.py \
+	tests/unit/incluster/test_manifest_schema.py
 
 $(RUNTIME_VENV)/.installed: requirements.txt requirements-dev.txt
 	rm -rf $(RUNTIME_VENV)
