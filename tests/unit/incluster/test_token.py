@@ -130,7 +130,7 @@ def test_a_configured_endpoint_never_ends_up_in_the_token(monkeypatch: pytest.Mo
     endpoint or the sandbox's loopback must not leak into it. FIPS, an endpoint setting
     the authenticator accepts, still applies."""
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4567")
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "https://vpce-0abc.sts.eu-west-1.vpce.amazonaws.com")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:4568")  # e.g. a VPC endpoint
     url = decode(bearer_token(clients(), "us-west-2", "prod").reveal())
     assert urlsplit(url).netloc == "sts.us-west-2.amazonaws.com"
     assert signature_is_valid(url, "prod", SECRET)
